@@ -1,0 +1,209 @@
+/**
+ * The typed client for the app's proxy, which speaks the vendor's own paths. No React, server-safe.
+ */
+import * as z from 'zod/mini';
+import { KlingApiError, parseRetryAfter } from './errors';
+import {
+  createAudioTaskInputSchema,
+  describeIssues,
+  listAudioTasksParamsSchema,
+  toAudioTask,
+  toWireCreateRequest,
+  wireEnvelopeSchema,
+  wireTaskListSchema,
+  wireTaskSchema,
+  type AudioTask,
+  type CreateAudioTaskInput,
+  type ListAudioTasksParams,
+} from './schemas';
+
+/** The vendor's path for this API, under the proxy's mount point. */
+export const TEXT_TO_AUDIO_PATH = '/v1/audio/text-to-audio';
+
+type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+
+export interface KlingAudioClientOptions {
+  /** Where the app mounted the proxy, e.g. `/api/kling` or `https://example.com/api/kling`. */
+  baseUrl: string;
+  /** The `fetch` to use. Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /**
+   * Extra headers for every request, or a (possibly async) function returning them, so an app can
+   * attach its own session auth. Defaults to none.
+   */
+  headers?: HeadersSource;
+  /** How long one request may take before it fails with kind `timeout`. Defaults to `30_000` ms. */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** `{ taskId }` or `{ externalTaskId }`: the two ways the vendor can look a task up. */
+export type GetTaskParams = { taskId: string } | { externalTaskId: string };
+
+export interface KlingAudioClient {
+  /** POST `{baseUrl}/v1/audio/text-to-audio`. */
+  createTask(input: CreateAudioTaskInput, options?: RequestOptions): Promise<AudioTask>;
+  /** GET `{baseUrl}/v1/audio/text-to-audio/{id}` (the task id, or the external id in its place). */
+  getTask(params: GetTaskParams, options?: RequestOptions): Promise<AudioTask>;
+  /** GET `{baseUrl}/v1/audio/text-to-audio?pageNum&pageSize`, newest first. */
+  listTasks(params?: ListAudioTasksParams, options?: RequestOptions): Promise<AudioTask[]>;
+  readonly baseUrl: string;
+}
+
+function validationError(error: Parameters<typeof describeIssues>[0]): KlingApiError {
+  return new KlingApiError({ kind: 'validation', message: describeIssues(error), cause: error });
+}
+
+/**
+ * Creates a client for the app's proxy.
+ *
+ * @example
+ * const client = createKlingAudioClient({ baseUrl: '/api/kling' });
+ * const task = await client.createTask({ prompt: 'Rain on a tin roof', duration: 5 });
+ */
+export function createKlingAudioClient(options: KlingAudioClientOptions): KlingAudioClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    data: z.ZodMiniType<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const doFetch = options.fetch ?? globalThis.fetch;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const failed = (cause: unknown): KlingApiError => {
+      if (signal?.aborted) return new KlingApiError({ kind: 'aborted', cause });
+      if (timeout.aborted) return new KlingApiError({ kind: 'timeout', cause });
+      return new KlingApiError({ kind: 'network', cause });
+    };
+    if (signal?.aborted) throw failed(signal.reason);
+
+    let response: Response;
+    let text: string;
+    try {
+      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+      const headers = new Headers(extra);
+      headers.set('Accept', 'application/json');
+      if (body !== undefined) headers.set('Content-Type', 'application/json');
+      response = await doFetch(baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: combined,
+      });
+      // Read inside the try: a connection can drop in the middle of the body.
+      text = await response.text();
+    } catch (cause) {
+      throw failed(cause);
+    }
+
+    const httpStatus = response.status;
+    const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'));
+    const headerRequestId = response.headers.get('X-Request-Id') ?? undefined;
+
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      // An HTML gateway page or a truncated body: an error status says what happened, if there is one.
+      throw new KlingApiError({
+        kind: response.ok ? 'invalid-response' : 'api',
+        message: response.ok ? undefined : `HTTP ${httpStatus} ${response.statusText}`.trim(),
+        httpStatus,
+        requestId: headerRequestId,
+        retryAfterMs,
+        cause,
+      });
+    }
+
+    const envelope = z.safeParse(wireEnvelopeSchema, json);
+    if (!envelope.success) {
+      throw new KlingApiError({
+        kind: response.ok ? 'invalid-response' : 'api',
+        httpStatus,
+        requestId: headerRequestId,
+        retryAfterMs,
+        cause: envelope.error,
+      });
+    }
+    const { code, message, request_id } = envelope.data;
+    const requestId = request_id ?? headerRequestId;
+    if (code !== 0 || !response.ok) {
+      throw new KlingApiError({
+        kind: 'api',
+        code: code === 0 ? undefined : code,
+        httpStatus,
+        requestId,
+        retryAfterMs,
+        cause: message ? new Error(message) : undefined,
+      });
+    }
+    const parsed = z.safeParse(data, envelope.data.data);
+    if (!parsed.success) {
+      throw new KlingApiError({
+        kind: 'invalid-response',
+        message: `The server sent an answer that could not be read (${describeIssues(parsed.error)}).`,
+        httpStatus,
+        requestId,
+        cause: parsed.error,
+      });
+    }
+    return parsed.data;
+  }
+
+  return {
+    baseUrl,
+    async createTask(input, { signal } = {}) {
+      const valid = z.safeParse(createAudioTaskInputSchema, input);
+      if (!valid.success) throw validationError(valid.error);
+      const wire = await request(
+        'POST',
+        TEXT_TO_AUDIO_PATH,
+        toWireCreateRequest(valid.data),
+        wireTaskSchema,
+        signal,
+      );
+      return toAudioTask(wire);
+    },
+    async getTask(params, { signal } = {}) {
+      const id = 'taskId' in params ? params.taskId : params.externalTaskId;
+      if (typeof id !== 'string' || id.length === 0) {
+        throw new KlingApiError({
+          kind: 'validation',
+          message: 'A task id or external task id is required.',
+        });
+      }
+      const wire = await request(
+        'GET',
+        `${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(id)}`,
+        undefined,
+        wireTaskSchema,
+        signal,
+      );
+      return toAudioTask(wire);
+    },
+    async listTasks(params = {}, { signal } = {}) {
+      const valid = z.safeParse(listAudioTasksParamsSchema, params);
+      if (!valid.success) throw validationError(valid.error);
+      const query = new URLSearchParams({
+        pageNum: String(valid.data.pageNum),
+        pageSize: String(valid.data.pageSize),
+      });
+      const wire = await request(
+        'GET',
+        `${TEXT_TO_AUDIO_PATH}?${query}`,
+        undefined,
+        wireTaskListSchema,
+        signal,
+      );
+      return wire.map(toAudioTask);
+    },
+  };
+}

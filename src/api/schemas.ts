@@ -1,0 +1,244 @@
+/**
+ * The wire format of Kling's Text to Audio API and the camelCase domain model the library hands out.
+ * One file: the input schema, the wire schemas and the mapping between them. No React, server-safe.
+ */
+import * as z from 'zod/mini';
+
+/** Longest prompt the vendor accepts, in characters. */
+export const PROMPT_MAX_LENGTH = 200;
+/** Shortest clip, in seconds. */
+export const DURATION_MIN = 3;
+/** Longest clip, in seconds. */
+export const DURATION_MAX = 10;
+/** Duration precision the vendor accepts, in seconds (one decimal place). */
+export const DURATION_STEP = 0.1;
+/** Days after creation before the vendor clears result URLs. */
+export const RESULT_RETENTION_DAYS = 30;
+/** `pageNum` range of the list endpoint. */
+export const PAGE_NUM_MIN = 1;
+export const PAGE_NUM_MAX = 1000;
+/** `pageSize` range of the list endpoint; 30 is the vendor's default. */
+export const PAGE_SIZE_MIN = 1;
+export const PAGE_SIZE_MAX = 500;
+export const PAGE_SIZE_DEFAULT = 30;
+
+/** Vendor statuses. `succeed` is the vendor's spelling. */
+export type AudioTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
+export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed'];
+export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
+  status === 'succeed' || status === 'failed';
+
+// Floating point: 3.3 * 10 is 32.99999…, so compare against the nearest tenth.
+const hasOneDecimal = (value: number) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-6;
+
+/**
+ * The input of a create call: the one schema the form, the client and the proxy all use.
+ * The prompt is trimmed, non-empty and at most 200 characters; the duration is 3.0–10.0 s with at most
+ * one decimal place.
+ */
+export const createAudioTaskInputSchema = z.object({
+  prompt: z
+    .string('Describe the sound you want.')
+    .check(
+      z.trim(),
+      z.minLength(1, 'Describe the sound you want.'),
+      z.maxLength(PROMPT_MAX_LENGTH, `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`),
+    ),
+  duration: z
+    .number('Duration must be a number of seconds.')
+    .check(
+      z.gte(DURATION_MIN, `Duration must be at least ${DURATION_MIN} seconds.`),
+      z.lte(DURATION_MAX, `Duration must be at most ${DURATION_MAX} seconds.`),
+      z.refine(hasOneDecimal, 'Duration can have at most one decimal place.'),
+    ),
+  externalTaskId: z.optional(
+    z.string().check(z.minLength(1, 'externalTaskId cannot be empty.'), z.maxLength(256)),
+  ),
+  callbackUrl: z.optional(z.string().check(z.refine(isHttpUrl, 'callbackUrl must be an http(s) URL.'))),
+});
+export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
+
+/** The list call's parameters, bounds checked before any request. */
+export const listAudioTasksParamsSchema = z.object({
+  pageNum: z._default(
+    z.int('pageNum must be a whole number.').check(z.gte(PAGE_NUM_MIN), z.lte(PAGE_NUM_MAX)),
+    PAGE_NUM_MIN,
+  ),
+  pageSize: z._default(
+    z.int('pageSize must be a whole number.').check(z.gte(PAGE_SIZE_MIN), z.lte(PAGE_SIZE_MAX)),
+    PAGE_SIZE_DEFAULT,
+  ),
+});
+export type ListAudioTasksParams = z.input<typeof listAudioTasksParamsSchema>;
+
+/** True for absolute `http:` and `https:` URLs only: nothing else may reach `src` or `href`. */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire format (snake_case, as the vendor page shows). Unknown keys are ignored everywhere.
+
+// Durations are documented as strings, but one official client reads numbers: accept both.
+const wireSeconds = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((value, ctx) => {
+    const seconds = typeof value === 'number' ? value : Number.parseFloat(value);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      ctx.issues.push({ code: 'custom', message: 'duration is not a number', input: value });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+);
+
+const wireUrl = z.string().check(z.refine(isHttpUrl, 'audio URL must be http(s)'));
+
+export const wireAudioSchema = z.object({
+  id: z.optional(z.string()),
+  audio_id: z.optional(z.union([z.string(), z.number()])),
+  url_mp3: wireUrl,
+  url_wav: wireUrl,
+  duration_mp3: wireSeconds,
+  duration_wav: wireSeconds,
+});
+
+const wireStatus = z.pipe(
+  z.string(),
+  // An unknown future status is treated as not finished, so polling goes on.
+  z.transform((status): AudioTaskStatus =>
+    status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing',
+  ),
+);
+
+export const wireTaskSchema = z.object({
+  task_id: z.string().check(z.minLength(1)),
+  task_status: wireStatus,
+  task_status_msg: z.nullish(z.string()),
+  task_info: z.nullish(z.object({ external_task_id: z.nullish(z.string()) })),
+  task_result: z.nullish(z.object({ audios: z.nullish(z.array(wireAudioSchema)) })),
+  final_unit_deduction: z.nullish(z.union([z.string(), z.number()])),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+export type WireTask = z.input<typeof wireTaskSchema>;
+export type WireAudio = z.input<typeof wireAudioSchema>;
+
+/** The vendor's envelope: `code` 0 is success. */
+export const wireEnvelopeSchema = z.object({
+  code: z.number(),
+  message: z.nullish(z.string()),
+  request_id: z.nullish(z.string()),
+  data: z.optional(z.unknown()),
+});
+export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
+
+export const wireTaskListSchema = z.array(wireTaskSchema);
+
+/** The create request body as the vendor takes it. */
+export interface WireCreateRequest {
+  prompt: string;
+  duration: number;
+  external_task_id?: string;
+  callback_url?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Domain model (camelCase, durations as numbers).
+
+export interface GeneratedAudio {
+  id: string;
+  mp3Url: string;
+  wavUrl: string;
+  /** Seconds. */
+  mp3Duration: number;
+  /** Seconds. */
+  wavDuration: number;
+}
+
+export interface AudioTaskRequest {
+  prompt: string;
+  duration: number;
+}
+
+export interface AudioTask {
+  taskId: string;
+  externalTaskId?: string;
+  status: AudioTaskStatus;
+  /** `task_status_msg`, e.g. the failure reason. */
+  statusMessage?: string;
+  /** `[]` until the task has succeeded. */
+  audios: GeneratedAudio[];
+  /** `final_unit_deduction`, kept as the vendor's string. */
+  unitsDeducted?: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+  /** The prompt and duration, known when this browser created the task. */
+  request?: AudioTaskRequest;
+}
+
+type ParsedWireTask = z.output<typeof wireTaskSchema>;
+
+/** Maps a parsed wire task to the domain model. */
+export function toAudioTask(wire: ParsedWireTask): AudioTask {
+  const task: AudioTask = {
+    taskId: wire.task_id,
+    status: wire.task_status,
+    audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
+      id: audio.id ?? (audio.audio_id === undefined ? `${wire.task_id}-${index}` : String(audio.audio_id)),
+      mp3Url: audio.url_mp3,
+      wavUrl: audio.url_wav,
+      mp3Duration: audio.duration_mp3,
+      wavDuration: audio.duration_wav,
+    })),
+    createdAt: wire.created_at,
+    updatedAt: wire.updated_at,
+  };
+  const externalTaskId = wire.task_info?.external_task_id;
+  if (externalTaskId) task.externalTaskId = externalTaskId;
+  if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
+  if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
+  return task;
+}
+
+/** Maps a domain input (already validated) to the vendor's create body. */
+export function toWireCreateRequest(input: z.output<typeof createAudioTaskInputSchema>): WireCreateRequest {
+  const body: WireCreateRequest = { prompt: input.prompt, duration: input.duration };
+  if (input.externalTaskId) body.external_task_id = input.externalTaskId;
+  if (input.callbackUrl) body.callback_url = input.callbackUrl;
+  return body;
+}
+
+/** A task reference: a task id, or the caller's own external id. */
+export type AudioTaskRef = string | { taskId: string } | { externalTaskId: string };
+
+/**
+ * Validates a create body in the vendor's snake_case form (what the proxy and the mock receive) with the
+ * shared input schema. Empty optional strings, as in the vendor's own sample, count as absent.
+ */
+export function parseWireCreateRequest(body: unknown) {
+  const wire = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const optional = (value: unknown) => (value === '' || value === null ? undefined : value);
+  return z.safeParse(createAudioTaskInputSchema, {
+    prompt: wire.prompt,
+    duration: wire.duration,
+    externalTaskId: optional(wire.external_task_id),
+    callbackUrl: optional(wire.callback_url),
+  });
+}
+
+/** The first issue of a failed parse as one readable sentence, prefixed by its field. */
+export function describeIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string {
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

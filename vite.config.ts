@@ -1,0 +1,99 @@
+/// <reference types="vitest/config" />
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import dts from 'vite-plugin-dts';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// Packages the app provides (peers) or installs with us (dependencies): never bundled.
+const external = [/^react($|\/)/, /^react-dom($|\/)/, /^@tanstack\//, /^zod($|\/)/, /^msw($|\/)/, /^node:/];
+
+// Modules that hold React state need the directive so React Server Components treat them as client code.
+const clientDirs = ['src/hooks/', 'src/components/'];
+
+export function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(
+      `Chromium not found at ${path}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH to a Chrome/Chromium binary.`,
+    );
+  }
+  return path;
+}
+
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export default defineConfig({
+  plugins: [
+    react(),
+    dts({ tsconfigPath: './tsconfig.build.json', include: ['src'], exclude: ['**/*.test.*'] }),
+    {
+      name: 'rka-styles',
+      apply: 'build',
+      generateBundle() {
+        const css = 'src/components/styles.css';
+        if (existsSync(css)) {
+          this.emitFile({ type: 'asset', fileName: 'styles.css', source: readFileSync(css, 'utf8') });
+        }
+      },
+    },
+  ],
+  publicDir: 'public',
+  build: {
+    copyPublicDir: false,
+    sourcemap: false,
+    minify: false,
+    lib: {
+      entry: Object.fromEntries(
+        Object.entries({
+          index: 'src/index.ts',
+          server: 'src/server/index.ts',
+          mocks: 'src/mocks/index.ts',
+        }).filter(([, file]) => existsSync(file)),
+      ),
+      formats: ['es'],
+    },
+    rolldownOptions: {
+      external,
+      output: {
+        preserveModules: true,
+        preserveModulesRoot: 'src',
+        entryFileNames: (chunk) =>
+          chunk.name === 'server/index'
+            ? 'server.js'
+            : chunk.name === 'mocks/index'
+              ? 'mocks.js'
+              : '[name].js',
+        banner: (chunk) =>
+          chunk.facadeModuleId && clientDirs.some((dir) => chunk.facadeModuleId!.startsWith(root + dir))
+            ? "'use client';"
+            : '',
+      },
+    },
+  },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          environment: 'jsdom',
+          include: ['test/**/*.test.{ts,tsx}'],
+          exclude: ['test/browser/**'],
+          setupFiles: ['test/setup.ts'],
+          globals: true,
+        },
+      },
+    ],
+  },
+});
