@@ -15,7 +15,8 @@ export const defaultMessages = {
   status: (status: AudioTaskStatus): string =>
     ({ submitted: 'Queued', processing: 'Generating', succeed: 'Ready', failed: 'Failed' })[status],
   /** Time since the task was created, while it is pending. */
-  elapsed: (secondsElapsed: number, locale?: string): string => `${seconds(secondsElapsed, locale)} s elapsed`,
+  elapsed: (secondsElapsed: number, locale?: string): string =>
+    `${seconds(secondsElapsed, locale)} s elapsed`,
   /** Plain words for any error; the default reads the vendor's error table. */
   errorText: (error: unknown): string => getUserMessage(error),
   retry: 'Try again',

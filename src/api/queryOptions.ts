@@ -1,0 +1,80 @@
+/**
+ * Query keys and query options: the fetcher and its cache identity in one place, for the hooks, for
+ * `useSuspenseQuery`, and for prefetching in loaders and on the server. No React at run time.
+ */
+import type { QueryFunctionContext } from '@tanstack/react-query';
+import type { GetTaskParams, KlingAudioClient } from './client';
+import { KlingApiError } from './errors';
+import {
+  isTerminalStatus,
+  PAGE_NUM_MIN,
+  PAGE_SIZE_DEFAULT,
+  type AudioTask,
+  type AudioTaskRef,
+  type ListAudioTasksParams,
+} from './schemas';
+
+/** A task reference in its one canonical form (a bare string is a task id). */
+export function toTaskParams(ref: AudioTaskRef): GetTaskParams {
+  if (typeof ref === 'string') return { taskId: ref };
+  return 'taskId' in ref ? { taskId: ref.taskId } : { externalTaskId: ref.externalTaskId };
+}
+
+const all = ['kling-audio'] as const;
+
+/**
+ * Hierarchical query keys. `audioTaskKeys.all` prefixes every key, so
+ * `queryClient.invalidateQueries({ queryKey: audioTaskKeys.all })` reaches everything of this library.
+ */
+export const audioTaskKeys = {
+  all,
+  tasks: () => [...all, 'task'] as const,
+  task: (ref: AudioTaskRef) => [...all, 'task', toTaskParams(ref)] as const,
+  lists: () => [...all, 'list'] as const,
+  list: ({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT }: ListAudioTasksParams = {}) =>
+    [...all, 'list', { pageNum, pageSize }] as const,
+};
+
+export type AudioTaskQueryKey = ReturnType<typeof audioTaskKeys.task>;
+export type AudioTaskListQueryKey = ReturnType<typeof audioTaskKeys.list>;
+
+/** Retries a failed request twice when the error says a retry may succeed; never on a vendor refusal. */
+export function shouldRetryRequest(failureCount: number, error: unknown): boolean {
+  return failureCount < 2 && KlingApiError.is(error) && error.retryable;
+}
+
+/**
+ * Options for one task. A finished task never changes, so it stays fresh forever; a pending one is
+ * refreshed by the hooks' poller, not by react-query's retry.
+ *
+ * @example
+ * const { data } = useSuspenseQuery(audioTaskQueryOptions(client, 'task_123'));
+ * await queryClient.prefetchQuery(audioTaskQueryOptions(client, { externalTaskId: 'order-42' }));
+ */
+export function audioTaskQueryOptions(client: KlingAudioClient, ref: AudioTaskRef) {
+  return {
+    queryKey: audioTaskKeys.task(ref),
+    queryFn: ({ signal }: QueryFunctionContext<AudioTaskQueryKey>) =>
+      client.getTask(toTaskParams(ref), { signal }),
+    staleTime: (query: { state: { data?: AudioTask } }) =>
+      isTerminalStatus(query.state.data?.status) ? Infinity : 0,
+    retry: false as const,
+  };
+}
+
+/**
+ * Options for one page of history, newest first.
+ *
+ * @example
+ * await queryClient.prefetchQuery(audioTaskListQueryOptions(client, { pageNum: 1, pageSize: 30 }));
+ */
+export function audioTaskListQueryOptions(client: KlingAudioClient, params: ListAudioTasksParams = {}) {
+  return {
+    queryKey: audioTaskKeys.list(params),
+    queryFn: ({ signal }: QueryFunctionContext<AudioTaskListQueryKey>) =>
+      client.listTasks(params, { signal }),
+    // Long enough that a prefetched next page is used as is when the user pages to it.
+    staleTime: 10_000,
+    retry: shouldRetryRequest,
+  };
+}

@@ -1,0 +1,7 @@
+export * from './KlingAudioProvider';
+export * from './polling';
+export * from './pendingTasks';
+export * from './useAudioTask';
+export * from './useAudioTaskList';
+export * from './useCreateAudioTask';
+export * from './usePendingAudioTasks';

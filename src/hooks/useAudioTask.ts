@@ -1,0 +1,97 @@
+import { useQuery, useQueryClient, type UseQueryOptions, type UseQueryResult } from '@tanstack/react-query';
+import { useEffect, useMemo } from 'react';
+import {
+  audioTaskQueryOptions,
+  isTerminalStatus,
+  type KlingApiError,
+  type AudioTask,
+  type AudioTaskQueryKey,
+  type AudioTaskRef,
+  type AudioTaskStatus,
+  type GeneratedAudio,
+} from '../api';
+import { useKlingAudioContext } from './KlingAudioProvider';
+import { watchQuery, type PollingOptions } from './polling';
+
+export interface UseAudioTaskOptions {
+  /** How long to keep polling before giving up with a `timeout` error. Defaults to the provider's (10 minutes). */
+  maxWaitMs?: number;
+  /** Cadence overrides for this task. Defaults to the provider's `polling`. */
+  polling?: Partial<PollingOptions>;
+  /** Passed through to react-query's `useQuery`. */
+  query?: Partial<UseQueryOptions<AudioTask, KlingApiError, AudioTask, AudioTaskQueryKey>>;
+}
+
+export type UseAudioTaskResult = UseQueryResult<AudioTask, KlingApiError> & {
+  /** The task, with `request` (prompt and duration) when this browser created it. */
+  task: AudioTask | undefined;
+  taskStatus: AudioTaskStatus | undefined;
+  /** `[]` until the task has succeeded. */
+  audios: GeneratedAudio[];
+  /** True once the task is `succeed` or `failed`: no request is made after that. */
+  isTerminal: boolean;
+  /** True while the hook is waiting for the task to finish. */
+  isPolling: boolean;
+};
+
+const NO_AUDIOS: GeneratedAudio[] = [];
+const IDLE_REF = { taskId: '' };
+
+/**
+ * Watches one task and polls it until it is `succeed` or `failed`: 1 s backing off to 5 s with jitter,
+ * honouring `Retry-After`, with one request per interval however many components watch the same task.
+ * A failed task is data (`taskStatus: 'failed'`, `task.statusMessage`), not an error.
+ *
+ * @example
+ * const { task, taskStatus, audios, error } = useAudioTask(taskId);
+ * if (taskStatus === 'succeed') return <audio src={audios[0].mp3Url} controls />;
+ */
+export function useAudioTask(
+  ref: AudioTaskRef | null | undefined,
+  options: UseAudioTaskOptions = {},
+): UseAudioTaskResult {
+  const { client, polling, memory } = useKlingAudioContext();
+  const queryClient = useQueryClient();
+  const enabled = ref != null && (typeof ref === 'string' ? ref : Object.values(ref)[0]) !== '';
+  const base = audioTaskQueryOptions(client, enabled ? ref : IDLE_REF);
+  const result = useQuery<AudioTask, KlingApiError, AudioTask, AudioTaskQueryKey>({
+    ...base,
+    enabled,
+    // The poller below refreshes pending tasks; observers must not refetch on mount or focus on their own.
+    staleTime: Infinity,
+    ...options.query,
+  });
+
+  const data = result.data;
+  const task = useMemo(() => memory.attach(data), [memory, data]);
+  const isTerminal = isTerminalStatus(task?.status);
+  const keyHash = JSON.stringify(base.queryKey);
+  const { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs } = {
+    ...polling,
+    ...options.polling,
+    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+  };
+
+  useEffect(() => {
+    if (!enabled) return;
+    return watchQuery<AudioTask>(queryClient, JSON.parse(keyHash), {
+      shouldPoll: (current) => !isTerminalStatus(current.status),
+      options: { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs },
+    });
+  }, [enabled, queryClient, keyHash, intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs]);
+
+  useEffect(() => {
+    if (task && isTerminal) memory.settle(task.taskId);
+  }, [memory, task, isTerminal]);
+
+  const error = result.error;
+  const waiting = enabled && !isTerminal && !(error && !error.retryable);
+  return {
+    ...result,
+    task,
+    taskStatus: task?.status,
+    audios: task?.audios ?? NO_AUDIOS,
+    isTerminal,
+    isPolling: waiting,
+  };
+}

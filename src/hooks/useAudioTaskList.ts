@@ -1,0 +1,102 @@
+import {
+  keepPreviousData,
+  useQuery,
+  useQueryClient,
+  type UseQueryOptions,
+  type UseQueryResult,
+} from '@tanstack/react-query';
+import { useEffect, useMemo } from 'react';
+import {
+  audioTaskKeys,
+  audioTaskListQueryOptions,
+  isTerminalStatus,
+  PAGE_NUM_MAX,
+  PAGE_NUM_MIN,
+  PAGE_SIZE_DEFAULT,
+  type AudioTask,
+  type AudioTaskListQueryKey,
+  type KlingApiError,
+} from '../api';
+import { useKlingAudioContext } from './KlingAudioProvider';
+import { watchQuery } from './polling';
+
+export interface UseAudioTaskListParams {
+  /** 1–1000. Defaults to `1`. */
+  pageNum?: number;
+  /** 1–500. Defaults to `30`. */
+  pageSize?: number;
+}
+
+export interface UseAudioTaskListOptions {
+  /** Passed through to react-query's `useQuery`. */
+  query?: Partial<UseQueryOptions<AudioTask[], KlingApiError, AudioTask[], AudioTaskListQueryKey>>;
+}
+
+export type UseAudioTaskListResult = UseQueryResult<AudioTask[], KlingApiError> & {
+  /** The page's tasks, newest first, with `request` where this browser created them. */
+  tasks: AudioTask[];
+  /** The list answer has no total: a full page is the only hint that another page exists. */
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+};
+
+const NO_TASKS: AudioTask[] = [];
+const hasPending = (tasks: AudioTask[]) => tasks.some((task) => !isTerminalStatus(task.status));
+
+/**
+ * One page of task history. Bounds are checked before any request; the previous page stays on screen
+ * while the next loads; the next page is prefetched; the page refreshes itself while a task on it is
+ * pending.
+ *
+ * @example
+ * const [pageNum, setPageNum] = useState(1);
+ * const { tasks, hasNextPage, isPlaceholderData } = useAudioTaskList({ pageNum, pageSize: 20 });
+ */
+export function useAudioTaskList(
+  { pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT }: UseAudioTaskListParams = {},
+  options: UseAudioTaskListOptions = {},
+): UseAudioTaskListResult {
+  const { client, polling, memory } = useKlingAudioContext();
+  const queryClient = useQueryClient();
+  const base = audioTaskListQueryOptions(client, { pageNum, pageSize });
+  const result = useQuery<AudioTask[], KlingApiError, AudioTask[], AudioTaskListQueryKey>({
+    ...base,
+    placeholderData: keepPreviousData,
+    ...options.query,
+  });
+
+  const data = result.data;
+  const tasks = useMemo(() => (data ? data.map((task) => memory.attach(task)) : NO_TASKS), [data, memory]);
+  const hasNextPage = !result.isPlaceholderData && tasks.length === pageSize && pageNum < PAGE_NUM_MAX;
+  const hasPreviousPage = pageNum > PAGE_NUM_MIN;
+  const listKey = JSON.stringify(base.queryKey);
+  const enabled = options.query?.enabled !== false;
+
+  useEffect(() => {
+    if (!enabled) return;
+    return watchQuery<AudioTask[]>(queryClient, JSON.parse(listKey), {
+      shouldPoll: hasPending,
+      options: polling,
+    });
+  }, [enabled, queryClient, listKey, polling]);
+
+  // What a page says about a task is news for that task's own cache entry and for the pending list.
+  useEffect(() => {
+    if (!data || result.isPlaceholderData) return;
+    for (const task of data) {
+      const key = audioTaskKeys.task(task.taskId);
+      const cached = queryClient.getQueryData<AudioTask>(key);
+      if (!cached || cached.updatedAt < task.updatedAt) {
+        queryClient.setQueryData(key, cached?.request ? { ...task, request: cached.request } : task);
+      }
+      if (isTerminalStatus(task.status)) memory.settle(task.taskId);
+    }
+  }, [data, result.isPlaceholderData, queryClient, memory]);
+
+  useEffect(() => {
+    if (!enabled || !hasNextPage) return;
+    void queryClient.prefetchQuery(audioTaskListQueryOptions(client, { pageNum: pageNum + 1, pageSize }));
+  }, [enabled, hasNextPage, queryClient, client, pageNum, pageSize]);
+
+  return { ...result, tasks, hasNextPage, hasPreviousPage };
+}
