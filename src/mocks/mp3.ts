@@ -1,0 +1,48 @@
+/**
+ * MP3 encoding for the mock backend's `url_mp3`, with LAME compiled to plain JavaScript
+ * (`@breezystack/lamejs`). The encoder is loaded with a dynamic `import()` the first time an MP3 is asked
+ * for, so nothing else (not even the rest of the mocks entry) pays for its ~250 KB.
+ */
+import { MOCK_SAMPLE_RATE } from './audio';
+
+export interface EncodeMp3Options {
+  /** Constant bit rate in kbit/s. Defaults to `64` (plenty for 22.05 kHz mono). */
+  kbps?: number;
+}
+
+// LAME works on blocks of 1152 samples (one MPEG-1 frame; two MPEG-2 frames at 22.05 kHz).
+const BLOCK = 1152;
+
+/**
+ * Encodes 16-bit mono PCM samples as a constant-bit-rate MP3 file (MPEG-2 Layer III at 22.05 kHz).
+ * Works in browsers and Node: the encoder is pure JavaScript.
+ */
+export async function encodeMp3(
+  samples: Int16Array,
+  sampleRate = MOCK_SAMPLE_RATE,
+  options: EncodeMp3Options = {},
+): Promise<Uint8Array> {
+  const { Mp3Encoder } = await import('@breezystack/lamejs');
+  const encoder = new Mp3Encoder(1, sampleRate, options.kbps ?? 64);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const keep = (
+    chunk: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; length: number },
+  ) => {
+    if (chunk.length === 0) return;
+    // lamejs hands out Int8Array views over its own buffer: copy them out as bytes.
+    const bytes = new Uint8Array(chunk.length);
+    bytes.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    chunks.push(bytes);
+    total += bytes.length;
+  };
+  for (let i = 0; i < samples.length; i += BLOCK) keep(encoder.encodeBuffer(samples.subarray(i, i + BLOCK)));
+  keep(encoder.flush());
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
