@@ -215,7 +215,9 @@ export class KlingApiError extends Error {
   readonly retryable: boolean;
   /** How long the server asked us to wait before the next request, in milliseconds. */
   readonly retryAfterMs: number | undefined;
-  readonly [BRAND] = true;
+  // Assigned in the constructor: a computed class field keeps bundlers from dropping the class (and the
+  // error table it reads) from bundles that never use it, such as the server entry.
+  declare readonly [BRAND]: true;
 
   constructor(options: KlingApiErrorOptions) {
     super(
@@ -228,6 +230,7 @@ export class KlingApiError extends Error {
     this.requestId = options.requestId;
     this.retryable = options.retryable ?? isRetryable(options.kind, options.code, options.httpStatus);
     this.retryAfterMs = options.retryAfterMs;
+    this[BRAND] = true;
   }
 
   /** True for a `KlingApiError`, including one thrown by a second copy of this package. */

@@ -9,6 +9,15 @@ import type { AudioTaskStatus } from './schemas';
 const seconds = (value: number, locale?: string) =>
   new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value);
 
+/** Why a clip cannot play: `expired` and `not-found` are dead links (HTTP 403/410 and 404). */
+export type AudioPlayerErrorKind = 'expired' | 'not-found' | 'network' | 'decode' | 'unsupported';
+
+// m:ss, with the locale's digits.
+const clock = (value: number, locale?: string) => {
+  const whole = Math.floor(value);
+  return `${new Intl.NumberFormat(locale).format(Math.floor(whole / 60))}:${new Intl.NumberFormat(locale, { minimumIntegerDigits: 2 }).format(whole % 60)}`;
+};
+
 export const defaultMessages = {
   // -- shared -------------------------------------------------------------------------------------
   /** A task's status, as a badge or an announcement. */
@@ -61,6 +70,29 @@ export const defaultMessages = {
   // -- AudioResultPlayer (owned by the player) -----------------------------------------------------
   playerPlay: 'Play',
   playerPause: 'Pause',
+  playerMute: 'Mute',
+  playerSeek: 'Seek',
+  /** The seek slider's `aria-valuetext`, e.g. "3.2 of 10 seconds". */
+  playerTimeText: (current: number, total: number, locale?: string): string =>
+    `${seconds(current, locale)} of ${seconds(total, locale)} seconds`,
+  /** The visible time, e.g. "0:03 / 0:10". */
+  playerTime: (current: number, total: number, locale?: string): string =>
+    `${clock(current, locale)} / ${clock(total, locale)}`,
+  playerFormat: 'Format',
+  playerDownload: (format: string): string => `Download ${format.toUpperCase()}`,
+  playerLoading: 'Loading…',
+  /** While the result links are alive (they expire `RESULT_RETENTION_DAYS` after creation). */
+  playerExpiresIn: (days: number, locale?: string): string =>
+    `Link expires in ${new Intl.NumberFormat(locale).format(days)} ${days === 1 ? 'day' : 'days'}. Download to keep it.`,
+  /** Why the clip cannot play. */
+  playerError: (kind: AudioPlayerErrorKind): string =>
+    ({
+      expired: 'This link has expired: results are deleted 30 days after they are made.',
+      'not-found': 'This audio file no longer exists.',
+      network: 'The audio could not be loaded. Check the connection and try again.',
+      decode: 'The audio file is damaged and cannot be played.',
+      unsupported: 'This browser cannot play this audio format.',
+    })[kind],
 };
 
 export type KlingAudioMessages = typeof defaultMessages;

@@ -54,8 +54,12 @@ export function shouldRetryRequest(failureCount: number, error: unknown): boolea
 export function audioTaskQueryOptions(client: KlingAudioClient, ref: AudioTaskRef) {
   return {
     queryKey: audioTaskKeys.task(ref),
-    queryFn: ({ signal }: QueryFunctionContext<AudioTaskQueryKey>) =>
-      client.getTask(toTaskParams(ref), { signal }),
+    queryFn: async ({ signal, client: queryClient, queryKey }: QueryFunctionContext<AudioTaskQueryKey>) => {
+      const task = await client.getTask(toTaskParams(ref), { signal });
+      // The vendor's task has no prompt: keep the one this browser attached when it created the task.
+      const request = queryClient.getQueryData<AudioTask>(queryKey)?.request;
+      return request && !task.request ? { ...task, request } : task;
+    },
     staleTime: (query: { state: { data?: AudioTask } }) =>
       isTerminalStatus(query.state.data?.status) ? Infinity : 0,
     retry: false as const,

@@ -103,8 +103,9 @@ export function createTaskMemory(storage: Storage | undefined, namespace = 'rka'
       if (pending.includes(taskId)) setPending(pending.filter((id) => id !== taskId));
     },
     remember(taskId, { prompt, duration }) {
-      const entries = Object.entries({ ...requests, [taskId]: { prompt, duration, at: Date.now() } });
-      entries.sort(([, a], [, b]) => b.at - a.at);
+      // Newest first by construction, so the oldest fall off the end.
+      const older = Object.entries(requests).filter(([id]) => id !== taskId);
+      const entries = [[taskId, { prompt, duration, at: Date.now() }] as const, ...older];
       requests = Object.fromEntries(entries.slice(0, REMEMBERED_REQUESTS_MAX));
       write(storage, requestsKey, requests);
       emit();

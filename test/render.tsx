@@ -1,0 +1,70 @@
+import { QueryClient } from '@tanstack/react-query';
+import { render, type RenderOptions } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import { KlingAudioProvider, type KlingAudioProviderProps, type PollingOptions } from '../src';
+import { createMockKlingBackend, type MockKlingBackendOptions } from '../src/mocks';
+import { server } from './server';
+
+export const BASE_URL = '/api/kling';
+
+/** Fast but real polling for tests: same policy, shorter numbers, no jitter so counts are stable. */
+export const FAST_POLLING: Partial<PollingOptions> = {
+  intervalMs: 20,
+  maxIntervalMs: 60,
+  backoff: 1.5,
+  jitter: 0,
+};
+
+export function createTestQueryClient() {
+  return new QueryClient({
+    defaultOptions: { queries: { retry: false, gcTime: Infinity }, mutations: { retry: false } },
+  });
+}
+
+/** A fresh mock backend served through the test msw server. */
+export function useMockBackend(options: Partial<MockKlingBackendOptions> = {}) {
+  const backend = createMockKlingBackend({
+    baseUrl: BASE_URL,
+    timing: { submittedMs: 40, processingMs: 80 },
+    ...options,
+  });
+  server.use(...backend.handlers);
+  return backend;
+}
+
+/** An in-memory Storage, shared between renders to simulate a reload. */
+export function createMemoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    get length() {
+      return map.size;
+    },
+    clear: () => map.clear(),
+    getItem: (key) => map.get(key) ?? null,
+    key: (index) => [...map.keys()][index] ?? null,
+    removeItem: (key) => void map.delete(key),
+    setItem: (key, value) => void map.set(key, String(value)),
+  };
+}
+
+type ProviderOptions = Partial<Omit<KlingAudioProviderProps, 'children'>> & {
+  render?: Omit<RenderOptions, 'wrapper'>;
+};
+
+/** Renders `ui` inside a KlingAudioProvider with a fresh QueryClient (unless one is given). */
+export function renderWithProvider(ui: ReactElement, options: ProviderOptions = {}) {
+  const { render: renderOptions, ...providerProps } = options;
+  const queryClient = providerProps.queryClient ?? createTestQueryClient();
+  const props: KlingAudioProviderProps = {
+    baseUrl: BASE_URL,
+    polling: FAST_POLLING,
+    storage: null,
+    ...providerProps,
+    queryClient,
+  };
+  const result = render(ui, {
+    ...renderOptions,
+    wrapper: ({ children }) => <KlingAudioProvider {...props}>{children}</KlingAudioProvider>,
+  });
+  return { ...result, queryClient };
+}
