@@ -9,6 +9,10 @@ import { getErrorInfo } from '../api/errors';
 import {
   describeIssues,
   listAudioTasksParamsSchema,
+  PAGE_NUM_MAX,
+  PAGE_NUM_MIN,
+  PAGE_SIZE_MAX,
+  PAGE_SIZE_MIN,
   parseWireCreateRequest,
   toAudioTask,
   wireTaskSchema,
@@ -471,7 +475,10 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       pageNum: raw('pageNum'),
       pageSize: raw('pageSize'),
     });
-    if (!params.success) return vendorError({ code: 1201, message: describeIssues(params.error) });
+    if (!params.success) {
+      const message = `pageNum must be a whole number from ${PAGE_NUM_MIN} to ${PAGE_NUM_MAX}, pageSize from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}`;
+      return vendorError({ code: 1201, message: `${message} (got ${url.search || 'none'}).` });
+    }
     const error = consume('listError');
     if (error) return vendorError(error);
     if (isMalformed('list')) return malformedAnswer();
