@@ -1,5 +1,6 @@
 /// <reference types="vitest/config" />
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import dts from 'vite-plugin-dts';
@@ -12,6 +13,20 @@ const external = [/^react($|\/)/, /^react-dom($|\/)/, /^@tanstack\//, /^zod($|\/
 
 // Modules that hold React state need the directive so React Server Components treat them as client code.
 const clientDirs = ['src/hooks/', 'src/components/'];
+
+/** Rewrites `from './x'` in a declaration file to `./x.js` or `./x/index.js`, whichever exists in src. */
+function withJsExtensions(filePath: string, content: string): string {
+  const srcDir = dirname(join(root, 'src', relative(join(root, 'dist'), filePath)));
+  return content.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\2/g, (match, lead, quote, spec) => {
+    if (/\.(js|css|json)$/.test(spec)) return match;
+    const target = join(srcDir, spec);
+    if (['.ts', '.tsx'].some((ext) => existsSync(target + ext))) return `${lead}${quote}${spec}.js${quote}`;
+    if (['index.ts', 'index.tsx'].some((file) => existsSync(join(target, file)))) {
+      return `${lead}${quote}${spec}/index.js${quote}`;
+    }
+    return match;
+  });
+}
 
 export function chromiumPath(): string {
   const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,7 +51,13 @@ export const chromiumArgs = [
 export default defineConfig({
   plugins: [
     react(),
-    dts({ tsconfigPath: './tsconfig.build.json', include: ['src'], exclude: ['**/*.test.*'] }),
+    dts({
+      tsconfigPath: './tsconfig.build.json',
+      include: ['src'],
+      exclude: ['**/*.test.*'],
+      // Node's ESM resolution (`moduleResolution: node16/nodenext` in apps) needs explicit extensions.
+      beforeWriteFile: (filePath, content) => ({ filePath, content: withJsExtensions(filePath, content) }),
+    }),
     {
       name: 'rka-styles',
       apply: 'build',
