@@ -1,0 +1,10 @@
+export {
+  createKlingAudioProxy,
+  type KlingAudioProxyOptions,
+  type KlingProxyRateLimit,
+  type KlingProxyRequestInfo,
+  type KlingProxyResponseInfo,
+} from './proxy';
+export { type KlingProxyRoute } from './routes';
+export { signKlingToken, type SignKlingTokenOptions } from './token';
+export { toNodeHandler } from './node';
