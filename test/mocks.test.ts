@@ -427,6 +427,21 @@ describe.each(transports)('through $name', ({ connect }) => {
     });
   });
 
+  it('delays every API answer by latencyMs, not the audio files', async () => {
+    const { backend, fetch, advance } = setup(connect, {
+      latencyMs: 60_000,
+      seed: [{ prompt: 'A bell', duration: 3, taskId: '700000000000000001' }],
+    });
+    const client = createKlingAudioClient({ baseUrl: BASE, fetch, timeoutMs: 50 });
+    expect((await failure(client.listTasks())).kind).toBe('timeout');
+    advance(60_000);
+    const wav = await fetch(`${BASE}/mock-audio/700000000000000001.wav`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    expect(wav.status).toBe(200);
+    expect(backend.requests).toHaveLength(1);
+  });
+
   it('records the API requests it receives, and reset() forgets tasks, requests and scenario changes', async () => {
     const { client, backend } = setup(connect, {
       seed: [{ prompt: 'Seeded bell', duration: 4, externalTaskId: 'seeded' }],
