@@ -8,6 +8,16 @@ import type { AudioTaskStatus } from './schemas';
 
 const seconds = (value: number, locale?: string) =>
   new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value);
+const count = (value: number, locale?: string) => new Intl.NumberFormat(locale).format(value);
+
+/** An example shown by `<SoundPromptForm>`: a button that fills the prompt and the duration. */
+export interface SoundPromptPreset {
+  /** The button's text. */
+  label: string;
+  prompt: string;
+  /** Seconds, 3.0–10.0. */
+  duration: number;
+}
 
 /** Why a clip cannot play: `expired` and `not-found` are dead links (HTTP 403/410 and 404). */
 export type AudioPlayerErrorKind = 'expired' | 'not-found' | 'network' | 'decode' | 'unsupported';
@@ -38,26 +48,64 @@ export const defaultMessages = {
   // -- SoundPromptForm ----------------------------------------------------------------------------
   formPromptLabel: 'Describe the sound',
   formPromptPlaceholder: 'Fireworks crackling over a harbour at night',
-  /** The live counter beside the prompt. */
-  formPromptCounter: (length: number, max: number): string => `${length}/${max}`,
-  /** The counter as read by screen readers. */
-  formPromptCounterLabel: (length: number, max: number): string => `${length} of ${max} characters`,
+  /** The visible counter beside the prompt, e.g. "42/200" (hidden from screen readers: see the next two). */
+  formPromptCounter: (length: number, max: number, locale?: string): string =>
+    `${count(length, locale)}/${count(max, locale)}`,
+  /** The counter as screen readers hear it when they reach the prompt (its description). */
+  formPromptCounterLabel: (length: number, max: number, locale?: string): string =>
+    `${count(length, locale)} of ${count(max, locale)} characters`,
+  /** Announced (politely) only when exactly 20, 10 or 0 characters are left. */
+  formPromptCharactersLeft: (left: number, locale?: string): string =>
+    left === 0 ? 'No characters left' : `${count(left, locale)} characters left`,
+  /** Announced once when the prompt goes over the limit. */
+  formPromptOverLimit: (max: number, locale?: string): string =>
+    `Too long: the limit is ${count(max, locale)} characters`,
+  /** Validation, in the shared schema's terms (`createAudioTaskInputSchema`). */
+  formPromptEmpty: 'Describe the sound you want.',
+  formPromptTooLong: (max: number, locale?: string): string =>
+    `Keep the prompt to ${count(max, locale)} characters or fewer.`,
   formDurationLabel: 'Duration (seconds)',
   formDurationSliderLabel: 'Duration',
+  /** Under the duration controls, e.g. "3 to 10 seconds, in steps of 0.1". */
+  formDurationHint: (min: number, max: number, step: number, locale?: string): string =>
+    `${seconds(min, locale)} to ${seconds(max, locale)} seconds, in steps of ${seconds(step, locale)}`,
+  /** The slider's `aria-valuetext`, e.g. "5.5 seconds". */
+  formDurationValueText: (value: number, locale?: string): string => `${seconds(value, locale)} seconds`,
+  formDurationNotNumber: 'Enter the duration as a number of seconds.',
+  formDurationTooShort: (min: number, locale?: string): string =>
+    `Duration must be at least ${seconds(min, locale)} seconds.`,
+  formDurationTooLong: (max: number, locale?: string): string =>
+    `Duration must be at most ${seconds(max, locale)} seconds.`,
+  formDurationPrecision: 'Use at most one decimal place, e.g. 5.5.',
   formPresetsLabel: 'Examples',
+  /** Example prompts shown as buttons; each fills the prompt and the duration. */
+  formPresets: [
+    { label: 'Fireworks', prompt: 'Fireworks crackling over a harbour at night', duration: 6 },
+    { label: 'Rain', prompt: 'Heavy rain on a tin roof with distant thunder', duration: 8 },
+    { label: 'Door bell', prompt: 'A small brass bell rung twice', duration: 3 },
+    { label: 'Footsteps', prompt: 'Footsteps on a creaky wooden floor', duration: 5 },
+  ] as readonly SoundPromptPreset[],
+  /** The accessible description of a preset button. */
+  formPresetDescription: (preset: SoundPromptPreset, locale?: string): string =>
+    `${preset.prompt}, ${seconds(preset.duration, locale)} seconds`,
   formSubmit: 'Generate sound',
   formSubmitting: 'Sending…',
-  formShortcutHint: 'Press Ctrl+Enter to generate',
+  /** Under the prompt; `mac` is true on Apple platforms, where the key is ⌘. */
+  formShortcutHint: (mac: boolean): string => `Press ${mac ? '⌘' : 'Ctrl'}+Enter to generate`,
 
   // -- AudioTaskList ------------------------------------------------------------------------------
   listLabel: 'Generated sounds',
   listEmpty: 'No sounds yet. Generated sounds appear here.',
   listLoading: 'Loading sounds…',
-  listPrevious: 'Previous',
-  listNext: 'Next',
-  listPage: (pageNum: number): string => `Page ${pageNum}`,
+  /** Above the error's own words when a page cannot be loaded. */
+  listError: 'The history could not be loaded.',
+  /** The accessible name of the pagination controls. */
+  listPagination: 'Pages',
+  listPrevious: 'Previous page',
+  listNext: 'Next page',
+  listPage: (pageNum: number, locale?: string): string => `Page ${count(pageNum, locale)}`,
   listPageSize: 'Per page',
-  listSelect: 'Open',
+  /** When the row was created, e.g. "12 Mar 2026, 14:05". */
   listCreatedAt: (createdAt: number, locale?: string): string =>
     new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(createdAt),
 
@@ -65,7 +113,15 @@ export const defaultMessages = {
   studioLabel: 'Text to audio',
   studioCurrentLabel: 'Current sound',
   studioHistoryLabel: 'History',
-  studioIdle: 'Your sound will appear here.',
+  studioIdle: 'Describe a sound and generate it: it will appear here.',
+  /** Announced once each time the current task's status changes. */
+  studioAnnouncement: (status: AudioTaskStatus, title: string, reason?: string): string =>
+    ({
+      submitted: `Queued: ${title}`,
+      processing: `Generating: ${title}`,
+      succeed: `Ready to play: ${title}`,
+      failed: `Failed: ${title}. ${reason ?? ''}`.trim(),
+    })[status],
 
   // -- AudioResultPlayer (owned by the player) -----------------------------------------------------
   playerPlay: 'Play',
