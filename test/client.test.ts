@@ -4,6 +4,7 @@ import {
   createAudioTaskInputSchema,
   createKlingAudioClient,
   KLING_ERROR_CODES,
+  getUserMessage,
   KlingApiError,
   type KlingApiErrorKind,
 } from '../src';
@@ -295,8 +296,9 @@ describe('vendor error codes', () => {
         httpStatus: info.httpStatus,
         requestId: `req_${code}`,
         retryable: info.retryable,
-        message: info.message,
+        message: `Kling API error ${code}: vendor says no`,
       });
+      expect(getUserMessage(error)).toBe(info.message);
       expect(error.retryAfterMs).toBe(code === 1303 ? 2000 : undefined);
     },
   );

@@ -7,6 +7,7 @@ import {
   audioTaskKeys,
   audioTaskQueryOptions,
   createKlingAudioClient,
+  getUserMessage,
   KlingAudioProvider,
   useAudioTask,
   useAudioTaskList,
@@ -85,7 +86,9 @@ function CreateAndWatch({
       </button>
       <p data-testid="mutation">
         {create.status}|
-        {create.error ? `${create.error.kind}:${create.error.code ?? ''}:${create.error.message}` : ''}
+        {create.error
+          ? `${create.error.kind}:${create.error.code ?? ''}:${getUserMessage(create.error)}`
+          : ''}
       </p>
       <TaskStatus taskRef={taskId} />
     </div>

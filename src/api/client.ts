@@ -6,7 +6,9 @@ import { KlingApiError, parseRetryAfter } from './errors';
 import {
   createAudioTaskInputSchema,
   describeIssues,
-  listAudioTasksParamsSchema,
+  checkListParams,
+  PAGE_NUM_MIN,
+  PAGE_SIZE_DEFAULT,
   toAudioTask,
   toWireCreateRequest,
   wireEnvelopeSchema,
@@ -142,7 +144,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         httpStatus,
         requestId,
         retryAfterMs,
-        cause: message ? new Error(message) : undefined,
+        message: code !== 0 && message ? `Kling API error ${code}: ${message}` : undefined,
       });
     }
     const parsed = z.safeParse(data, envelope.data.data);
@@ -189,13 +191,10 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
       );
       return toAudioTask(wire);
     },
-    async listTasks(params = {}, { signal } = {}) {
-      const valid = z.safeParse(listAudioTasksParamsSchema, params);
-      if (!valid.success) throw validationError(valid.error);
-      const query = new URLSearchParams({
-        pageNum: String(valid.data.pageNum),
-        pageSize: String(valid.data.pageSize),
-      });
+    async listTasks({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT } = {}, { signal } = {}) {
+      const problem = checkListParams({ pageNum, pageSize });
+      if (problem) throw new KlingApiError({ kind: 'validation', message: problem });
+      const query = new URLSearchParams({ pageNum: String(pageNum), pageSize: String(pageSize) });
       const wire = await request(
         'GET',
         `${TEXT_TO_AUDIO_PATH}?${query}`,

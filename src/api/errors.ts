@@ -22,141 +22,133 @@ export interface KlingErrorInfo {
   message: string;
 }
 
-/**
- * Every business code in the vendor's error reference. 1003/1004 are not retryable for a browser: the
- * proxy re-signs its token once on them; a browser cannot fix its own credential.
- */
-export const KLING_ERROR_CODES = {
+/** Vendor codes after which the same request may succeed later. */
+const RETRYABLE_CODES = [1302, 1303, 5000, 5001, 5002];
+
+// 1003/1004 are not retryable for a browser: the proxy re-signs its token once on them; a browser cannot
+// fix the server's credential.
+const ERROR_TABLE = {
   1000: {
     httpStatus: 401,
     meaning: 'authentication failed',
-    retryable: false,
     message: 'The server could not sign in to the audio service. Please contact the site owner.',
   },
   1001: {
     httpStatus: 401,
     meaning: 'Authorization header empty',
-    retryable: false,
     message: 'The server could not sign in to the audio service. Please contact the site owner.',
   },
   1002: {
     httpStatus: 401,
     meaning: 'Authorization invalid',
-    retryable: false,
     message: 'The server could not sign in to the audio service. Please contact the site owner.',
   },
   1003: {
     httpStatus: 401,
     meaning: 'token not yet valid',
-    retryable: false,
     message:
       'The server’s clock or credentials are out of step with the audio service. Please try again in a minute.',
   },
   1004: {
     httpStatus: 401,
     meaning: 'token expired',
-    retryable: false,
     message: 'The server’s sign-in to the audio service expired. Please try again.',
   },
   1100: {
     httpStatus: 429,
     meaning: 'account exception',
-    retryable: false,
     message: 'The audio service account has a problem. Please contact the site owner.',
   },
   1101: {
     httpStatus: 429,
     meaning: 'account in arrears',
-    retryable: false,
     message: 'The audio service account is out of credit. Please contact the site owner.',
   },
   1102: {
     httpStatus: 429,
     meaning: 'resource pack used up or expired',
-    retryable: false,
     message: 'The audio generation allowance is used up. Please contact the site owner.',
   },
   1103: {
     httpStatus: 403,
     meaning: 'no permission for this API or model',
-    retryable: false,
     message: 'This account is not allowed to generate audio. Please contact the site owner.',
   },
   1200: {
     httpStatus: 400,
     meaning: 'invalid request parameters',
-    retryable: false,
     message: 'The request was not accepted. Check the prompt and duration.',
   },
   1201: {
     httpStatus: 400,
     meaning: 'invalid parameter (key or value)',
-    retryable: false,
     message: 'Some settings were not accepted. Check the prompt and duration.',
   },
   1202: {
     httpStatus: 404,
     meaning: 'invalid method',
-    retryable: false,
     message: 'The audio service does not support this request.',
   },
   1203: {
     httpStatus: 404,
     meaning: 'resource not found',
-    retryable: false,
     message: 'That audio task could not be found.',
   },
   1300: {
     httpStatus: 400,
     meaning: 'platform policy triggered',
-    retryable: false,
     message: 'This request is not allowed by the audio service’s policy.',
   },
   1301: {
     httpStatus: 400,
     meaning: 'content safety policy triggered',
-    retryable: false,
     message: 'The prompt was blocked by content safety rules. Try describing the sound differently.',
   },
   1302: {
     httpStatus: 429,
     meaning: 'requests too fast',
-    retryable: true,
     message: 'Too many requests right now. Please wait a moment and try again.',
   },
   1303: {
     httpStatus: 429,
     meaning: 'concurrency over the resource pack limit',
-    retryable: true,
     message: 'Too many sounds are being generated at once. Please wait for one to finish and try again.',
   },
   1304: {
     httpStatus: 429,
     meaning: 'IP whitelist policy',
-    retryable: false,
     message: 'The server is not allowed to reach the audio service. Please contact the site owner.',
   },
   5000: {
     httpStatus: 500,
     meaning: 'internal server error',
-    retryable: true,
     message: 'The audio service had a problem. Please try again.',
   },
   5001: {
     httpStatus: 503,
     meaning: 'temporarily unavailable',
-    retryable: true,
     message: 'The audio service is down for maintenance. Please try again later.',
   },
   5002: {
     httpStatus: 504,
     meaning: 'internal timeout',
-    retryable: true,
     message: 'The audio service took too long. Please try again.',
   },
-} as const satisfies Record<number, KlingErrorInfo>;
+} satisfies Record<number, Omit<KlingErrorInfo, 'retryable'>>;
 
-export type KlingErrorCode = keyof typeof KLING_ERROR_CODES;
+/**
+ * Every business code in the vendor's error reference, with its HTTP status, meaning, whether a retry may
+ * succeed (from `isRetryable`, the one rule) and a plain-words message for the person using the app.
+ */
+export const KLING_ERROR_CODES: Readonly<Record<KlingErrorCode, KlingErrorInfo>> = /* @__PURE__ */ (() =>
+  Object.fromEntries(
+    Object.entries(ERROR_TABLE).map(([code, info]) => [
+      code,
+      { ...info, retryable: isRetryable('api', Number(code), info.httpStatus) },
+    ]),
+  ) as Record<KlingErrorCode, KlingErrorInfo>)();
+
+export type KlingErrorCode = keyof typeof ERROR_TABLE;
 
 /** Codes on which a server holding a key pair should sign a fresh token and try once more. */
 export const TOKEN_RETRY_CODES: readonly number[] = [1003, 1004];
@@ -184,8 +176,10 @@ export function getErrorInfo(code: number | undefined): KlingErrorInfo | undefin
 export function isRetryable(kind: KlingApiErrorKind, code?: number, httpStatus?: number): boolean {
   if (kind === 'network' || kind === 'timeout') return true;
   if (kind === 'aborted' || kind === 'validation') return false;
-  const info = getErrorInfo(code);
-  if (info) return info.retryable;
+  if (code !== undefined && RETRYABLE_CODES.includes(code)) return true;
+  // Any 5xx or 429 answer may succeed later, whatever its body says, unless a known code says otherwise
+  // (1100–1102 and 1304 arrive as 429 but will not pass by waiting).
+  if (code !== undefined && code >= 1000 && code < 2000) return false;
   return httpStatus !== undefined && (httpStatus >= 500 || httpStatus === 429);
 }
 
@@ -220,8 +214,12 @@ export class KlingApiError extends Error {
   declare readonly [BRAND]: true;
 
   constructor(options: KlingApiErrorOptions) {
+    // For developers and logs; people see `getUserMessage(error)`, which reads the error table.
     super(
-      options.message ?? getErrorInfo(options.code)?.message ?? KIND_MESSAGES[options.kind],
+      options.message ??
+        (options.code === undefined
+          ? `Kling request failed (${options.kind})`
+          : `Kling API error ${options.code}`),
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.kind = options.kind;

@@ -36,40 +36,72 @@ const hasOneDecimal = (value: number) => Math.abs(value * 10 - Math.round(value 
  * The prompt is trimmed, non-empty and at most 200 characters; the duration is 3.0–10.0 s with at most
  * one decimal place.
  */
+// Only `refine` checks (and one trim): each kind of zod check costs bytes in every app's bundle.
+const check = <T>(test: (value: T) => boolean, message: string) => z.refine<T>(test, message);
+
 export const createAudioTaskInputSchema = z.object({
-  prompt: z
-    .string('Describe the sound you want.')
-    .check(
-      z.trim(),
-      z.minLength(1, 'Describe the sound you want.'),
-      z.maxLength(PROMPT_MAX_LENGTH, `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`),
+  prompt: z.string('Describe the sound you want.').check(
+    z.trim(),
+    check((value: string) => value.length > 0, 'Describe the sound you want.'),
+    check(
+      (value: string) => value.length <= PROMPT_MAX_LENGTH,
+      `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
     ),
-  duration: z
-    .number('Duration must be a number of seconds.')
-    .check(
-      z.gte(DURATION_MIN, `Duration must be at least ${DURATION_MIN} seconds.`),
-      z.lte(DURATION_MAX, `Duration must be at most ${DURATION_MAX} seconds.`),
-      z.refine(hasOneDecimal, 'Duration can have at most one decimal place.'),
-    ),
-  externalTaskId: z.optional(
-    z.string().check(z.minLength(1, 'externalTaskId cannot be empty.'), z.maxLength(256)),
   ),
-  callbackUrl: z.optional(z.string().check(z.refine(isHttpUrl, 'callbackUrl must be an http(s) URL.'))),
+  duration: z.number('Duration must be a number of seconds.').check(
+    check((value: number) => value >= DURATION_MIN, `Duration must be at least ${DURATION_MIN} seconds.`),
+    check((value: number) => value <= DURATION_MAX, `Duration must be at most ${DURATION_MAX} seconds.`),
+    check(hasOneDecimal, 'Duration can have at most one decimal place.'),
+  ),
+  externalTaskId: z.optional(
+    z
+      .string()
+      .check(
+        check(
+          (value: string) => value.length > 0 && value.length <= 256,
+          'externalTaskId must be 1–256 characters.',
+        ),
+      ),
+  ),
+  callbackUrl: z.optional(z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.'))),
 });
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 
 /** The list call's parameters, bounds checked before any request. */
-export const listAudioTasksParamsSchema = z.object({
-  pageNum: z._default(
-    z.int('pageNum must be a whole number.').check(z.gte(PAGE_NUM_MIN), z.lte(PAGE_NUM_MAX)),
-    PAGE_NUM_MIN,
-  ),
-  pageSize: z._default(
-    z.int('pageSize must be a whole number.').check(z.gte(PAGE_SIZE_MIN), z.lte(PAGE_SIZE_MAX)),
-    PAGE_SIZE_DEFAULT,
-  ),
-});
-export type ListAudioTasksParams = z.input<typeof listAudioTasksParamsSchema>;
+/** Why list parameters are out of the vendor's bounds, or `undefined` when they are fine. */
+export function checkListParams({
+  pageNum = PAGE_NUM_MIN,
+  pageSize = PAGE_SIZE_DEFAULT,
+}: ListAudioTasksParams = {}) {
+  const within = (value: number, min: number, max: number) =>
+    Number.isInteger(value) && value >= min && value <= max;
+  if (!within(pageNum, PAGE_NUM_MIN, PAGE_NUM_MAX)) {
+    return `pageNum must be a whole number from ${PAGE_NUM_MIN} to ${PAGE_NUM_MAX}.`;
+  }
+  if (!within(pageSize, PAGE_SIZE_MIN, PAGE_SIZE_MAX)) {
+    return `pageSize must be a whole number from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}.`;
+  }
+  return undefined;
+}
+
+/** The list call's parameters as a schema (for servers), built on `checkListParams`; defaults 1 and 30. */
+// Pure: apps that only use the client do not ship it (the client calls `checkListParams` directly).
+export const listAudioTasksParamsSchema = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({ pageNum: z.optional(z.number()), pageSize: z.optional(z.number()) }),
+    z.transform((params, ctx) => {
+      const problem = checkListParams(params);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: params });
+      return { pageNum: params.pageNum ?? PAGE_NUM_MIN, pageSize: params.pageSize ?? PAGE_SIZE_DEFAULT };
+    }),
+  ))();
+
+export interface ListAudioTasksParams {
+  /** 1–1000. Defaults to `1`. */
+  pageNum?: number;
+  /** 1–500. Defaults to `30`. */
+  pageSize?: number;
+}
 
 /** True for absolute `http:` and `https:` URLs only: nothing else may reach `src` or `href`. */
 export function isHttpUrl(value: unknown): value is string {
@@ -85,45 +117,42 @@ export function isHttpUrl(value: unknown): value is string {
 // ---------------------------------------------------------------------------------------------
 // Wire format (snake_case, as the vendor page shows). Unknown keys are ignored everywhere.
 
-// Durations are documented as strings, but one official client reads numbers: accept both.
-const wireSeconds = z.pipe(
-  z.union([z.number(), z.string()]),
-  z.transform((value, ctx) => {
-    const seconds = typeof value === 'number' ? value : Number.parseFloat(value);
-    if (!Number.isFinite(seconds) || seconds < 0) {
-      ctx.issues.push({ code: 'custom', message: 'duration is not a number', input: value });
-      return z.NEVER;
-    }
-    return seconds;
-  }),
+/** Seconds from the wire: a number, or a numeric string. */
+export const parseSeconds = (value: string | number): number =>
+  typeof value === 'number' ? value : Number.parseFloat(value);
+
+// Durations are documented as strings, but one official client reads numbers: accept both. Converted
+// in `toAudioTask` (a zod transform would cost every app's bundle more than these lines).
+const wireSeconds = z.custom<string | number>(
+  (value) =>
+    (typeof value === 'number' || typeof value === 'string') &&
+    Number.isFinite(parseSeconds(value)) &&
+    parseSeconds(value) >= 0,
+  'duration is not a number',
+);
+const stringOrNumber = z.custom<string | number>(
+  (value) => typeof value === 'string' || typeof value === 'number',
 );
 
-const wireUrl = z.string().check(z.refine(isHttpUrl, 'audio URL must be http(s)'));
+const wireUrl = z.string().check(check(isHttpUrl, 'audio URL must be http(s)'));
 
 export const wireAudioSchema = z.object({
   id: z.optional(z.string()),
-  audio_id: z.optional(z.union([z.string(), z.number()])),
+  audio_id: z.optional(stringOrNumber),
   url_mp3: wireUrl,
   url_wav: wireUrl,
   duration_mp3: wireSeconds,
   duration_wav: wireSeconds,
 });
 
-const wireStatus = z.pipe(
-  z.string(),
-  // An unknown future status is treated as not finished, so polling goes on.
-  z.transform((status): AudioTaskStatus =>
-    status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing',
-  ),
-);
-
 export const wireTaskSchema = z.object({
-  task_id: z.string().check(z.minLength(1)),
-  task_status: wireStatus,
+  task_id: z.string().check(check((value: string) => value.length > 0, 'task_id is empty')),
+  // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
+  task_status: z.string(),
   task_status_msg: z.nullish(z.string()),
   task_info: z.nullish(z.object({ external_task_id: z.nullish(z.string()) })),
   task_result: z.nullish(z.object({ audios: z.nullish(z.array(wireAudioSchema)) })),
-  final_unit_deduction: z.nullish(z.union([z.string(), z.number()])),
+  final_unit_deduction: z.nullish(stringOrNumber),
   created_at: z.number(),
   updated_at: z.number(),
 });
@@ -186,17 +215,20 @@ export interface AudioTask {
 
 type ParsedWireTask = z.output<typeof wireTaskSchema>;
 
+const toStatus = (status: string): AudioTaskStatus =>
+  status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing';
+
 /** Maps a parsed wire task to the domain model. */
 export function toAudioTask(wire: ParsedWireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
-    status: wire.task_status,
+    status: toStatus(wire.task_status),
     audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
       id: audio.id ?? (audio.audio_id === undefined ? `${wire.task_id}-${index}` : String(audio.audio_id)),
       mp3Url: audio.url_mp3,
       wavUrl: audio.url_wav,
-      mp3Duration: audio.duration_mp3,
-      wavDuration: audio.duration_wav,
+      mp3Duration: parseSeconds(audio.duration_mp3),
+      wavDuration: parseSeconds(audio.duration_wav),
     })),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,

@@ -38,7 +38,8 @@ export interface KlingAudioProviderProps {
 export interface KlingAudioContextValue {
   client: KlingAudioClient;
   polling: PollingOptions;
-  messages: KlingAudioMessages;
+  /** The provider's `messages` prop: replacements only. `useKlingMessages()` merges them over the defaults. */
+  messages: Partial<KlingAudioMessages> | undefined;
   locale: string | undefined;
   memory: TaskMemory;
 }
@@ -86,7 +87,7 @@ export function KlingAudioProvider({
     () => ({
       client,
       polling: { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs },
-      messages: messages ? { ...defaultMessages, ...messages } : defaultMessages,
+      messages,
       locale,
       memory,
     }),
@@ -108,5 +109,6 @@ export function useKlingAudioContext(): KlingAudioContextValue {
 /** The messages to show: defaults, then the provider's, then the component's own `overrides`. */
 export function useKlingMessages(overrides?: Partial<KlingAudioMessages>): KlingAudioMessages {
   const { messages } = useKlingAudioContext();
-  return useMemo(() => (overrides ? { ...messages, ...overrides } : messages), [messages, overrides]);
+  // Merged here rather than in the provider, so an app that uses only the hooks does not ship the strings.
+  return useMemo(() => ({ ...defaultMessages, ...messages, ...overrides }), [messages, overrides]);
 }

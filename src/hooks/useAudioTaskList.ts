@@ -80,18 +80,10 @@ export function useAudioTaskList(
     });
   }, [enabled, queryClient, listKey, polling]);
 
-  // What a page says about a task is news for that task's own cache entry and for the pending list.
+  // A task seen finished on a page leaves the pending list.
   useEffect(() => {
-    if (!data || result.isPlaceholderData) return;
-    for (const task of data) {
-      const key = audioTaskKeys.task(task.taskId);
-      const cached = queryClient.getQueryData<AudioTask>(key);
-      if (!cached || cached.updatedAt < task.updatedAt) {
-        queryClient.setQueryData(key, cached?.request ? { ...task, request: cached.request } : task);
-      }
-      if (isTerminalStatus(task.status)) memory.settle(task.taskId);
-    }
-  }, [data, result.isPlaceholderData, queryClient, memory]);
+    data?.forEach((task) => isTerminalStatus(task.status) && memory.settle(task.taskId));
+  }, [data, memory]);
 
   useEffect(() => {
     if (!enabled || !hasNextPage) return;
