@@ -7,7 +7,6 @@ import {
 } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import {
-  audioTaskKeys,
   audioTaskListQueryOptions,
   isTerminalStatus,
   PAGE_NUM_MAX,
