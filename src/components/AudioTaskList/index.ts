@@ -1,0 +1,1 @@
+export { AudioTaskList, type AudioTaskListProps, type AudioTaskListState } from './AudioTaskList';

@@ -1,0 +1,6 @@
+export {
+  SoundPromptForm,
+  type SoundPromptFormProps,
+  type SoundPromptFormState,
+  type SoundPromptPreset,
+} from './SoundPromptForm';

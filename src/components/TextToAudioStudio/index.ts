@@ -1,0 +1,5 @@
+export {
+  TextToAudioStudio,
+  type TextToAudioStudioProps,
+  type TextToAudioStudioState,
+} from './TextToAudioStudio';

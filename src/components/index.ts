@@ -1,0 +1,4 @@
+export * from './AudioResultPlayer';
+export * from './SoundPromptForm';
+export * from './AudioTaskList';
+export * from './TextToAudioStudio';
