@@ -14,6 +14,7 @@ import {
   wireEnvelopeSchema,
   wireTaskListSchema,
   wireTaskSchema,
+  withoutNulls,
   type AudioTask,
   type CreateAudioTaskInput,
   type ListAudioTasksParams,
@@ -112,7 +113,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
 
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(text, withoutNulls);
     } catch (cause) {
       // An HTML gateway page or a truncated body: an error status says what happened, if there is one.
       throw new KlingApiError({
@@ -147,7 +148,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         message: code !== 0 && message ? `Kling API error ${code}: ${message}` : undefined,
       });
     }
-    const parsed = z.safeParse(data, envelope.data.data);
+    const parsed = z.safeParse(data, (json as { data?: unknown }).data);
     if (!parsed.success) {
       throw new KlingApiError({
         kind: 'invalid-response',

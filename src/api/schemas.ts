@@ -103,6 +103,9 @@ export interface ListAudioTasksParams {
   pageSize?: number;
 }
 
+/** A `JSON.parse` reviver that drops `null`s: the vendor sends `null` and leaves keys out alike. */
+export const withoutNulls = (_key: string, value: unknown) => (value === null ? undefined : value);
+
 /** True for absolute `http:` and `https:` URLs only: nothing else may reach `src` or `href`. */
 export function isHttpUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
@@ -149,10 +152,10 @@ export const wireTaskSchema = z.object({
   task_id: z.string().check(check((value: string) => value.length > 0, 'task_id is empty')),
   // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
   task_status: z.string(),
-  task_status_msg: z.nullish(z.string()),
-  task_info: z.nullish(z.object({ external_task_id: z.nullish(z.string()) })),
-  task_result: z.nullish(z.object({ audios: z.nullish(z.array(wireAudioSchema)) })),
-  final_unit_deduction: z.nullish(stringOrNumber),
+  task_status_msg: z.optional(z.string()),
+  task_info: z.optional(z.object({ external_task_id: z.optional(z.string()) })),
+  task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
+  final_unit_deduction: z.optional(stringOrNumber),
   created_at: z.number(),
   updated_at: z.number(),
 });
@@ -160,11 +163,12 @@ export type WireTask = z.input<typeof wireTaskSchema>;
 export type WireAudio = z.input<typeof wireAudioSchema>;
 
 /** The vendor's envelope: `code` 0 is success. */
+// `data` is read on its own with the schema of the call (see the client). Nulls never reach these
+// schemas: the client reads JSON with `withoutNulls`, so `null` and a missing key mean the same.
 export const wireEnvelopeSchema = z.object({
   code: z.number(),
-  message: z.nullish(z.string()),
-  request_id: z.nullish(z.string()),
-  data: z.optional(z.unknown()),
+  message: z.optional(z.string()),
+  request_id: z.optional(z.string()),
 });
 export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
 

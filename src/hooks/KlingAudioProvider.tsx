@@ -82,16 +82,17 @@ export function KlingAudioProvider({
     () => createTaskMemory(storage === null ? undefined : (storage ?? defaultStorage()), storageNamespace),
     [storage, storageNamespace],
   );
-  const { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs } = { ...defaultPollingOptions, ...polling };
+  // Apps pass `polling={{ ... }}` inline: compare by value, not by identity.
+  const pollingKey = JSON.stringify(polling ?? {});
   const value = useMemo<KlingAudioContextValue>(
     () => ({
       client,
-      polling: { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs },
+      polling: { ...defaultPollingOptions, ...(JSON.parse(pollingKey) as Partial<PollingOptions>) },
       messages,
       locale,
       memory,
     }),
-    [client, intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs, messages, locale, memory],
+    [client, pollingKey, messages, locale, memory],
   );
 
   const content = <KlingAudioContext.Provider value={value}>{children}</KlingAudioContext.Provider>;

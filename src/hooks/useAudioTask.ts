@@ -66,19 +66,19 @@ export function useAudioTask(
   const task = useMemo(() => memory.attach(data), [memory, data]);
   const isTerminal = isTerminalStatus(task?.status);
   const keyHash = JSON.stringify(base.queryKey);
-  const { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs } = {
+  const optionsKey = JSON.stringify({
     ...polling,
     ...options.polling,
-    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
-  };
+    maxWaitMs: options.maxWaitMs ?? polling.maxWaitMs,
+  });
 
   useEffect(() => {
     if (!enabled) return;
     return watchQuery<AudioTask>(queryClient, JSON.parse(keyHash), {
       shouldPoll: (current) => !isTerminalStatus(current.status),
-      options: { intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs },
+      options: JSON.parse(optionsKey),
     });
-  }, [enabled, queryClient, keyHash, intervalMs, maxIntervalMs, backoff, jitter, maxWaitMs]);
+  }, [enabled, queryClient, keyHash, optionsKey]);
 
   useEffect(() => {
     if (task && isTerminal) memory.settle(task.taskId);
