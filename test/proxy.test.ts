@@ -581,11 +581,30 @@ describe('paths', () => {
 });
 
 describe('the create body', () => {
-  it('answers 413 past maxBodyBytes from the declared length, without reading further', async () => {
+  it('answers 413 past maxBodyBytes', async () => {
     const res = await answer(proxy({ maxBodyBytes: 100 })(post({ prompt: 'x'.repeat(150), duration: 5 })));
     expectOwnEnvelope(res, 413, 1200);
     expect(res.json.message).toMatch(/100 bytes/);
     expect(received).toHaveLength(0);
+  });
+
+  it('refuses a declared Content-Length over the cap without reading the body', async () => {
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(1000).fill(0x20));
+      },
+    });
+    const request = new Request(TASKS, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '1000000' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expectOwnEnvelope(await answer(proxy({ maxBodyBytes: 4096 })(request)), 413, 1200);
+    // A stream pulls once on its own to fill its queue; reading would have taken five.
+    expect(pulled).toBeLessThanOrEqual(1);
   });
 
   it('answers 413 on a streamed body without a length, and stops reading it', async () => {

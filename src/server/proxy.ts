@@ -55,7 +55,7 @@ export interface KlingAudioProxyOptions {
   accessKey?: string;
   /** The vendor's secret key. Never sent anywhere: it signs the token. */
   secretKey?: string;
-  /** The vendor's single API key, sent as `Authorization: Bearer <apiKey>`. Pass this or the key pair. */
+  /** The vendor's single API key, sent as `Authorization: Bearer <apiKey>`. Pass this or the key pair, not both. */
   apiKey?: string;
   /** The vendor's origin (a path prefix is kept). Defaults to `'https://api-singapore.klingai.com'`. */
   upstream?: string;
@@ -63,7 +63,8 @@ export interface KlingAudioProxyOptions {
   basePath?: string;
   /**
    * The app's own check of the person asking, run before anything goes upstream. Required: there is no
-   * permissive default. `false` or a throw answers 401 (code 1000) and sends nothing upstream.
+   * permissive default. Only `true` lets a request through; anything else, or a throw, answers 401
+   * (code 1000) and sends nothing upstream.
    */
   authorize: (request: Request) => boolean | Promise<boolean>;
   /** The `fetch` used for upstream calls. Defaults to the global `fetch`. */

@@ -1,7 +1,7 @@
 /**
- * The proxy's route table: three named operations, matched on a path that must already be in its one
- * canonical form. Anything ambiguous is refused rather than cleaned up, so what is matched is what is
- * forwarded.
+ * The proxy's route table: three named operations. A path matches only as a literal prefix followed, for
+ * a lookup, by one id segment from a strict character set, so no dot segment, doubled or encoded slash,
+ * backslash or embedded URL can match anything: such paths are not cleaned up, they are simply unknown.
  */
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
 
@@ -15,34 +15,25 @@ export type RouteMatch =
   | { route: null; status: 404 }
   | { route: null; status: 405; allow: string };
 
-// Double slashes, backslashes, encoded slashes or backslashes, and dot segments, plain or encoded. The
-// Fetch API resolves literal dot segments while parsing the URL, but other callers may not have.
-const UNSAFE_PATH = /\/\/|\\|%2f|%5c|(^|\/)(\.|%2e){1,2}(\/|$)/i;
-
 // Task ids are digits; external ids are the caller's own. This set covers UUIDs and the usual
-// `order-42:retry.1` shapes and cannot express a path, a query, a scheme with `//` or an escape.
+// `order-42:retry.1` shapes and cannot express a path, a query, a scheme with `//` or an escape. (Dot
+// segments never get here: parsing the request URL has already resolved them.)
 const ID = /^[\w.:~-]{1,256}$/;
 
-/** The decoded id, or undefined when it is not one the proxy will forward. */
-function decodeId(raw: string | null): string | undefined {
-  if (raw === null) return undefined;
-  let id: string;
+/** A path segment decoded once; malformed escapes give '' (which is no id). */
+function decode(segment: string): string {
   try {
-    id = decodeURIComponent(raw);
+    return decodeURIComponent(segment);
   } catch {
-    return undefined;
+    return '';
   }
-  return ID.test(id) && !/^\.+$/.test(id) ? id : undefined;
 }
 
-/**
- * Matches a request against the three routes under `basePath` (normalised: no trailing slash).
- * `pathname` is the URL's path as received, still percent-encoded.
- */
+/** Matches a request against the three routes under `basePath` (normalised: no trailing slash). */
 export function matchRoute(method: string, url: URL, basePath: string): RouteMatch {
   const prefix = basePath + TEXT_TO_AUDIO_PATH;
   const { pathname } = url;
-  if (UNSAFE_PATH.test(pathname) || !pathname.startsWith(prefix)) return { route: null, status: 404 };
+  if (!pathname.startsWith(prefix)) return { route: null, status: 404 };
   const rest = pathname.slice(prefix.length);
 
   if (rest === '') {
@@ -50,13 +41,14 @@ export function matchRoute(method: string, url: URL, basePath: string): RouteMat
     if (method !== 'GET') return { route: null, status: 405, allow: 'GET, POST' };
     const external = url.searchParams.get('external_task_id');
     if (external === null) return { route: 'listTasks' };
-    // searchParams has already decoded the value once; decodeId must not decode it again.
-    const id = decodeId(encodeURIComponent(external));
-    return id ? { route: 'getTask', id, byQuery: true } : { route: null, status: 404 };
+    // searchParams has already decoded the value, once.
+    return ID.test(external)
+      ? { route: 'getTask', id: external, byQuery: true }
+      : { route: null, status: 404 };
   }
 
-  const id = rest[0] === '/' ? decodeId(rest.slice(1)) : undefined;
-  if (!id) return { route: null, status: 404 };
+  const id = rest[0] === '/' ? decode(rest.slice(1)) : '';
+  if (!ID.test(id)) return { route: null, status: 404 };
   return method === 'GET'
     ? { route: 'getTask', id, byQuery: false }
     : { route: null, status: 405, allow: 'GET' };
