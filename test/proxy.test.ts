@@ -1046,6 +1046,28 @@ describe('toNodeHandler', () => {
     expect(received).toHaveLength(0);
   });
 
+  it('drains a body it did not read, so the keep-alive connection serves the next request', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString('utf8')));
+    // Pipelined answers follow each other without a line break.
+    const answers = () => data.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+    const body = JSON.stringify({ prompt: 'x'.repeat(200_000), duration: 5 });
+    // Refused before the body is read: an unknown path, then the size cap.
+    for (const path of ['/api/kling/v1/audio/nope', '/api/kling/v1/audio/text-to-audio']) {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body}`,
+      );
+    }
+    socket.write('GET /api/kling/v1/audio/text-to-audio/5 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await vi.waitFor(() => expect(answers()).toHaveLength(3), { timeout: 3000 });
+    socket.destroy();
+    record(data);
+    expect(answers()).toEqual(['HTTP/1.1 404', 'HTTP/1.1 413', 'HTTP/1.1 200']);
+    expect(received.map((r) => r.rawUrl)).toEqual(['/v1/audio/text-to-audio/5']);
+  });
+
   it.each([
     '/api/kling/v1/audio/text-to-audio/../text-to-audio',
     '/api/kling/v1/audio/text-to-audio/x/../42',

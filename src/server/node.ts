@@ -24,10 +24,18 @@ function safeTarget(raw: string): string {
   return path.replace(DOT_SEGMENT, '%252E') + (query < 0 ? '' : raw.slice(query));
 }
 
-/** The body as a web stream that, once cancelled (past the size cap), lets Node discard the rest. */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+/**
+ * The body as a web stream, and a way to drop what is left of it. Whatever the handler did not read (a
+ * refused or oversized request) must still come off the wire, or a keep-alive connection stalls; and
+ * destroying the request instead would reset the socket before the answer is written.
+ */
+function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; discard: () => void } {
   let open = true;
-  return new ReadableStream<Uint8Array>({
+  const discard = () => {
+    open = false;
+    req.resume();
+  };
+  const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       req.on('data', (chunk: Uint8Array) => {
         if (!open) return;
@@ -40,12 +48,9 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
     pull() {
       req.resume();
     },
-    cancel() {
-      // Destroying the request would reset the socket before the 413 is written: drain it instead.
-      open = false;
-      req.resume();
-    },
+    cancel: discard,
   });
+  return { stream, discard };
 }
 
 function parsedBody(body: unknown): BodyInit | undefined {
@@ -67,6 +72,7 @@ export function toNodeHandler(
   handler: FetchHandler,
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
   return (req: NodeRequest, res, next) => {
+    let discard: (() => void) | undefined;
     void (async () => {
       const method = req.method ?? 'GET';
       // Only a plain host name is used for the URL's origin; anything stranger becomes localhost.
@@ -87,7 +93,7 @@ export function toNodeHandler(
           headers.delete('content-length');
           headers.delete('transfer-encoding');
         } else {
-          body = bodyStream(req);
+          ({ stream: body, discard } = bodyStream(req));
         }
       }
       const request = new Request(`${protocol}://${host}${safeTarget(req.originalUrl ?? req.url ?? '/')}`, {
@@ -106,10 +112,12 @@ export function toNodeHandler(
       const cookies = response.headers.getSetCookie();
       if (cookies.length) res.setHeader('set-cookie', cookies);
       res.end(method === 'HEAD' ? undefined : Buffer.from(await response.arrayBuffer()));
-    })().catch((error: unknown) => {
-      if (next) next(error);
-      else if (res.headersSent) res.destroy();
-      else res.writeHead(500).end();
-    });
+    })()
+      .catch((error: unknown) => {
+        if (next) next(error);
+        else if (res.headersSent) res.destroy();
+        else res.writeHead(500).end();
+      })
+      .finally(() => discard?.());
   };
 }
