@@ -504,3 +504,19 @@ describe('createAudioTaskInputSchema', () => {
     expect(createAudioTaskInputSchema.safeParse({ prompt: 'a'.repeat(200), duration: 3 }).success).toBe(true);
   });
 });
+
+describe('externalTaskId', () => {
+  it('accepts URL-safe ids and refuses ones the proxy could not look up, without a request', async () => {
+    expect(
+      createAudioTaskInputSchema.safeParse({ prompt: 'a', duration: 3, externalTaskId: 'order-42:retry.1' })
+        .success,
+    ).toBe(true);
+    let requests = 0;
+    server.use(http.post(TASKS, () => void requests++));
+    for (const externalTaskId of ['a/b', 'with space', '', 'x'.repeat(257), '../x']) {
+      const error = await failure(client.createTask({ prompt: 'rain', duration: 3, externalTaskId }));
+      expect(error.kind).toBe('validation');
+    }
+    expect(requests).toBe(0);
+  });
+});

@@ -164,17 +164,20 @@ describe.each(transports)('through $name', ({ connect }) => {
       const created = await client.createTask({
         prompt: 'A bell',
         duration: 3,
-        externalTaskId: 'ext/with space',
+        externalTaskId: 'order-42:retry.1',
       });
 
-      const byPath = await client.getTask({ externalTaskId: 'ext/with space' });
+      const byPath = await client.getTask({ externalTaskId: 'order-42:retry.1' });
       expect(byPath.taskId).toBe(created.taskId);
 
-      const byQuery = await call('GET', `${TASKS}?external_task_id=${encodeURIComponent('ext/with space')}`);
+      const byQuery = await call(
+        'GET',
+        `${TASKS}?external_task_id=${encodeURIComponent('order-42:retry.1')}`,
+      );
       expect(byQuery.status).toBe(200);
       expect(byQuery.json!.data).toMatchObject({
         task_id: created.taskId,
-        task_info: { external_task_id: 'ext/with space' },
+        task_info: { external_task_id: 'order-42:retry.1' },
       });
 
       const missing = await call('GET', `${TASKS}?external_task_id=nope`);

@@ -31,7 +31,9 @@ const ERROR_TABLE = {
   1000: {
     httpStatus: 401,
     meaning: 'authentication failed',
-    message: 'The server could not sign in to the audio service. Please contact the site owner.',
+    // Also what the proxy answers when the app's own `authorize` says no: word it for both.
+    message:
+      'You are not allowed to use the audio service right now. Sign in again, or contact the site owner.',
   },
   1001: {
     httpStatus: 401,

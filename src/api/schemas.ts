@@ -28,6 +28,9 @@ export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed
 export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
   status === 'succeed' || status === 'failed';
 
+/** What a task id or an `externalTaskId` may hold: 1–256 URL-safe characters (the proxy looks ids up by path). */
+export const TASK_ID_PATTERN = /^[\w.:~-]{1,256}$/;
+
 // Floating point: 3.3 * 10 is 32.99999…, so compare against the nearest tenth.
 const hasOneDecimal = (value: number) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-6;
 
@@ -54,14 +57,13 @@ export const createAudioTaskInputSchema = z.object({
     check(hasOneDecimal, 'Duration can have at most one decimal place.'),
   ),
   externalTaskId: z.optional(
-    z
-      .string()
-      .check(
-        check(
-          (value: string) => value.length > 0 && value.length <= 256,
-          'externalTaskId must be 1–256 characters.',
-        ),
+    z.string().check(
+      // The characters the proxy accepts in a lookup path, so every id created can be looked up.
+      check(
+        (value: string) => TASK_ID_PATTERN.test(value),
+        'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
       ),
+    ),
   ),
   callbackUrl: z.optional(z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.'))),
 });

@@ -4,6 +4,7 @@
  * backslash or embedded URL can match anything: such paths are not cleaned up, they are simply unknown.
  */
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
+import { TASK_ID_PATTERN } from '../api/schemas';
 
 /** The three operations the proxy forwards, by name (as they appear in log info). */
 export type KlingProxyRoute = 'createTask' | 'getTask' | 'listTasks';
@@ -18,7 +19,7 @@ export type RouteMatch =
 // Task ids are digits; external ids are the caller's own. This set covers UUIDs and the usual
 // `order-42:retry.1` shapes and cannot express a path, a query, a scheme with `//` or an escape. (Dot
 // segments never get here: parsing the request URL has already resolved them.)
-const ID = /^[\w.:~-]{1,256}$/;
+const ID = TASK_ID_PATTERN;
 
 /** A path segment decoded once; malformed escapes give '' (which is no id). */
 function decode(segment: string): string {
