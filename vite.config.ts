@@ -2,7 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import react from '@vitejs/plugin-react';
+import { playwright } from '@vitest/browser-playwright';
 import dts from 'vite-plugin-dts';
 import { defineConfig } from 'vite';
 
@@ -48,6 +50,30 @@ export const chromiumArgs = [
   '--no-first-run',
 ];
 
+/** Chromium in the browser test projects: headless, and free to play audio without a user gesture. */
+const browser = () => ({
+  enabled: true,
+  headless: true,
+  provider: playwright({
+    launchOptions: {
+      executablePath: chromiumPath(),
+      args: [...chromiumArgs, '--autoplay-policy=no-user-gesture-required'],
+    },
+  }),
+  instances: [{ browser: 'chromium' as const }],
+});
+
+/**
+ * A stylesheet with its relative `@import url;` lines replaced by the files' contents (recursively), so
+ * dist/styles.css is one self-contained file.
+ */
+function inlineCssImports(file: string): string {
+  return readFileSync(file, 'utf8').replace(
+    /^@import\s+(?:url\()?['"]([^'"]+)['"]\)?\s*;[ \t]*$/gm,
+    (line, spec: string) => (spec.startsWith('.') ? inlineCssImports(join(dirname(file), spec)) : line),
+  );
+}
+
 export default defineConfig({
   plugins: [
     react(),
@@ -64,7 +90,7 @@ export default defineConfig({
       generateBundle() {
         const css = 'src/components/styles.css';
         if (existsSync(css)) {
-          this.emitFile({ type: 'asset', fileName: 'styles.css', source: readFileSync(css, 'utf8') });
+          this.emitFile({ type: 'asset', fileName: 'styles.css', source: inlineCssImports(css) });
         }
       },
     },
@@ -114,6 +140,12 @@ export default defineConfig({
           setupFiles: ['test/setup.ts'],
           globals: true,
         },
+      },
+      {
+        // Every story runs as a test in Chromium: its play function, then axe (violations fail).
+        extends: true,
+        plugins: [storybookTest({ configDir: '.storybook' })],
+        test: { name: 'storybook', browser: browser() },
       },
     ],
   },

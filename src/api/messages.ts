@@ -28,7 +28,8 @@ const clock = (value: number, locale?: string) => {
   return `${new Intl.NumberFormat(locale).format(Math.floor(whole / 60))}:${new Intl.NumberFormat(locale, { minimumIntegerDigits: 2 }).format(whole % 60)}`;
 };
 
-export const defaultMessages = {
+/** Strings more than one component uses. */
+export const sharedMessages = {
   // -- shared -------------------------------------------------------------------------------------
   /** A task's status, as a badge or an announcement. */
   status: (status: AudioTaskStatus): string =>
@@ -44,7 +45,10 @@ export const defaultMessages = {
   /** Used when the prompt of a task is unknown (made elsewhere). */
   untitledTask: (taskId: string): string => `Task ${taskId}`,
   failedReasonUnknown: 'The audio service did not say why.',
+};
 
+/** The strings of the form, the list and the studio. */
+const componentMessages = {
   // -- SoundPromptForm ----------------------------------------------------------------------------
   formPromptLabel: 'Describe the sound',
   formPromptPlaceholder: 'Fireworks crackling over a harbour at night',
@@ -122,7 +126,10 @@ export const defaultMessages = {
       succeed: `Ready to play: ${title}`,
       failed: `Failed: ${title}. ${reason ?? ''}`.trim(),
     })[status],
+};
 
+/** The strings of `<AudioResultPlayer>` and `useAudioPlayer()`. */
+export const playerMessages = {
   // -- AudioResultPlayer (owned by the player) -----------------------------------------------------
   playerPlay: 'Play',
   playerPause: 'Pause',
@@ -150,5 +157,14 @@ export const defaultMessages = {
       unsupported: 'This browser cannot play this audio format.',
     })[kind],
 };
+
+// One pure call, not spreads, so bundlers can drop it: an app that renders only the player ships
+// `sharedMessages` and `playerMessages`, not every component's strings.
+export const defaultMessages = /* @__PURE__ */ Object.assign(
+  {},
+  sharedMessages,
+  componentMessages,
+  playerMessages,
+);
 
 export type KlingAudioMessages = typeof defaultMessages;

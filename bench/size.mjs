@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/* global process, console */
+/**
+ * What an app pays for the library, in bytes min+gzip: esbuild bundles a tiny entry the way an app
+ * would import us (React, react-dom and react-query external; zod counted), minifies, and gzips at
+ * level 9. Budgets are DESIGN.md's. `node bench/size.mjs --check` exits 1 when one is over (or missing).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLIENT_HOOKS = [
+  'KlingAudioProvider',
+  'useCreateAudioTask',
+  'useAudioTask',
+  'useAudioTaskList',
+  'createKlingAudioClient',
+];
+
+/** The measured parts, in table order. `base` makes a row the difference to another row. */
+export const parts = [
+  { id: 'clientHooks', label: 'client + hooks', entry: 'src/index.ts', names: CLIENT_HOOKS, budget: 10_000 },
+  {
+    id: 'player',
+    label: 'AudioResultPlayer (on top of client + hooks)',
+    entry: 'src/index.ts',
+    names: [...CLIENT_HOOKS, 'AudioResultPlayer'],
+    base: 'clientHooks',
+    budget: 6_000,
+  },
+  { id: 'main', label: 'main entry (everything)', entry: 'src/index.ts', names: '*', budget: 20_000 },
+  {
+    id: 'server',
+    label: 'react-kling-audio/server',
+    entry: 'src/server/index.ts',
+    names: '*',
+    budget: 4_000,
+  },
+];
+
+/** Bundles `names` from `entry` (a path under the repo) and returns { raw, min, gzip } in bytes. */
+export async function bundleSize(entry, names) {
+  const file = resolve(root, entry);
+  if (!existsSync(file)) throw new Error(`${entry} does not exist yet`);
+  const contents =
+    names === '*'
+      ? `export * from ${JSON.stringify(file)};`
+      : `export { ${names.join(', ')} } from ${JSON.stringify(file)};`;
+  const result = await build({
+    stdin: { contents, resolveDir: root, sourcefile: 'size-entry.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    jsx: 'automatic',
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    external: ['react', 'react-dom', 'react/*', 'react-dom/*', '@tanstack/react-query', 'node:*'],
+    // Apps import the stylesheet on their own; CSS is not part of these figures.
+    loader: { '.css': 'empty' },
+  });
+  const code = result.outputFiles[0].contents;
+  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length };
+}
+
+/** Every part's gzip figure (the player as the difference), or the reason it could not be measured. */
+export async function measure() {
+  const rows = [];
+  const byId = {};
+  for (const part of parts) {
+    try {
+      const size = await bundleSize(part.entry, part.names);
+      byId[part.id] = size;
+      const base = part.base ? byId[part.base] : undefined;
+      if (part.base && !base) throw new Error(`${part.base} could not be measured`);
+      rows.push({ ...part, gzip: size.gzip - (base?.gzip ?? 0), min: size.min - (base?.min ?? 0) });
+    } catch (error) {
+      const message = error?.errors?.[0]?.text ?? error?.message ?? String(error);
+      rows.push({ ...part, missing: message });
+    }
+  }
+  return rows;
+}
+
+const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const check = process.argv.includes('--check');
+  const rows = await measure();
+  const pad = (value, width) => String(value).padStart(width);
+  console.log(`${'part'.padEnd(46)}${pad('min', 9)}${pad('min+gzip', 10)}${pad('budget', 9)}  status`);
+  let failed = false;
+  for (const row of rows) {
+    if (row.missing) {
+      failed = true;
+      console.log(
+        `${row.label.padEnd(46)}${pad('-', 9)}${pad('-', 10)}${pad(row.budget, 9)}  missing: ${row.missing}`,
+      );
+      continue;
+    }
+    const over = row.gzip > row.budget;
+    failed ||= over;
+    console.log(
+      `${row.label.padEnd(46)}${pad(row.min, 9)}${pad(row.gzip, 10)}${pad(row.budget, 9)}  ${over ? 'OVER' : 'ok'}`,
+    );
+  }
+  console.log(
+    '\nBytes: esbuild bundle + minify, gzip -9; react, react-dom, @tanstack/react-query external; zod counted.',
+  );
+  if (check && failed) process.exit(1);
+}

@@ -1,0 +1,46 @@
+import { useEffect, useRef, useState, type CanvasHTMLAttributes } from 'react';
+
+export interface WaveformProps extends CanvasHTMLAttributes<HTMLCanvasElement> {
+  /** Normalised peaks (0–1), e.g. `useAudioPlayer().peaks`. */
+  peaks: readonly number[];
+  /** How much has played, 0–1: those bars take the played colour. */
+  progress: number;
+}
+
+/**
+ * The waveform as a picture: bars drawn on a canvas at the device's pixel ratio. Purely presentational
+ * (`aria-hidden`): the seek slider around it is the control. Colours come from CSS, resolved by the
+ * browser: the played bars use `color`, the others `border-color` (see `--rka-player-wave-*`).
+ */
+export function Waveform({ peaks, progress, ...props }: WaveformProps) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const [, setSize] = useState(0);
+
+  // Redraw when the box changes size (or the page zoom changes the pixel ratio).
+  useEffect(() => {
+    const observer = new ResizeObserver(([entry]) => setSize(entry!.contentRect.width * devicePixelRatio));
+    observer.observe(ref.current!);
+    return () => observer.disconnect();
+  }, []);
+
+  // Every render: progress, size and theme (a re-render after a theme switch picks up the new colours).
+  useEffect(() => {
+    const canvas = ref.current!;
+    const context = canvas.getContext('2d');
+    if (!context) return;
+    const ratio = devicePixelRatio || 1;
+    const width = (canvas.width = Math.round(canvas.clientWidth * ratio));
+    const height = (canvas.height = Math.round(canvas.clientHeight * ratio));
+    const style = getComputedStyle(canvas);
+    const pitch = width / peaks.length;
+    // Whole device pixels, a gap of a third of the pitch: crisp edges at any ratio.
+    const bar = Math.max(1, Math.round(pitch * 0.66));
+    peaks.forEach((peak, index) => {
+      const barHeight = Math.max(ratio * 2, Math.round(peak * height));
+      context.fillStyle = index < progress * peaks.length ? style.color : style.borderTopColor;
+      context.fillRect(Math.round(index * pitch), Math.round((height - barHeight) / 2), bar, barHeight);
+    });
+  });
+
+  return <canvas ref={ref} aria-hidden {...props} />;
+}

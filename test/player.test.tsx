@@ -1,0 +1,513 @@
+/**
+ * <AudioResultPlayer> and useAudioPlayer in jsdom: state, markup, requests. jsdom has no media playback, so
+ * play/pause/load are stubbed to fire the events a browser fires; real playback is in test/browser.
+ */
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { StrictMode } from 'react';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import {
+  AudioResultPlayer,
+  audioFileName,
+  RESULT_RETENTION_DAYS,
+  type AudioTask,
+  type GeneratedAudio,
+} from '../src';
+import {
+  createMockKlingBackend,
+  MOCK_TASK_IDS,
+  mockTaskSeeds,
+  type MockKlingBackendOptions,
+} from '../src/mocks';
+import { BASE_URL, renderWithProvider } from './render';
+import { server } from './server';
+
+const DAY = 86_400_000;
+let audios: HTMLAudioElement[] = [];
+let requested: string[] = [];
+
+beforeEach(() => {
+  audios = [];
+  requested = [];
+  const create = document.createElement.bind(document);
+  vi.spyOn(document, 'createElement').mockImplementation((tag: string, options?: ElementCreationOptions) => {
+    const element = create(tag, options);
+    if (tag === 'audio') audios.push(element as HTMLAudioElement);
+    return element;
+  });
+  vi.spyOn(HTMLMediaElement.prototype, 'play').mockImplementation(function (this: HTMLMediaElement) {
+    Object.defineProperty(this, 'paused', { value: false, configurable: true });
+    this.dispatchEvent(new Event('play'));
+    this.dispatchEvent(new Event('playing'));
+    return Promise.resolve();
+  });
+  vi.spyOn(HTMLMediaElement.prototype, 'pause').mockImplementation(function (this: HTMLMediaElement) {
+    if (this.paused) return;
+    Object.defineProperty(this, 'paused', { value: true, configurable: true });
+    this.dispatchEvent(new Event('pause'));
+  });
+  vi.spyOn(HTMLMediaElement.prototype, 'load').mockImplementation(() => {});
+  server.events.on('request:start', ({ request }) => {
+    if (request.url.includes('/mock-audio/')) requested.push(new URL(request.url).pathname);
+  });
+});
+
+afterEach(() => {
+  // Unmount while play/pause/load are still stubbed (jsdom has none).
+  cleanup();
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+  server.events.removeAllListeners();
+});
+
+/** The seeded tasks as the domain model (with their prompts), from a fresh backend on the msw server. */
+function seededBackend(options: Partial<MockKlingBackendOptions> = {}) {
+  const backend = createMockKlingBackend({
+    baseUrl: BASE_URL,
+    timing: { submittedMs: 40, processingMs: 80 },
+    seed: mockTaskSeeds,
+    ...options,
+  });
+  server.use(...backend.handlers);
+  const task = (id: string) => backend.tasks.find((t) => t.taskId === id)!;
+  return { backend, task };
+}
+
+/** The live element of the n-th player (StrictMode makes a throwaway first one). */
+const liveAudio = () => audios.filter((audio) => audio.getAttribute('src'));
+
+/** Fires what a browser fires once the file's metadata is in. */
+function metadataLoaded(audio: HTMLAudioElement, duration: number) {
+  Object.defineProperty(audio, 'duration', { value: duration, configurable: true });
+  act(() => {
+    audio.dispatchEvent(new Event('loadstart'));
+    audio.dispatchEvent(new Event('loadedmetadata'));
+  });
+}
+
+const root = (container: HTMLElement, index = 0) =>
+  container.querySelectorAll<HTMLElement>('[data-part="root"]')[index]!;
+
+describe('AudioResultPlayer markup', () => {
+  it('renders a finished task: slider in seconds, time from the metadata, formats, download, expiry', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.fireworks)} />);
+
+    expect(root(container)).toHaveClass('rka-AudioResultPlayer');
+    expect(root(container)).toHaveAttribute('data-status', 'succeed');
+    expect(screen.getByText('Fireworks over a harbour at midnight')).toHaveAttribute('data-part', 'title');
+    expect(screen.getByRole('button', { name: 'Play' })).toHaveClass('rka-AudioResultPlayer-playButton');
+
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    expect(slider).toHaveAttribute('data-part', 'seek-slider');
+    expect(slider).toHaveClass('rka-AudioResultPlayer-seekSlider');
+    expect(slider).toHaveAttribute('aria-valuemin', '0');
+    expect(slider).toHaveAttribute('aria-valuemax', '5');
+    expect(slider).toHaveAttribute('aria-valuenow', '0');
+    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5 seconds');
+    expect(slider).toHaveAttribute('tabindex', '0');
+    // Known before any byte of audio: no NaN or Infinity.
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00 / 0:05');
+
+    const formats = screen.getByRole('radiogroup', { name: 'Format' });
+    expect(within(formats).getByRole('radio', { name: 'MP3' })).toBeChecked();
+    expect(within(formats).getByRole('radio', { name: 'WAV' })).not.toBeChecked();
+
+    const download = screen.getByRole('link', { name: 'Download MP3' });
+    expect(download).toHaveAttribute('href', task(MOCK_TASK_IDS.fireworks).audios[0]!.mp3Url);
+    expect(download).toHaveAttribute('download', 'fireworks-over-a-harbour-at-midnight.mp3');
+    expect(
+      screen.getByText(`Link expires in ${RESULT_RETENTION_DAYS} days. Download to keep it.`),
+    ).toHaveAttribute('data-part', 'expiry');
+
+    // Every styled part carries both hooks.
+    for (const part of container.querySelectorAll('[data-part]')) {
+      const name = part.getAttribute('data-part')!;
+      if (name === 'root') continue;
+      const camel = name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+      expect(part).toHaveClass(`rka-AudioResultPlayer-${camel}`);
+    }
+  });
+
+  it('passes className, native props and the ref through', async () => {
+    const { task } = seededBackend();
+    const ref = { current: null as HTMLDivElement | null };
+    renderWithProvider(
+      <AudioResultPlayer
+        ref={ref}
+        task={task(MOCK_TASK_IDS.bell)}
+        className="mine"
+        id="player-1"
+        aria-describedby="help"
+        title="Bell"
+      />,
+    );
+    expect(ref.current).toHaveAttribute('id', 'player-1');
+    expect(ref.current).toHaveClass('rka-AudioResultPlayer', 'mine');
+    expect(ref.current).toHaveAttribute('aria-describedby', 'help');
+    expect(ref.current).toHaveAttribute('title', 'Bell');
+  });
+
+  it('replaces strings through messages and localises numbers', () => {
+    const { task } = seededBackend();
+    renderWithProvider(
+      <AudioResultPlayer
+        task={task(MOCK_TASK_IDS.footsteps)}
+        messages={{ playerPlay: 'Lecture', playerDownload: (f) => `Télécharger ${f}` }}
+      />,
+      { locale: 'ar-EG' },
+    );
+    expect(screen.getByRole('button', { name: 'Lecture' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Télécharger mp3' })).toBeInTheDocument();
+    // 6.5 s in Arabic-Indic digits.
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٥ seconds');
+  });
+
+  it('names the download after the prompt, in any script, or after the audio id', () => {
+    expect(audioFileName('Fireworks over a harbour!', 'x', 'mp3')).toBe('fireworks-over-a-harbour.mp3');
+    expect(audioFileName('  Café — crème brûlée  ', 'x', 'wav')).toBe('cafe-creme-brulee.wav');
+    expect(audioFileName('صوت المطر', 'x', 'mp3')).toBe('صوت-المطر.mp3');
+    expect(audioFileName('../../etc/passwd', 'x', 'mp3')).toBe('etc-passwd.mp3');
+    expect(audioFileName('!!!', 'kling-audio-42', 'mp3')).toBe('kling-audio-42.mp3');
+    expect(audioFileName('a'.repeat(200), 'x', 'mp3')).toBe(`${'a'.repeat(60)}.mp3`);
+  });
+
+  it('never puts a non-http URL into src or href', () => {
+    const audio: GeneratedAudio = {
+      id: 'evil',
+      mp3Url: 'javascript:alert(1)',
+      wavUrl: 'data:audio/wav;base64,AAAA',
+      mp3Duration: 3,
+      wavDuration: 3,
+    };
+    const { container } = renderWithProvider(<AudioResultPlayer audio={audio} prompt="Evil" />);
+    expect(screen.getByText('Download MP3').closest('a')).not.toHaveAttribute('href');
+    expect(screen.getByRole('button', { name: 'Play' })).toBeDisabled();
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(audios.every((element) => !element.getAttribute('src'))).toBe(true);
+    expect(root(container)).toHaveAttribute('data-state', 'idle');
+  });
+});
+
+describe('pending tasks', () => {
+  it('shows the status in a polite live region, with the elapsed time outside it', async () => {
+    seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer taskId={MOCK_TASK_IDS.pending} />);
+    const status = screen.getByRole('status');
+    expect(status).toHaveAttribute('aria-live', 'polite');
+    await waitFor(() => expect(status).toHaveTextContent(/^Generating$/));
+    expect(root(container)).toHaveAttribute('data-status', 'processing');
+    // Seeded a minute before the backend's clock.
+    const elapsed = container.querySelector('[data-part="elapsed"]')!;
+    expect(elapsed.textContent).toMatch(/^\d+ s elapsed$/);
+    expect(Number.parseInt(elapsed.textContent!, 10)).toBeGreaterThanOrEqual(59);
+    expect(status).not.toContainElement(elapsed as HTMLElement);
+    expect(screen.queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+  });
+
+  it('turns into the player when the task succeeds, and says nothing more', async () => {
+    const { backend } = seededBackend({
+      seed: [{ taskId: 't1', prompt: 'A door creaks', duration: 4, createdAt: Date.now() }],
+    });
+    renderWithProvider(<AudioResultPlayer taskId="t1" />);
+    const status = screen.getByRole('status');
+    await waitFor(() => expect(status).toHaveTextContent(/Queued|Generating/));
+    expect(await screen.findByRole('button', { name: 'Play' }, { timeout: 3000 })).toBeEnabled();
+    expect(status).toHaveTextContent(/^$/);
+    expect(backend.tasks[0]!.status).toBe('succeed');
+  });
+
+  it('shows a failed task with the vendor reason', async () => {
+    seededBackend();
+    renderWithProvider(<AudioResultPlayer taskId={MOCK_TASK_IDS.failed} />);
+    await waitFor(() =>
+      expect(screen.getByRole('status')).toHaveTextContent(
+        /^Failed: Failure to pass the risk control system/,
+      ),
+    );
+    expect(screen.queryByRole('slider')).not.toBeInTheDocument();
+  });
+
+  it('offers a retry when the task cannot be fetched', async () => {
+    seededBackend({ scenario: { pollError: { code: 1203, times: 1 } } });
+    renderWithProvider(<AudioResultPlayer taskId={MOCK_TASK_IDS.rain} prompt="Rain" />);
+    const retry = await screen.findByRole('button', { name: 'Try again' });
+    fireEvent.click(retry);
+    expect(await screen.findByRole('button', { name: 'Play' })).toBeEnabled();
+  });
+});
+
+describe('loading', () => {
+  it('fetches nothing before the player is near the viewport', async () => {
+    const observers: { callback: IntersectionObserverCallback; target?: Element }[] = [];
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        entry: { callback: IntersectionObserverCallback; target?: Element };
+        constructor(callback: IntersectionObserverCallback) {
+          this.entry = { callback };
+          observers.push(this.entry);
+        }
+        observe(target: Element) {
+          this.entry.target = target;
+        }
+        disconnect() {}
+      },
+    );
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requested).toEqual([]);
+    expect(liveAudio()).toHaveLength(0);
+    expect(root(container)).toHaveAttribute('data-state', 'idle');
+
+    const observer = observers.find((o) => o.target === root(container))!;
+    act(() =>
+      observer.callback([{ isIntersecting: true } as IntersectionObserverEntry], {} as IntersectionObserver),
+    );
+    // Metadata only, and one fetch of the file (for the waveform, the download and dead-link checks).
+    await waitFor(() => expect(liveAudio()).toHaveLength(1));
+    expect(liveAudio()[0]!.preload).toBe('metadata');
+    expect(liveAudio()[0]!.src).toMatch(new RegExp(`/mock-audio/${MOCK_TASK_IDS.rain}\\.mp3$`));
+    await waitFor(() => expect(requested).toEqual([`/api/kling/mock-audio/${MOCK_TASK_IDS.rain}.mp3`]));
+  });
+
+  it('moves through loading and ready, and uses the file duration once known', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    const [audio] = liveAudio();
+    act(() => void audio!.dispatchEvent(new Event('loadstart')));
+    expect(root(container)).toHaveAttribute('data-state', 'loading');
+    Object.defineProperty(audio, 'duration', { value: Infinity, configurable: true });
+    act(() => void audio!.dispatchEvent(new Event('loadedmetadata')));
+    expect(root(container)).toHaveAttribute('data-state', 'ready');
+    // Safari reports Infinity for some files: keep the task's duration rather than flash it.
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    metadataLoaded(audio!, 3.02);
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '0 of 3 seconds');
+  });
+});
+
+describe('playing', () => {
+  it('plays and pauses from the button, with data-state and the label following', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    expect(screen.getByRole('button', { name: 'Pause' })).toHaveAttribute('data-state', 'playing');
+    fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    expect(root(container)).toHaveAttribute('data-state', 'paused');
+    const [audio] = liveAudio();
+    Object.defineProperty(audio, 'ended', { value: true, configurable: true });
+    act(() => void audio!.dispatchEvent(new Event('ended')));
+    expect(root(container)).toHaveAttribute('data-state', 'ended');
+  });
+
+  it('plays one clip at a time, unless a player opts out', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(
+      <>
+        <AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />
+        <AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />
+        <AudioResultPlayer task={task(MOCK_TASK_IDS.laser)} exclusive={false} />
+      </>,
+    );
+    const [first, second, third] = screen.getAllByRole('button', { name: 'Play' });
+    fireEvent.click(first!);
+    expect(root(container, 0)).toHaveAttribute('data-state', 'playing');
+    fireEvent.click(second!);
+    expect(root(container, 1)).toHaveAttribute('data-state', 'playing');
+    expect(root(container, 0)).toHaveAttribute('data-state', 'paused');
+    fireEvent.click(third!);
+    expect(root(container, 2)).toHaveAttribute('data-state', 'playing');
+    expect(root(container, 1)).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('answers the keyboard inside the player only, and never inside text fields', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(
+      <>
+        <textarea aria-label="notes" />
+        <AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />
+      </>,
+    );
+    const slider = screen.getByRole('slider');
+    const [audio] = liveAudio();
+    fireEvent.keyDown(screen.getByLabelText('notes'), { key: 'k' });
+    expect(root(container)).not.toHaveAttribute('data-state', 'playing');
+
+    fireEvent.keyDown(slider, { key: ' ' });
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    fireEvent.keyDown(slider, { key: 'K' });
+    expect(root(container)).toHaveAttribute('data-state', 'paused');
+    // A radio is an input: its keys stay its own.
+    fireEvent.keyDown(screen.getByRole('radio', { name: 'WAV' }), { key: 'k' });
+    expect(root(container)).toHaveAttribute('data-state', 'paused');
+
+    fireEvent.keyDown(screen.getByRole('button', { name: 'Play' }), { key: 'm' });
+    expect(audio!.muted).toBe(true);
+    expect(screen.getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'true');
+
+    // 10 s clip: arrows step half a second, Page keys two, Home/End the ends.
+    fireEvent.keyDown(slider, { key: 'ArrowRight' });
+    expect(slider).toHaveAttribute('aria-valuenow', '0.5');
+    expect(audio!.currentTime).toBe(0.5);
+    fireEvent.keyDown(slider, { key: 'PageUp' });
+    expect(slider).toHaveAttribute('aria-valuenow', '2.5');
+    fireEvent.keyDown(slider, { key: 'ArrowDown' });
+    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10 seconds');
+    fireEvent.keyDown(slider, { key: 'End' });
+    expect(slider).toHaveAttribute('aria-valuenow', '10');
+    fireEvent.keyDown(slider, { key: 'PageUp' });
+    expect(slider).toHaveAttribute('aria-valuenow', '10');
+    fireEvent.keyDown(slider, { key: 'Home' });
+    expect(slider).toHaveAttribute('aria-valuenow', '0');
+    fireEvent.keyDown(slider, { key: 'ArrowLeft' });
+    expect(slider).toHaveAttribute('aria-valuenow', '0');
+    // ←/→ from anywhere in the player.
+    fireEvent.keyDown(screen.getByRole('button', { name: 'Mute' }), { key: 'ArrowRight' });
+    expect(slider).toHaveAttribute('aria-valuenow', '0.5');
+  });
+
+  it('switches format keeping position and play state', async () => {
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    const [audio] = liveAudio();
+    metadataLoaded(audio!, 10);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    audio!.currentTime = 4.2;
+    const play = vi.mocked(HTMLMediaElement.prototype.play);
+    play.mockClear();
+
+    fireEvent.click(screen.getByRole('radio', { name: 'WAV' }));
+    expect(audio!.src).toMatch(/\.wav$/);
+    expect(screen.getByRole('link', { name: 'Download WAV' })).toHaveAttribute(
+      'download',
+      'heavy-rain-on-a-tin-roof.wav',
+    );
+    audio!.currentTime = 0; // what a new source does
+    metadataLoaded(audio!, 10);
+    expect(audio!.currentTime).toBe(4.2);
+    expect(play).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('dead links', () => {
+  async function mediaError(code: number, options: Partial<MockKlingBackendOptions>) {
+    const { task } = seededBackend(options);
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    const [audio] = liveAudio();
+    Object.defineProperty(audio, 'error', { value: { code }, configurable: true });
+    act(() => void audio!.dispatchEvent(new Event('error')));
+    await waitFor(() => expect(root(container)).toHaveAttribute('data-state', 'error'));
+    return container;
+  }
+
+  it('says expired for a 403 from the file host, without controls', async () => {
+    await mediaError(4, { scenario: { audio: 'expired' } });
+    expect(screen.getByRole('status')).toHaveTextContent('This link has expired');
+    expect(screen.queryByRole('slider')).not.toBeInTheDocument();
+  });
+
+  it('says not found for a 404, and asks only once', async () => {
+    await mediaError(4, { scenario: { audio: 'missing' } });
+    expect(screen.getByRole('status')).toHaveTextContent('This audio file no longer exists.');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requested).toHaveLength(1);
+  });
+
+  it('says unsupported when the file is there but cannot be played', async () => {
+    await mediaError(4, {});
+    expect(screen.getByRole('status')).toHaveTextContent('cannot play this audio format');
+  });
+
+  it('knows a link older than 30 days is dead without asking', async () => {
+    const { task } = seededBackend();
+    const old: AudioTask = { ...task(MOCK_TASK_IDS.bell), createdAt: Date.now() - 31 * DAY };
+    const { container } = renderWithProvider(<AudioResultPlayer task={old} />);
+    expect(root(container)).toHaveAttribute('data-state', 'error');
+    expect(screen.getByRole('status')).toHaveTextContent('This link has expired');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requested).toEqual([]);
+    expect(liveAudio()).toHaveLength(0);
+  });
+
+  it('marks the notice urgent in the last days', () => {
+    const { task } = seededBackend();
+    renderWithProvider(
+      <AudioResultPlayer task={{ ...task(MOCK_TASK_IDS.bell), createdAt: Date.now() - 29.5 * DAY }} />,
+    );
+    expect(screen.getByText(/Link expires in 1 day\./)).toHaveAttribute('data-urgent');
+  });
+});
+
+describe('download', () => {
+  function captureClicks() {
+    const clicks: { href: string; download: string; target: string }[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push({ href: this.href, download: this.download, target: this.target });
+    });
+    let n = 0;
+    const created = vi.fn((_blob: Blob) => `blob:http://localhost/${++n}`);
+    const revoked = vi.fn((_url: string) => {});
+    // jsdom has no object URLs: put recording ones in place for this test only.
+    const { createObjectURL, revokeObjectURL } = URL;
+    Object.assign(URL, { createObjectURL: created, revokeObjectURL: revoked });
+    onTestFinished(() => void Object.assign(URL, { createObjectURL, revokeObjectURL }));
+    return { clicks, created, revoked };
+  }
+
+  it('fetches the file into a blob with a clean name, and revokes it on unmount', async () => {
+    const { clicks, created, revoked } = captureClicks();
+    const { task } = seededBackend();
+    const { unmount } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.fireworks)} />);
+    fireEvent.click(screen.getByRole('radio', { name: 'WAV' }));
+    fireEvent.click(screen.getByRole('link', { name: 'Download WAV' }));
+    await waitFor(() => expect(clicks).toHaveLength(1));
+    expect(clicks[0]).toEqual({
+      href: 'blob:http://localhost/1',
+      download: 'fireworks-over-a-harbour-at-midnight.wav',
+      target: '',
+    });
+    const blob = created.mock.calls[0]![0];
+    expect(blob.type).toBe('audio/wav');
+    expect(new TextDecoder().decode((await blob.arrayBuffer()).slice(0, 4))).toBe('RIFF');
+    unmount();
+    expect(revoked.mock.calls.map(([url]) => url)).toEqual(['blob:http://localhost/1']);
+  });
+
+  it('falls back to the plain link when the host forbids reading the file', async () => {
+    const { clicks, created } = captureClicks();
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    server.use(http.get(bell.audios[0]!.mp3Url, () => HttpResponse.error()));
+    renderWithProvider(<AudioResultPlayer task={bell} />);
+    fireEvent.click(screen.getByRole('link', { name: 'Download MP3' }));
+    await waitFor(() => expect(clicks).toHaveLength(1));
+    expect(clicks[0]).toMatchObject({ href: bell.audios[0]!.mp3Url, target: '_blank' });
+    expect(created).not.toHaveBeenCalled();
+  });
+});
+
+describe('lifecycle', () => {
+  it('releases the element on unmount and is safe under StrictMode', async () => {
+    const { task } = seededBackend();
+    const { unmount, container } = renderWithProvider(
+      <StrictMode>
+        <AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />
+      </StrictMode>,
+    );
+    // StrictMode mounts, unmounts and mounts again: one element is left with a source.
+    expect(liveAudio()).toHaveLength(1);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    const [audio] = liveAudio();
+    const load = vi.mocked(HTMLMediaElement.prototype.load);
+    load.mockClear();
+    unmount();
+    expect(audio!.paused).toBe(true);
+    expect(audio!.hasAttribute('src')).toBe(false);
+    expect(load).toHaveBeenCalled();
+  });
+});
