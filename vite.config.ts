@@ -147,6 +147,16 @@ export default defineConfig({
         plugins: [storybookTest({ configDir: '.storybook' })],
         test: { name: 'storybook', browser: browser() },
       },
+      {
+        // Real playback: audio from the mock backend through msw's service worker.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.{ts,tsx}'],
+          setupFiles: ['test/browser/setup.ts'],
+          browser: browser(),
+        },
+      },
     ],
   },
 });

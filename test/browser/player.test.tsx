@@ -1,0 +1,145 @@
+/**
+ * Real playback in Chromium: the mock backend's synthesized WAV and MP3 files, served through msw's
+ * service worker (range requests answered with 206), decoded and played by the browser.
+ */
+import { render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { userEvent } from 'vitest/browser';
+import { AudioResultPlayer } from '../../src';
+import { CROSS_ORIGIN_AUDIO, MOCK_TASK_IDS, storyBackend } from '../../stories/support/mockBackend';
+import { KlingStoryProviders } from '../../stories/support/KlingStoryProviders';
+import { worker } from './worker';
+
+const audioRequests: string[] = [];
+worker.events.on('request:start', ({ request }) => {
+  if (/\.(mp3|wav)$/.test(new URL(request.url).pathname)) audioRequests.push(request.url);
+});
+afterEach(() => {
+  audioRequests.length = 0;
+});
+
+function renderPlayers(ids: string[], options: Parameters<typeof storyBackend>[0] = {}) {
+  const backend = storyBackend(options);
+  worker.use(...backend.handlers);
+  const tasks = ids.map((id) => backend.tasks.find((task) => task.taskId === id)!);
+  const result = render(
+    <KlingStoryProviders>
+      {tasks.map((task) => (
+        <AudioResultPlayer key={task.taskId} task={task} style={{ width: 480 }} />
+      ))}
+    </KlingStoryProviders>,
+  );
+  const roots = () => [...result.container.querySelectorAll<HTMLElement>('[data-part="root"]')];
+  return { ...result, backend, roots };
+}
+
+/** The slider's value: the real element's time (synced every frame while playing). */
+const position = (index = 0) => Number(screen.getAllByRole('slider')[index]!.getAttribute('aria-valuenow'));
+
+const settle = (element: HTMLElement, state: string) =>
+  waitFor(() => expect(element).toHaveAttribute('data-state', state), { timeout: 8000 });
+
+describe('AudioResultPlayer in Chromium', () => {
+  it('plays the real file: time advances, seeking moves it, and it ends', async () => {
+    const { roots } = renderPlayers([MOCK_TASK_IDS.bell]); // 3 s
+    const [root] = roots();
+    await settle(root!, 'ready');
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await settle(root!, 'playing');
+    await waitFor(() => expect(position()).toBeGreaterThanOrEqual(0.5), { timeout: 4000 });
+
+    // Jump back to the start with the keyboard: the element's own time follows.
+    const slider = screen.getByRole('slider');
+    slider.focus();
+    await userEvent.keyboard('{Home}');
+    await waitFor(() => expect(position()).toBeLessThan(0.5));
+    await waitFor(() => expect(position()).toBeGreaterThanOrEqual(0.3), { timeout: 4000 });
+
+    // Click at 80 % of the slider: about 2.4 s of 3.
+    const box = slider.getBoundingClientRect();
+    await userEvent.click(slider, { position: { x: box.width * 0.8, y: box.height / 2 } });
+    await waitFor(() => expect(position()).toBeGreaterThanOrEqual(2.3));
+    await settle(root!, 'ended');
+    expect(position()).toBeGreaterThanOrEqual(2.9);
+  });
+
+  it('draws the waveform of the decoded audio on a canvas at the device pixel ratio', async () => {
+    const { container } = renderPlayers([MOCK_TASK_IDS.fireworks]);
+    const canvas = await waitFor(
+      () => {
+        const element = container.querySelector<HTMLCanvasElement>('canvas[data-part="waveform"]');
+        if (!element) throw new Error('no waveform yet');
+        return element;
+      },
+      { timeout: 8000 },
+    );
+    expect(canvas).toHaveAttribute('aria-hidden', 'true');
+    await waitFor(() => expect(canvas.width).toBe(Math.round(canvas.clientWidth * devicePixelRatio)));
+    expect(canvas.height).toBe(Math.round(canvas.clientHeight * devicePixelRatio));
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+    // Bars, not an empty or a full box.
+    expect(painted).toBeGreaterThan(canvas.width);
+    expect(painted).toBeLessThan((canvas.width * canvas.height) / 1.2);
+  });
+
+  it('switches MP3 to WAV keeping the position and playing on', async () => {
+    const { roots } = renderPlayers([MOCK_TASK_IDS.rain]); // 10 s
+    const [root] = roots();
+    await settle(root!, 'ready');
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await settle(root!, 'playing');
+    screen.getByRole('slider').focus();
+    await userEvent.keyboard('{PageUp}{PageUp}'); // 4 s
+    await waitFor(() => expect(position()).toBeGreaterThanOrEqual(4));
+
+    await userEvent.click(screen.getByRole('radio', { name: 'WAV' }));
+    await waitFor(() => expect(audioRequests.some((url) => url.endsWith('.wav'))).toBe(true));
+    await settle(root!, 'playing');
+    expect(screen.getByRole('link', { name: 'Download WAV' })).toBeInTheDocument();
+    // Carried on from about 4 s, not from the start.
+    expect(position()).toBeGreaterThanOrEqual(3.9);
+    await waitFor(() => expect(position()).toBeGreaterThanOrEqual(4.4), { timeout: 4000 });
+  });
+
+  it('pauses the first player when a second one starts', async () => {
+    const { roots } = renderPlayers([MOCK_TASK_IDS.rain, MOCK_TASK_IDS.meadow]);
+    const [first, second] = roots();
+    await settle(second!, 'ready');
+    const [play1, play2] = screen.getAllByRole('button', { name: 'Play' });
+    await userEvent.click(play1!);
+    await settle(first!, 'playing');
+    await waitFor(() => expect(position(0)).toBeGreaterThan(0.3), { timeout: 4000 });
+    await userEvent.click(play2!);
+    await settle(second!, 'playing');
+    await settle(first!, 'paused');
+    const stoppedAt = position(0);
+    await waitFor(() => expect(position(1)).toBeGreaterThan(0.5), { timeout: 4000 });
+    expect(position(0)).toBe(stoppedAt);
+  });
+
+  it('plays from a host without CORS, with a plain progress bar instead of the waveform', async () => {
+    const { roots, container } = renderPlayers([MOCK_TASK_IDS.bell], {
+      audioBaseUrl: CROSS_ORIGIN_AUDIO,
+      scenario: { audio: 'no-cors' },
+    });
+    const [root] = roots();
+    await settle(root!, 'ready');
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await settle(root!, 'playing');
+    await waitFor(() => expect(position()).toBeGreaterThan(0.3), { timeout: 4000 });
+    expect(container.querySelector('[data-part="progress"]')).toBeInTheDocument();
+    expect(container.querySelector('canvas')).not.toBeInTheDocument();
+  });
+
+  it('shows the dead-link state for an expired file without retrying', async () => {
+    const { roots } = renderPlayers([MOCK_TASK_IDS.bell], { scenario: { audio: 'expired' } });
+    const [root] = roots();
+    await settle(root!, 'error');
+    expect(screen.getByRole('status')).toHaveTextContent('This link has expired');
+    const seen = audioRequests.length;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(audioRequests.length).toBe(seen);
+  });
+});
