@@ -28,6 +28,11 @@ export default tseslint.config(
     },
   },
   {
+    // The demo's dev server: a plain Node script.
+    files: ['demo/**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
+  {
     files: ['src/api/**'],
     rules: restrict(
       layer(react, 'src/api has no React: it runs on servers and in plain scripts.', {

@@ -136,7 +136,7 @@ export default defineConfig({
           name: 'unit',
           environment: 'jsdom',
           include: ['test/**/*.test.{ts,tsx}'],
-          exclude: ['test/browser/**'],
+          exclude: ['test/browser/**', 'test/e2e/**'],
           setupFiles: ['test/setup.ts'],
           globals: true,
         },
@@ -155,6 +155,17 @@ export default defineConfig({
           include: ['test/browser/**/*.test.{ts,tsx}'],
           setupFiles: ['test/browser/setup.ts'],
           browser: browser(),
+        },
+      },
+      {
+        // The demo end to end: its dev server, the real proxy and headless Chromium, over real HTTP (no msw).
+        extends: true,
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

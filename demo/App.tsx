@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'react';
+import { KlingAudioProvider, TextToAudioStudio } from 'react-kling-audio';
+import 'react-kling-audio/styles.css';
+import './demo.css';
+
+type Theme = 'light' | 'dark';
+const THEME_KEY = 'rka-demo:theme';
+
+/** What the dev server put behind `/api/kling` (serve.mjs writes it into the page): `mock` or `kling`. */
+const upstream =
+  document.querySelector<HTMLMetaElement>('meta[name="rka-demo-upstream"]')?.content === 'kling'
+    ? 'kling'
+    : 'mock';
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem(THEME_KEY);
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export function App() {
+  const [theme, setTheme] = useState(initialTheme);
+  useEffect(() => {
+    // The library's tokens switch palettes on this attribute; the page's own colours follow the tokens.
+    document.documentElement.dataset.rkaTheme = theme;
+    localStorage.setItem(THEME_KEY, theme);
+  }, [theme]);
+
+  return (
+    <>
+      <header className="demo-header">
+        <div>
+          <h1>react-kling-audio</h1>
+          <p className="demo-upstream" data-upstream={upstream}>
+            {upstream === 'mock' ? (
+              <>
+                Running against the <strong>in-process mock backend</strong> through the real proxy at{' '}
+                <code>/api/kling</code>: no key needed, the audio is synthesised. A prompt with the word
+                “forbidden” fails on purpose.
+              </>
+            ) : (
+              <>
+                Running against the <strong>real Kling API</strong> through the proxy at{' '}
+                <code>/api/kling</code>: your key stays on the dev server, and every sound costs units.
+              </>
+            )}
+          </p>
+        </div>
+        <button
+          type="button"
+          className="demo-theme"
+          aria-pressed={theme === 'dark'}
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+        >
+          Dark theme
+        </button>
+      </header>
+      <main className="demo-main">
+        <KlingAudioProvider baseUrl="/api/kling">
+          <TextToAudioStudio />
+        </KlingAudioProvider>
+      </main>
+    </>
+  );
+}

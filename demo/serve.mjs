@@ -1,0 +1,187 @@
+/**
+ * `npm start`: the demo app on Vite's dev server, with the library's real proxy mounted at /api/kling.
+ *
+ * Upstream of the proxy: the in-process mock backend (its `.fetch`, realistic timing, real audio served at
+ * /mock-audio by this same server), or the real Kling API when KLING_ACCESS_KEY and KLING_SECRET_KEY (or
+ * KLING_API_KEY) are set; KLING_API_BASE overrides the vendor's host. PORT sets the port (default 5173,
+ * the next free one if taken).
+ *
+ * Plain Node ESM so it runs on a fresh clone after `npm ci`, with no build: the TypeScript proxy and mock
+ * are loaded through Vite itself (`ssrLoadModule`).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { createServer } from 'vite';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const demoDir = fileURLToPath(new URL('.', import.meta.url));
+
+const API_PATH = '/api/kling';
+const AUDIO_PATH = '/mock-audio';
+// Never resolved: the proxy's `fetch` is the mock backend's, so this only names the upstream.
+const MOCK_UPSTREAM = 'http://mock.kling.local';
+
+/** The vendor credential from the environment, or `undefined` to use the mock backend. */
+function vendorCredentials(env) {
+  if (env.KLING_ACCESS_KEY && env.KLING_SECRET_KEY) {
+    return { accessKey: env.KLING_ACCESS_KEY, secretKey: env.KLING_SECRET_KEY };
+  }
+  if (env.KLING_API_KEY) return { apiKey: env.KLING_API_KEY };
+  return undefined;
+}
+
+/** `true` for a request to `base` or below it. */
+const isUnder = (url, base) => url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`);
+
+/**
+ * Starts the demo server and resolves once it answers.
+ *
+ * @param {object} [options]
+ * @param {number} [options.port] Port to listen on; `0` picks a free one. Defaults to `PORT` or `5173` (the
+ *   next free port when taken).
+ * @param {{ submittedMs?: number, processingMs?: number }} [options.timing] Time the mock spends in each
+ *   status. Defaults to `{ submittedMs: 1500, processingMs: 4000 }`.
+ * @param {Record<string, string | undefined>} [options.env] Where the credentials are read. Defaults to
+ *   `process.env`.
+ * @param {boolean} [options.quiet] No output at all (for tests). Defaults to `false`.
+ * @returns {Promise<{ url: string, upstream: 'mock' | 'kling', close: () => Promise<void> }>}
+ */
+export async function startDemo(options = {}) {
+  const env = options.env ?? process.env;
+  const quiet = options.quiet ?? false;
+  const port = options.port ?? Number(env.PORT || 5173);
+  const credentials = vendorCredentials(env);
+  const upstream = credentials ? 'kling' : 'mock';
+
+  // The handlers exist only once the port is known (the mock's audio URLs name it); requests that come
+  // earlier wait for them.
+  let setHandlers;
+  const handlers = new Promise((resolve) => (setHandlers = resolve));
+
+  const server = await createServer({
+    // Everything is here: the library's vite.config.ts builds the package and runs the tests.
+    configFile: false,
+    root: demoDir,
+    cacheDir: `${repo}node_modules/.vite/demo`,
+    clearScreen: false,
+    logLevel: quiet ? 'silent' : 'info',
+    // The demo imports the package by name, as an app does; here the name is the source.
+    resolve: {
+      alias: [
+        { find: /^react-kling-audio$/, replacement: `${repo}src/index.ts` },
+        { find: /^react-kling-audio\/styles\.css$/, replacement: `${repo}src/components/styles.css` },
+      ],
+    },
+    // Pre-bundled at start, so the first page load does not find them late and reload.
+    optimizeDeps: {
+      include: [
+        'react',
+        'react/jsx-runtime',
+        'react/jsx-dev-runtime',
+        'react-dom/client',
+        '@tanstack/react-query',
+        'zod/mini',
+      ],
+    },
+    server: { port, strictPort: false },
+    plugins: [
+      react(),
+      {
+        name: 'rka-demo-api',
+        configureServer(vite) {
+          // Registered here, not in a returned function, so it runs before Vite's own middlewares.
+          vite.middlewares.use((req, res, next) => {
+            const url = req.url ?? '/';
+            const route = isUnder(url, API_PATH) ? 'api' : isUnder(url, AUDIO_PATH) ? 'audio' : undefined;
+            if (!route) return next();
+            handlers.then((ready) => {
+              const handler = ready[route];
+              if (handler) handler(req, res, next);
+              else next();
+            }, next);
+          });
+        },
+        transformIndexHtml() {
+          // Lets the page say what it runs against, without any secret reaching it.
+          return [{ tag: 'meta', attrs: { name: 'rka-demo-upstream', content: upstream }, injectTo: 'head' }];
+        },
+      },
+    ],
+  });
+
+  try {
+    await server.listen();
+    const url = server.resolvedUrls?.local[0] ?? `http://localhost:${server.config.server.port}/`;
+    const { createKlingAudioProxy, toNodeHandler } = await server.ssrLoadModule(`${repo}src/server/index.ts`);
+
+    const proxyOptions = {
+      basePath: API_PATH,
+      // Demo only, on purpose: a real app checks its own user here. The dev server listens on localhost.
+      authorize: () => true,
+      onResponse: quiet
+        ? undefined
+        : ({ method, route, status, code, durationMs }) => {
+            // Polls would flood the terminal: creates and failures only.
+            if (route === 'createTask' || status >= 400) {
+              console.log(
+                `  proxy ${method} ${route ?? '(refused)'} → ${status} code ${code ?? '-'} (${durationMs} ms)`,
+              );
+            }
+          },
+    };
+
+    let audio;
+    if (credentials) {
+      Object.assign(proxyOptions, credentials, env.KLING_API_BASE ? { upstream: env.KLING_API_BASE } : {});
+    } else {
+      const { createMockKlingBackend } = await server.ssrLoadModule(`${repo}src/mocks/index.ts`);
+      const audioBase = new URL(AUDIO_PATH, url).href;
+      const backend = createMockKlingBackend({
+        baseUrl: MOCK_UPSTREAM,
+        // Absolute, on this server: the browser fetches the files from here, not from the mock's origin.
+        audioBaseUrl: audioBase,
+        timing: { submittedMs: 1500, processingMs: 4000, ...options.timing },
+      });
+      Object.assign(proxyOptions, {
+        // The mock accepts any credential; a key pair makes the proxy sign real tokens, as in production.
+        accessKey: 'demo-access-key',
+        secretKey: 'demo-secret-key',
+        upstream: MOCK_UPSTREAM,
+        fetch: (input, init) => backend.fetch(new Request(input, init)),
+      });
+      // The proxy forwards the three API routes only; the files go straight to the mock, under the origin
+      // it was told (the browser may have reached this server by another host name).
+      audio = toNodeHandler((request) => {
+        const { pathname, search } = new URL(request.url);
+        return backend.fetch(new Request(new URL(pathname + search, audioBase), request));
+      });
+    }
+    setHandlers({ api: toNodeHandler(createKlingAudioProxy(proxyOptions)), audio });
+
+    if (!quiet) {
+      const label = credentials
+        ? `Kling API at ${env.KLING_API_BASE || 'https://api-singapore.klingai.com'}`
+        : 'in-process mock backend';
+      console.log(`\n  react-kling-audio demo: ${url} (upstream: ${label})\n`);
+    }
+    return { url, upstream, close: () => server.close() };
+  } catch (error) {
+    setHandlers({});
+    await server.close();
+    throw error;
+  }
+}
+
+// `node demo/serve.mjs` (npm start), not an import from a test.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const demo = await startDemo();
+  let closing = false;
+  const stop = async () => {
+    if (closing) return;
+    closing = true;
+    await demo.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,173 @@
+// @vitest-environment node
+/**
+ * The demo end to end: `startDemo()` (what `npm start` runs) serves the app on Vite's dev server with the
+ * real proxy at /api/kling and the mock backend as its upstream; headless Chromium drives the page. Every
+ * request goes over real HTTP: no msw here.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Locator, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemo, type Demo } from '../../demo/serve.mjs';
+
+// The same browser as the browser test projects (vite.config.ts), without loading that config here.
+function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(
+      `Chromium not found at ${path}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH to a Chrome/Chromium binary.`,
+    );
+  }
+  return path;
+}
+
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+const TASKS = 'api/kling/v1/audio/text-to-audio';
+
+let demo: Demo;
+let browser: Browser;
+
+beforeAll(async () => {
+  // Short statuses so the flow takes seconds; long enough that the page shows each pending one.
+  [demo, browser] = await Promise.all([
+    startDemo({ port: 0, quiet: true, env: {}, timing: { submittedMs: 1000, processingMs: 1500 } }),
+    chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs }),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+describe('the demo server', () => {
+  it('answers /api/kling with the real proxy: unknown paths and bad creates never reach the upstream', async () => {
+    expect(demo.upstream).toBe('mock');
+
+    const other = await fetch(new URL('api/kling/v1/other', demo.url));
+    expect(other.status).toBe(404);
+    expect(other.headers.get('cache-control')).toBe('no-store');
+    expect(await other.json()).toEqual({
+      code: 1203,
+      message: expect.any(String),
+      request_id: expect.any(String),
+      data: null,
+    });
+
+    const tooLong = await fetch(new URL(TASKS, demo.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'a'.repeat(201), duration: 5 }),
+    });
+    expect(tooLong.status).toBe(400);
+    const body = await tooLong.json();
+    expect(body).toMatchObject({ code: 1201, data: null });
+    expect(body.message).toMatch(/200/);
+
+    // Only the proxy answers in its own envelope: nothing was created upstream.
+    const list = await fetch(new URL(`${TASKS}?pageNum=1&pageSize=30`, demo.url));
+    expect(list.status).toBe(200);
+    expect((await list.json()).data).toEqual([]);
+  });
+});
+
+describe('the demo page in Chromium', () => {
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await page.goto(demo.url);
+  });
+
+  afterAll(async () => {
+    await page?.close();
+  });
+
+  /** The status of the current sound on the page each time it changes, until it ends (or 30 s pass). */
+  async function statusesUntilDone(current: Locator): Promise<string[]> {
+    const seen: string[] = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const status = await current.getAttribute('data-status');
+      if (status && status !== seen.at(-1)) seen.push(status);
+      if (status === 'succeed' || status === 'failed') break;
+      await page.waitForTimeout(100);
+    }
+    return seen;
+  }
+
+  it('generates a sound through the proxy, shows its progress, plays it and offers MP3 and WAV', async () => {
+    await expect
+      .poll(() => page.locator('.demo-upstream').textContent())
+      .toContain('in-process mock backend');
+
+    await page.getByLabel('Describe the sound').fill('A small brass bell rung twice');
+    await page.getByLabel('Duration (seconds)').fill('3.5');
+    await page.getByRole('button', { name: 'Generate sound' }).click();
+
+    const current = page.getByRole('region', { name: 'Current sound' });
+    // Progress: a pending status in words and the time since the task was created.
+    await current
+      .getByRole('status')
+      .filter({ hasText: /Queued|Generating/ })
+      .waitFor();
+    await current.getByText(/s elapsed/).waitFor();
+    const statuses = await statusesUntilDone(current);
+    expect(statuses.at(-1)).toBe('succeed');
+    expect(statuses.some((status) => status === 'submitted' || status === 'processing')).toBe(true);
+    await expect.poll(() => current.getByText('A small brass bell rung twice').count()).toBeGreaterThan(0);
+
+    // Playback of the real file, served by the demo server.
+    const play = current.getByRole('button', { name: 'Play' });
+    await play.click();
+    const pause = current.getByRole('button', { name: 'Pause' });
+    await expect.poll(() => pause.getAttribute('data-state')).toBe('playing');
+    const seek = current.getByRole('slider', { name: 'Seek' });
+    await expect.poll(async () => Number(await seek.getAttribute('aria-valuenow'))).toBeGreaterThan(0.3);
+    await pause.click();
+
+    // Downloads: one link per format, each an http(s) URL of a real file.
+    for (const [format, type, magic] of [
+      ['MP3', 'audio/mpeg', undefined],
+      ['WAV', 'audio/wav', 'RIFF'],
+    ] as const) {
+      const link = current.getByRole('link', { name: `Download ${format}` });
+      if ((await link.count()) === 0) await current.getByRole('radio', { name: format }).check();
+      const href = await link.getAttribute('href');
+      expect(href).toMatch(new RegExp(`^https?://.+\\.${format.toLowerCase()}$`));
+      const file = await fetch(href!);
+      expect(file.status).toBe(200);
+      expect(file.headers.get('content-type')).toBe(type);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      expect(bytes.length).toBeGreaterThan(1000);
+      if (magic) expect(new TextDecoder().decode(bytes.slice(0, 4))).toBe(magic);
+    }
+
+    // The history lists it too, as ready.
+    const row = page
+      .getByRole('region', { name: 'History' })
+      .getByRole('listitem')
+      .filter({ has: page.getByRole('button', { name: 'A small brass bell rung twice' }) });
+    await expect.poll(() => row.textContent()).toContain('Ready');
+
+    // The theme toggle switches the library's palette.
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    await expect.poll(() => page.locator('html').getAttribute('data-rka-theme')).toBe('dark');
+
+    expect(errors).toEqual([]);
+  });
+});
