@@ -4,6 +4,7 @@ import { expect, fn, waitFor, within } from 'storybook/test';
 import { AudioTaskList } from '../src/components/AudioTaskList';
 import { CONTENT_SAFETY_REASON, manyMockTaskSeeds } from '../src/mocks';
 import { MOCK_TASK_IDS, mswParameters, STORY_BASE_URL, storyBackend } from './support/mockBackend';
+import { rememberedStorage } from './support/rememberedTasks';
 
 const FOREVER = 3_600_000;
 const rowsOf = (canvasElement: HTMLElement) => canvasElement.querySelectorAll('[data-part="item"]');
@@ -12,8 +13,9 @@ const meta = {
   title: 'Components/AudioTaskList',
   component: AudioTaskList,
   args: { onSelect: fn(), defaultPageSize: 10 },
-  // The standard seed: six finished sounds, one still generating, one failed.
-  parameters: { ...mswParameters() },
+  // The standard seed: six finished sounds, one still generating, one failed; made in this browser, so
+  // their prompts are known.
+  parameters: { ...mswParameters(), kling: { storage: rememberedStorage() } },
 } satisfies Meta<typeof AudioTaskList>;
 
 export default meta;
@@ -31,7 +33,7 @@ export const Default: Story = {
     await expect(canvasElement.querySelector('[data-part="item"][data-status="processing"]')).not.toBeNull();
     await expect(canvas.getAllByRole('button', { name: 'Play' })).toHaveLength(6);
 
-    await userEvent.click(canvas.getByRole('button', { name: `Task ${MOCK_TASK_IDS.rain}` }));
+    await userEvent.click(canvas.getByRole('button', { name: 'Heavy rain on a tin roof' }));
     await expect(args.onSelect).toHaveBeenCalledWith(expect.objectContaining({ taskId: MOCK_TASK_IDS.rain }));
   },
 };
@@ -40,10 +42,17 @@ export const Default: Story = {
 export const Selected: Story = {
   args: { selectedTaskId: MOCK_TASK_IDS.bell },
   play: async ({ canvas }) => {
-    await expect(await canvas.findByRole('button', { name: `Task ${MOCK_TASK_IDS.bell}` })).toHaveAttribute(
-      'aria-current',
-      'true',
-    );
+    await expect(
+      await canvas.findByRole('button', { name: 'A small brass bell rung twice' }),
+    ).toHaveAttribute('aria-current', 'true');
+  },
+};
+
+/** Sounds made elsewhere (another browser, the API directly): no prompt is known, so the task id shows. */
+export const MadeElsewhere: Story = {
+  parameters: { kling: { storage: null } },
+  play: async ({ canvas }) => {
+    await expect(await canvas.findByRole('button', { name: `Task ${MOCK_TASK_IDS.rain}` })).toBeVisible();
   },
 };
 
@@ -62,7 +71,10 @@ export const Loading: Story = {
 
 /** 25 sounds, 10 a page: next, previous, and a page-size change (back to page 1). */
 export const Paging: Story = {
-  parameters: mswParameters({ seed: manyMockTaskSeeds(25) }),
+  parameters: {
+    ...mswParameters({ seed: manyMockTaskSeeds(25) }),
+    kling: { storage: rememberedStorage(manyMockTaskSeeds(25)) },
+  },
   play: async ({ canvas, canvasElement, userEvent }) => {
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(10));
     const next = canvas.getByRole('button', { name: 'Next page' });
@@ -83,7 +95,10 @@ const slowLater = storyBackend({ seed: manyMockTaskSeeds(25) });
 
 /** The previous page stays on screen, dimmed and `aria-busy`, while a slow next page loads. */
 export const LoadingNextPage: Story = {
-  parameters: { msw: { handlers: slowLater.handlers } },
+  parameters: {
+    msw: { handlers: slowLater.handlers },
+    kling: { storage: rememberedStorage(manyMockTaskSeeds(25)) },
+  },
   play: async ({ canvas, canvasElement, userEvent }) => {
     slowLater.setScenario({ slowMs: 0 });
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(10));
@@ -108,7 +123,11 @@ export const Empty: Story = {
 /** 500 sounds on one page (the vendor's maximum). Players load nothing until scrolled near. */
 export const LongList: Story = {
   args: { defaultPageSize: 500 },
-  parameters: mswParameters({ seed: manyMockTaskSeeds(500) }),
+  parameters: {
+    ...mswParameters({ seed: manyMockTaskSeeds(500) }),
+    // This browser made the newest 200 (what it remembers at most); the older ones were made elsewhere.
+    kling: { storage: rememberedStorage(manyMockTaskSeeds(500)) },
+  },
   play: async ({ canvasElement }) => {
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(500), { timeout: 10_000 });
     // Far below the fold, a player has not started loading.

@@ -4,6 +4,7 @@ import { expect, fn, waitFor, within } from 'storybook/test';
 import { TextToAudioStudio } from '../src/components/TextToAudioStudio';
 import { manyMockTaskSeeds, mockTaskSeeds } from '../src/mocks';
 import { MOCK_TASK_IDS, mswParameters, STORY_BASE_URL, storyBackend } from './support/mockBackend';
+import { rememberedStorage } from './support/rememberedTasks';
 
 const FOREVER = 3_600_000;
 const WIDE = { maxWidth: 1100 };
@@ -16,20 +17,10 @@ const currentOf = (canvas: Canvas) => canvas.getByRole('region', { name: 'Curren
 const settles = (canvas: Canvas, state: string, timeout = 5000) =>
   waitFor(() => expect(studioOf(canvas)).toHaveAttribute('data-state', state), { timeout });
 
-/** A Storage in memory, as a browser's localStorage would be after a reload. */
-function storageWith(entries: Record<string, unknown>): Storage {
-  const map = new Map(Object.entries(entries).map(([key, value]) => [key, JSON.stringify(value)]));
-  return {
-    get length() {
-      return map.size;
-    },
-    clear: () => map.clear(),
-    getItem: (key) => map.get(key) ?? null,
-    key: (index) => [...map.keys()][index] ?? null,
-    removeItem: (key) => void map.delete(key),
-    setItem: (key, value) => void map.set(key, String(value)),
-  };
-}
+/** Per story: a fresh storage in which this browser "made" the seeded tasks (so their prompts show). */
+const remembered = (kling: Record<string, unknown> = {}) => ({
+  kling: { storage: rememberedStorage(), ...kling },
+});
 
 const meta = {
   title: 'Components/TextToAudioStudio',
@@ -45,7 +36,7 @@ type Story = StoryObj<typeof meta>;
 export const Playground: Story = {
   parameters: {
     ...mswParameters({ timing: { submittedMs: 800, processingMs: 1600 } }),
-    kling: { polling: { intervalMs: 400, maxIntervalMs: 800 } },
+    ...remembered({ polling: { intervalMs: 400, maxIntervalMs: 800 } }),
   },
   play: async ({ canvas, userEvent, args }) => {
     await userEvent.type(
@@ -93,6 +84,7 @@ export const Playground: Story = {
 
 /** First visit: nothing current yet, history from the service. */
 export const Default: Story = {
+  parameters: remembered(),
   play: async ({ canvas }) => {
     await expect(
       within(currentOf(canvas)).getByText('Describe a sound and generate it: it will appear here.'),
@@ -104,7 +96,10 @@ export const Default: Story = {
 /** The create request is on its way. */
 export const Pending: Story = {
   args: { formProps: { defaultPrompt: 'A door creaking open slowly' } },
-  parameters: mswParameters({ seed: mockTaskSeeds.slice(1), scenario: { slowMs: FOREVER } }),
+  parameters: {
+    ...mswParameters({ seed: mockTaskSeeds.slice(1), scenario: { slowMs: FOREVER } }),
+    ...remembered(),
+  },
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
     await expect(await canvas.findByRole('button', { name: 'Sending…' })).toHaveAttribute(
@@ -116,6 +111,7 @@ export const Pending: Story = {
 
 /** A sound still generating, with its elapsed time. */
 export const Processing: Story = {
+  parameters: remembered(),
   args: { defaultTaskId: MOCK_TASK_IDS.pending },
   play: async ({ canvas }) => {
     await settles(canvas, 'processing');
@@ -125,6 +121,7 @@ export const Processing: Story = {
 
 /** A finished sound, ready to play. */
 export const Succeeded: Story = {
+  parameters: remembered(),
   args: { defaultTaskId: MOCK_TASK_IDS.fireworks },
   play: async ({ canvas }) => {
     await settles(canvas, 'succeed');
@@ -134,6 +131,7 @@ export const Succeeded: Story = {
 
 /** A sound the service refused to make, with its reason. */
 export const Failed: Story = {
+  parameters: remembered(),
   args: { defaultTaskId: MOCK_TASK_IDS.failed },
   play: async ({ canvas }) => {
     await settles(canvas, 'failed');
@@ -143,9 +141,12 @@ export const Failed: Story = {
 
 /** Picking a sound in the history makes it current (and moves focus to it). */
 export const SelectFromHistory: Story = {
+  parameters: remembered(),
   play: async ({ canvas, userEvent }) => {
     const history = canvas.getByRole('region', { name: 'History' });
-    await userEvent.click(await within(history).findByRole('button', { name: `Task ${MOCK_TASK_IDS.bell}` }));
+    await userEvent.click(
+      await within(history).findByRole('button', { name: 'A small brass bell rung twice' }),
+    );
     await settles(canvas, 'succeed');
     await expect(canvas.getByRole('heading', { name: 'Current sound' })).toHaveFocus();
   },
@@ -156,16 +157,7 @@ export const SelectFromHistory: Story = {
  * sound and is watched until it finishes.
  */
 export const ResumedAfterReload: Story = {
-  parameters: {
-    kling: {
-      storage: storageWith({
-        'rka:pending': [MOCK_TASK_IDS.pending],
-        'rka:requests': {
-          [MOCK_TASK_IDS.pending]: { prompt: 'Thunder rolling over distant hills', duration: 8, at: 0 },
-        },
-      }),
-    },
-  },
+  parameters: { kling: { storage: rememberedStorage(mockTaskSeeds, [MOCK_TASK_IDS.pending]) } },
   play: async ({ canvas, args }) => {
     await settles(canvas, 'processing');
     await expect(args.onTaskIdChange).toHaveBeenCalledWith(MOCK_TASK_IDS.pending);
@@ -178,7 +170,7 @@ export const ResumedAfterReload: Story = {
 /** Code 1303: too many tasks at once. */
 export const RateLimited: Story = {
   args: { formProps: { defaultPrompt: 'A soft synth pad' } },
-  parameters: { ...mswParameters({ scenario: { createError: { code: 1303 } } }), kling: fast },
+  parameters: { ...mswParameters({ scenario: { createError: { code: 1303 } } }), ...remembered(fast) },
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
     await expect(await canvas.findByRole('alert', {}, { timeout: 5000 })).toHaveTextContent(
@@ -190,7 +182,7 @@ export const RateLimited: Story = {
 /** Code 1301: blocked by the content-safety rules. */
 export const ContentPolicy: Story = {
   args: { formProps: { defaultPrompt: 'Something the rules do not allow' } },
-  parameters: mswParameters({ scenario: { createError: { code: 1301 } } }),
+  parameters: { ...mswParameters({ scenario: { createError: { code: 1301 } } }), ...remembered() },
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
     await expect(await canvas.findByRole('alert')).toHaveTextContent('blocked by content safety rules');
@@ -204,7 +196,7 @@ export const NetworkDown: Story = {
     msw: {
       handlers: [http.all(`*${STORY_BASE_URL}/*`, () => HttpResponse.error()), ...storyBackend().handlers],
     },
-    kling: fast,
+    ...remembered(fast),
   },
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
@@ -226,7 +218,11 @@ export const EmptyHistory: Story = {
 /** 500 sounds in the history, all on one page. */
 export const LongHistory: Story = {
   args: { listPageSize: 500, defaultTaskId: '770000000000000001' },
-  parameters: mswParameters({ seed: manyMockTaskSeeds(500) }),
+  parameters: {
+    ...mswParameters({ seed: manyMockTaskSeeds(500) }),
+    // This browser made the newest 200 (what it remembers at most); the older ones were made elsewhere.
+    kling: { storage: rememberedStorage(manyMockTaskSeeds(500)) },
+  },
   play: async ({ canvasElement }) => {
     await waitFor(() => expect(canvasElement.querySelectorAll('[data-part="item"]')).toHaveLength(500), {
       timeout: 10_000,
@@ -245,6 +241,7 @@ export const CustomMessages: Story = {
   args: { defaultTaskId: MOCK_TASK_IDS.rain },
   parameters: {
     kling: {
+      storage: rememberedStorage(),
       locale: 'es-ES',
       messages: {
         studioLabel: 'Texto a audio',
@@ -288,7 +285,7 @@ export const CustomMessages: Story = {
 export const Mobile: Story = {
   args: { defaultTaskId: MOCK_TASK_IDS.fireworks },
   globals: { viewport: { value: 'mobile1', isRotated: false } },
-  parameters: { maxWidth: 320 },
+  parameters: { maxWidth: 320, ...remembered() },
   play: async ({ canvas }) => {
     await settles(canvas, 'succeed');
     const main = studioOf(canvas).querySelector('[data-part="main"]')!.getBoundingClientRect();
@@ -300,6 +297,7 @@ export const Mobile: Story = {
 
 /** Wide: two columns, the history beside the form. */
 export const TwoColumns: Story = {
+  parameters: remembered(),
   play: async ({ canvas }) => {
     const main = studioOf(canvas).querySelector('[data-part="main"]')!.getBoundingClientRect();
     const history = canvas.getByRole('region', { name: 'History' }).getBoundingClientRect();
