@@ -166,12 +166,25 @@ export const Dark: Story = {
 export const RightToLeft: Story = {
   args: {
     prompt: 'ألعاب نارية فوق الميناء',
-    messages: { playerPlay: 'تشغيل', playerPause: 'إيقاف مؤقت', playerSeek: 'تقديم', playerMute: 'كتم' },
+    messages: {
+      playerPlay: 'تشغيل',
+      playerPause: 'إيقاف مؤقت',
+      playerSeek: 'تقديم',
+      playerMute: 'كتم',
+      playerFormat: 'الصيغة',
+      playerDownload: (format) => `تنزيل ${format.toUpperCase()}`,
+      playerTimeText: (current, total, locale) =>
+        `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(current)} من ${new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(total)} ثانية`,
+      playerExpiresIn: (days, locale) =>
+        `ينتهي الرابط بعد ${new Intl.NumberFormat(locale).format(days)} يومًا. نزّل الملف للاحتفاظ به.`,
+    },
   },
   parameters: { dir: 'rtl', kling: { locale: 'ar-EG' } },
   play: async ({ canvas, canvasElement }) => {
     await settles(canvasElement, 'ready');
-    await expect(canvas.getByRole('slider', { name: 'تقديم' }).getAttribute('aria-valuetext')).toContain('٥');
+    await expect(canvas.getByRole('slider', { name: 'تقديم' }).getAttribute('aria-valuetext')).toMatch(
+      /^٠ من ٥(٫[٠-٩])? ثانية$/,
+    );
   },
 };
 

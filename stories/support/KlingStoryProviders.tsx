@@ -53,6 +53,8 @@ export const withTheme: Decorator = (Story, context) => {
       style={{
         background: 'var(--rka-color-bg-subtle)',
         color: 'var(--rka-color-fg)',
+        // The components inherit the app's font; this stands in for an app's.
+        fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
         padding: '1.5rem',
         minHeight: context.viewMode === 'docs' ? undefined : '100vh',
         boxSizing: 'border-box',

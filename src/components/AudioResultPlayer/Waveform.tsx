@@ -32,14 +32,22 @@ export function Waveform({ peaks, progress, ...props }: WaveformProps) {
     const width = (canvas.width = Math.round(canvas.clientWidth * ratio));
     const height = (canvas.height = Math.round(canvas.clientHeight * ratio));
     const style = getComputedStyle(canvas);
-    const pitch = width / peaks.length;
+    // At least 3 CSS pixels per bar: on a narrow screen neighbouring peaks merge (the louder wins).
+    const count = Math.max(1, Math.min(peaks.length, Math.floor(canvas.clientWidth / 3)));
+    const pitch = width / count;
     // Whole device pixels, a gap of a third of the pitch: crisp edges at any ratio.
     const bar = Math.max(1, Math.round(pitch * 0.66));
-    peaks.forEach((peak, index) => {
+    for (let index = 0; index < count; index++) {
+      const peak = Math.max(
+        ...peaks.slice(
+          Math.floor((index * peaks.length) / count),
+          Math.floor(((index + 1) * peaks.length) / count),
+        ),
+      );
       const barHeight = Math.max(ratio * 2, Math.round(peak * height));
-      context.fillStyle = index < progress * peaks.length ? style.color : style.borderTopColor;
+      context.fillStyle = index < progress * count ? style.color : style.borderTopColor;
       context.fillRect(Math.round(index * pitch), Math.round((height - barHeight) / 2), bar, barHeight);
-    });
+    }
   });
 
   return <canvas ref={ref} aria-hidden {...props} />;
