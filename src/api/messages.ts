@@ -9,6 +9,17 @@ import type { AudioTaskStatus } from './schemas';
 const seconds = (value: number, locale?: string) =>
   new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value);
 const count = (value: number, locale?: string) => new Intl.NumberFormat(locale).format(value);
+// One formatter per locale: a history page formats up to 500 dates, and building a DateTimeFormat is the
+// expensive part.
+const dateTimeFormats = new Map<string | undefined, Intl.DateTimeFormat>();
+const dateTime = (locale?: string) => {
+  let format = dateTimeFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
+    dateTimeFormats.set(locale, format);
+  }
+  return format;
+};
 
 /** An example shown by `<SoundPromptForm>`: a button that fills the prompt and the duration. */
 export interface SoundPromptPreset {
@@ -110,8 +121,7 @@ const componentMessages = {
   listPage: (pageNum: number, locale?: string): string => `Page ${count(pageNum, locale)}`,
   listPageSize: 'Per page',
   /** When the row was created, e.g. "12 Mar 2026, 14:05". */
-  listCreatedAt: (createdAt: number, locale?: string): string =>
-    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(createdAt),
+  listCreatedAt: (createdAt: number, locale?: string): string => dateTime(locale).format(createdAt),
 
   // -- TextToAudioStudio --------------------------------------------------------------------------
   studioLabel: 'Text to audio',
