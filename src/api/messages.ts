@@ -58,8 +58,8 @@ export const sharedMessages = {
   failedReasonUnknown: 'The audio service did not say why.',
 };
 
-/** The strings of the form, the list and the studio. */
-const componentMessages = {
+/** The strings of `<SoundPromptForm>`. */
+export const formMessages = {
   // -- SoundPromptForm ----------------------------------------------------------------------------
   formPromptLabel: 'Describe the sound',
   formPromptPlaceholder: 'Fireworks crackling over a harbour at night',
@@ -107,7 +107,10 @@ const componentMessages = {
   formSubmitting: 'Sending…',
   /** Under the prompt; `mac` is true on Apple platforms, where the key is ⌘. */
   formShortcutHint: (mac: boolean): string => `Press ${mac ? '⌘' : 'Ctrl'}+Enter to generate`,
+};
 
+/** The strings of `<AudioTaskList>` (its players add `playerMessages`). */
+export const listMessages = {
   // -- AudioTaskList ------------------------------------------------------------------------------
   listLabel: 'Generated sounds',
   listEmpty: 'No sounds yet. Generated sounds appear here.',
@@ -122,7 +125,10 @@ const componentMessages = {
   listPageSize: 'Per page',
   /** When the row was created, e.g. "12 Mar 2026, 14:05". */
   listCreatedAt: (createdAt: number, locale?: string): string => dateTime(locale).format(createdAt),
+};
 
+/** The strings of `<TextToAudioStudio>` itself (its form, player and history add their own). */
+export const studioMessages = {
   // -- TextToAudioStudio --------------------------------------------------------------------------
   studioLabel: 'Text to audio',
   studioCurrentLabel: 'Current sound',
@@ -169,12 +175,19 @@ export const playerMessages = {
 };
 
 // One pure call, not spreads, so bundlers can drop it: an app that renders only the player ships
-// `sharedMessages` and `playerMessages`, not every component's strings.
+// `sharedMessages` and `playerMessages`, not every component's strings (and likewise for each component).
 export const defaultMessages = /* @__PURE__ */ Object.assign(
   {},
   sharedMessages,
-  componentMessages,
+  formMessages,
+  listMessages,
+  studioMessages,
   playerMessages,
-);
+  // Object.assign is typed for at most three sources; past that it would give `any`.
+) as typeof sharedMessages &
+  typeof formMessages &
+  typeof listMessages &
+  typeof studioMessages &
+  typeof playerMessages;
 
 export type KlingAudioMessages = typeof defaultMessages;

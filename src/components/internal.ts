@@ -1,7 +1,26 @@
 /**
  * Small pieces the form, the list and the studio share. Not exported from the package.
  */
-import { useCallback, useState, type CSSProperties, type SyntheticEvent } from 'react';
+import { useCallback, useMemo, useState, type CSSProperties, type SyntheticEvent } from 'react';
+import { sharedMessages, type KlingAudioMessages } from '../api/messages';
+import { useKlingAudioContext } from '../hooks/KlingAudioProvider';
+
+/**
+ * A component's strings and the locale: the shared and the component's own defaults, then the
+ * provider's `messages`, then the component's `overrides`. Like `useKlingMessages`, but with only this
+ * component's defaults, so an app ships the strings of the components it renders and no others.
+ */
+export function useComponentMessages<T extends object>(
+  defaults: T,
+  overrides?: Partial<KlingAudioMessages>,
+): { m: typeof sharedMessages & T; locale: string | undefined } {
+  const { messages, locale } = useKlingAudioContext();
+  const m = useMemo(
+    () => ({ ...sharedMessages, ...defaults, ...messages, ...overrides }) as typeof sharedMessages & T,
+    [defaults, messages, overrides],
+  );
+  return { m, locale };
+}
 
 /**
  * `data-part="seek-slider"` and the class `rka-Component-seekSlider`: the two handles STYLE.md promises

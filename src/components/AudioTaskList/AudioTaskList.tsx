@@ -1,10 +1,9 @@
 import { forwardRef, useId, type ComponentPropsWithoutRef } from 'react';
-import type { KlingAudioMessages } from '../../api/messages';
+import { listMessages, type KlingAudioMessages } from '../../api/messages';
 import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, type AudioTask } from '../../api/schemas';
-import { useKlingAudioContext, useKlingMessages } from '../../hooks/KlingAudioProvider';
 import { useAudioTaskList } from '../../hooks/useAudioTaskList';
 import { AudioResultPlayer } from '../AudioResultPlayer';
-import { join, partOf, useControllableState } from '../internal';
+import { join, partOf, useComponentMessages, useControllableState } from '../internal';
 
 /** What the list shows, as `data-state` on its root. */
 export type AudioTaskListState = 'loading' | 'ready' | 'empty' | 'error';
@@ -69,8 +68,7 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
   },
   ref,
 ) {
-  const m = useKlingMessages(messages);
-  const { locale } = useKlingAudioContext();
+  const { m, locale } = useComponentMessages(listMessages, messages);
   const id = useId();
   const [pageNum, setPageNum] = useControllableState(pageNumProp, defaultPageNum, onPageNumChange);
   const [rawPageSize, setPageSize] = useControllableState(pageSizeProp, defaultPageSize, onPageSizeChange);

@@ -10,7 +10,7 @@ import {
   type KeyboardEvent,
 } from 'react';
 import type { KlingApiError } from '../../api/errors';
-import type { KlingAudioMessages, SoundPromptPreset } from '../../api/messages';
+import { formMessages, type KlingAudioMessages, type SoundPromptPreset } from '../../api/messages';
 import {
   createAudioTaskInputSchema,
   DURATION_MAX,
@@ -20,9 +20,15 @@ import {
   type AudioTask,
   type CreateAudioTaskInput,
 } from '../../api/schemas';
-import { useKlingAudioContext, useKlingMessages } from '../../hooks/KlingAudioProvider';
 import { useCreateAudioTask, type UseCreateAudioTaskOptions } from '../../hooks/useCreateAudioTask';
-import { compose, join, partOf, useControllableState, visuallyHidden } from '../internal';
+import {
+  compose,
+  join,
+  partOf,
+  useComponentMessages,
+  useControllableState,
+  visuallyHidden,
+} from '../internal';
 
 export type { SoundPromptPreset } from '../../api/messages';
 
@@ -71,7 +77,7 @@ const ANNOUNCE_AT = [20, 10, 0];
 // happens to be written. A rule the form does not know keeps the schema's own message.
 function validate(
   values: { prompt: string; duration: number },
-  m: KlingAudioMessages,
+  m: typeof formMessages,
   locale: string | undefined,
 ): { errors: FieldErrors; input?: CreateAudioTaskInput } {
   const result = createAudioTaskInputSchema.safeParse(values);
@@ -133,8 +139,7 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
   },
   ref,
 ) {
-  const m = useKlingMessages(messages);
-  const { locale } = useKlingAudioContext();
+  const { m, locale } = useComponentMessages(formMessages, messages);
   const id = useId();
   const ids = {
     prompt: `${id}-prompt`,

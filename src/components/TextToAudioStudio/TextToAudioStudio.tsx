@@ -1,12 +1,11 @@
 import { forwardRef, useEffect, useId, useMemo, useRef, type ComponentPropsWithoutRef } from 'react';
-import type { KlingAudioMessages } from '../../api/messages';
+import { studioMessages, type KlingAudioMessages } from '../../api/messages';
 import type { AudioTask } from '../../api/schemas';
-import { useKlingMessages } from '../../hooks/KlingAudioProvider';
 import { useAudioTask } from '../../hooks/useAudioTask';
 import { usePendingAudioTasks } from '../../hooks/usePendingAudioTasks';
 import { AudioResultPlayer, type AudioResultPlayerProps } from '../AudioResultPlayer';
 import { AudioTaskList, type AudioTaskListProps } from '../AudioTaskList';
-import { join, partOf, useControllableState, visuallyHidden } from '../internal';
+import { join, partOf, useComponentMessages, useControllableState, visuallyHidden } from '../internal';
 import { SoundPromptForm, type SoundPromptFormProps, type SoundPromptPreset } from '../SoundPromptForm';
 
 /** The current task's status, or `idle` before there is one, as `data-state` on the studio. */
@@ -67,7 +66,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
   },
   ref,
 ) {
-  const m = useKlingMessages(messages);
+  const { m } = useComponentMessages(studioMessages, messages);
   const id = useId();
   const pending = usePendingAudioTasks();
   // `undefined`: nothing chosen yet, so a pending task may be resumed. `null`: none, on purpose.
