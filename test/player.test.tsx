@@ -391,6 +391,28 @@ describe('playing', () => {
     expect(audio!.currentTime).toBe(4.2);
     expect(play).toHaveBeenCalledTimes(1);
   });
+  it('starts afresh when given another clip: no carried position, nothing resumed', async () => {
+    const { task } = seededBackend();
+    const { rerender, container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    const [audio] = liveAudio();
+    metadataLoaded(audio!, 10);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    audio!.currentTime = 6;
+    fireEvent.keyDown(screen.getByRole('slider'), { key: 'End' });
+    const play = vi.mocked(HTMLMediaElement.prototype.play);
+    play.mockClear();
+
+    rerender(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    expect(audio!.src).toMatch(new RegExp(`/mock-audio/${MOCK_TASK_IDS.bell}\\.mp3$`));
+    expect(screen.getByText('A small brass bell rung twice')).toBeInTheDocument();
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuenow', '0');
+    audio!.currentTime = 0;
+    metadataLoaded(audio!, 3);
+    expect(audio!.currentTime).toBe(0);
+    expect(play).not.toHaveBeenCalled();
+    expect(root(container)).toHaveAttribute('data-state', 'ready');
+  });
 });
 
 describe('dead links', () => {

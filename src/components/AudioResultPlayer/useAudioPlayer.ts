@@ -196,6 +196,15 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const visible = seen || (!!root && typeof IntersectionObserver === 'undefined');
   // Read the clock once per mount: a render must not depend on the time of day.
   const [now] = useState(Date.now);
+  // Another clip in the same player (e.g. the studio's current result): start afresh, waveform included.
+  const [clip, setClip] = useState(audio?.id);
+  if (clip !== audio?.id) {
+    setClip(audio?.id);
+    setPeaks(undefined);
+    setFileDuration(0);
+    setTime(0);
+    setState('idle');
+  }
 
   const el = useRef<HTMLAudioElement>(null);
   const live = useRef<{ abort: AbortController; files: Map<string, Promise<ArrayBuffer>>; blobs: string[] }>(
@@ -203,7 +212,9 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   );
   // The position and play state to restore once a switched format has loaded.
   const restore = useRef<{ time: number; play: boolean }>(null);
-  const latest = useRef({ exclusive, url: '' });
+  const latest = useRef({ exclusive, url: '', clip: audio?.id });
+  // The clip whose file the element holds.
+  const loadedClip = useRef<string>(undefined);
 
   const url = audio ? audio[`${format}Url`] : '';
   const safeUrl = isHttpUrl(url) ? url : '';
@@ -213,7 +224,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const expired = daysLeft !== undefined && daysLeft <= 0;
   const shownState: AudioPlayerState = expired ? 'error' : safeUrl ? state : 'idle';
   useEffect(() => {
-    latest.current = { exclusive, url: safeUrl };
+    latest.current = { exclusive, url: safeUrl, clip };
   });
 
   // A dead link (403/404/410 status), a network fault, or the element's own decode/format error code.
@@ -301,9 +312,11 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     const target = latest.current.url;
     if (!audioElement || !target || audioElement.getAttribute('src') === target) return;
     // Switching formats: come back to the same moment, playing if it was.
-    if (audioElement.getAttribute('src')) {
-      restore.current = { time: audioElement.currentTime, play: !audioElement.paused };
-    }
+    restore.current =
+      audioElement.getAttribute('src') && loadedClip.current === latest.current.clip
+        ? { time: audioElement.currentTime, play: !audioElement.paused }
+        : null;
+    loadedClip.current = latest.current.clip;
     audioElement.src = target;
   }, []);
 
