@@ -92,6 +92,11 @@ export default defineConfig({
         if (existsSync(css)) {
           this.emitFile({ type: 'asset', fileName: 'styles.css', source: inlineCssImports(css) });
         }
+        // The mocks entry bundles the LGPL MP3 encoder as a separate, replaceable file: its licence goes
+        // with it.
+        const lame = 'node_modules/@breezystack/lamejs/LICENSE';
+        if (existsSync(lame))
+          this.emitFile({ type: 'asset', fileName: lame, source: readFileSync(lame, 'utf8') });
       },
     },
   ],
