@@ -276,7 +276,7 @@ describe('AudioTaskList states', () => {
     expect(within(list()).getAllByRole('button', { name: 'Play' })).toHaveLength(500);
     expect(audioRequests).toEqual([]);
     expect(listRequests(backend)).toEqual(['1/500', '2/500']);
-  });
+  }, 30_000); // 500 rows with players: seconds of jsdom DOM work on a busy 2-core machine.
 
   it('passes className, native props and ref through; strings come from messages', async () => {
     useMockBackend();

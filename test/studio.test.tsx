@@ -72,6 +72,10 @@ describe('TextToAudioStudio', () => {
       'Ready to play: Owl hooting in a forest',
     ]);
     expect(within(current()).getByRole('button', { name: 'Play' })).toBeInTheDocument();
+    // The studio's announcer speaks for the task: the current player and the history rows stay quiet.
+    expect(within(studio()).getAllByRole('status')).toEqual([announcer()]);
+    expect(current().querySelectorAll('[aria-live], [role="status"]')).toHaveLength(0);
+    expect(history().querySelectorAll('li [aria-live], li [role="status"]')).toHaveLength(0);
     expect(backend.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(backend.tasks[0]!.taskId).toBe(taskId);
   });

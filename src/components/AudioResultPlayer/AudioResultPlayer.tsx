@@ -27,6 +27,12 @@ export interface AudioResultPlayerProps extends Omit<ComponentPropsWithoutRef<'d
   exclusive?: boolean;
   /** The format played and downloaded first. Defaults to `'mp3'`. */
   defaultFormat?: AudioFormat;
+  /**
+   * Announce status changes through a polite live region. Set `false` where a surrounding component
+   * already announces them (the studio does, and the rows of the history list do not need to), so screen
+   * readers hear each change once. Defaults to `true`.
+   */
+  announce?: boolean;
 }
 
 const FORMATS: AudioFormat[] = ['mp3', 'wav'];
@@ -55,6 +61,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
       messages,
       exclusive,
       defaultFormat,
+      announce = true,
       className,
       ...props
     },
@@ -117,7 +124,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
         data-status={task?.status}
       >
         {title && <p {...part('title')}>{title}</p>}
-        <div {...part('status')} role="status" aria-live="polite">
+        <div {...part('status')} {...(announce && { role: 'status', 'aria-live': 'polite' as const })}>
           {announcement}
         </div>
         {pending && task && (

@@ -165,7 +165,7 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
                 )}
                 {task.status === 'succeed' && task.audios.length > 0 && (
                   // The row already says what the sound is; the player's own title is hidden by the CSS.
-                  <AudioResultPlayer {...part('player')} task={task} messages={messages} />
+                  <AudioResultPlayer {...part('player')} task={task} messages={messages} announce={false} />
                 )}
               </li>
             );

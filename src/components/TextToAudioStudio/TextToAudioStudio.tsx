@@ -137,6 +137,8 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
           {current ? (
             <AudioResultPlayer
               messages={messages}
+              // The studio's own announcer speaks for the current task.
+              announce={false}
               {...playerProps}
               {...part('player', playerProps?.className)}
               taskId={current}
