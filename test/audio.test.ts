@@ -3,6 +3,7 @@ import { createKlingAudioClient } from '../src';
 import {
   createMockKlingBackend,
   encodeMp3,
+  mp3Duration,
   MOCK_SAMPLE_RATE,
   MOCK_TASK_IDS,
   mockTaskSeeds,
@@ -252,6 +253,12 @@ describe('synthesis', () => {
     expect(info.duration).toBeLessThan(3.15);
     expect(mp3.length).toBeGreaterThan(20_000);
   });
+
+  it.each([3, 4, 5.5, 7.3, 10])('mp3Duration(%ss) is the encoded file’s length', async (seconds) => {
+    const samples = synthesizeSamples('rain', seconds);
+    const info = parseMp3(await encodeMp3(samples, MOCK_SAMPLE_RATE));
+    expect(mp3Duration(samples.length)).toBeCloseTo(info.duration, 6);
+  });
 });
 
 describe.each(transports)('audio files through $name', ({ connect }) => {
@@ -334,8 +341,9 @@ describe.each(transports)('audio files through $name', ({ connect }) => {
     expect(bytes[1]! & 0xe0).toBe(0xe0);
     expect(bytes.length).toBeGreaterThan(25_000);
     const info = parseMp3(bytes);
-    expect(info.duration).toBeGreaterThanOrEqual(audio.mp3Duration);
-    expect(info.duration).toBeLessThan(audio.mp3Duration + 0.15);
+    // duration_mp3 is the file's own length (whole frames plus the encoder's delay), as the vendor's is.
+    expect(info.duration).toBeCloseTo(audio.mp3Duration, 3);
+    expect(audio.wavDuration).toBe(4);
 
     const range = await fetch(audio.mp3Url, { headers: { Range: 'bytes=100-199' } });
     expect(range.status).toBe(206);

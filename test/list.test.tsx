@@ -205,7 +205,7 @@ describe('AudioTaskList rows', () => {
     expect(picked.map((task) => task.taskId)).toEqual([MOCK_TASK_IDS.rain]);
     expect(picked[0]).toMatchObject({
       status: 'succeed',
-      audios: [expect.objectContaining({ mp3Duration: 10 })],
+      audios: [expect.objectContaining({ wavDuration: 10 })],
     });
 
     screen.getByRole('button', { name: `Task ${MOCK_TASK_IDS.failed}` }).focus();

@@ -126,7 +126,7 @@ describe.each(transports)('through $name', ({ connect }) => {
             id: expect.any(String),
             mp3Url: `${ORIGIN}/api/kling/mock-audio/${taskId}.mp3`,
             wavUrl: `${ORIGIN}/api/kling/mock-audio/${taskId}.wav`,
-            mp3Duration: 5.5,
+            mp3Duration: 5.564, // whole MP3 frames plus the encoder delay (see mp3Duration)
             wavDuration: 5.5,
           },
         ],
@@ -141,7 +141,7 @@ describe.each(transports)('through $name', ({ connect }) => {
         task_status: 'succeed',
         task_status_msg: '',
         final_unit_deduction: '1',
-        task_result: { audios: [{ duration_mp3: '5.5', duration_wav: '5.5' }] },
+        task_result: { audios: [{ duration_mp3: '5.564', duration_wav: '5.5' }] },
       });
     });
 

@@ -102,9 +102,10 @@ describe('AudioResultPlayer markup', () => {
     expect(slider).toHaveAttribute('data-part', 'seek-slider');
     expect(slider).toHaveClass('rka-AudioResultPlayer-seekSlider');
     expect(slider).toHaveAttribute('aria-valuemin', '0');
-    expect(slider).toHaveAttribute('aria-valuemax', '5');
+    // The MP3 plays first: its duration_mp3 (5.064 s for a 5 s request, whole frames) is the length.
+    expect(slider).toHaveAttribute('aria-valuemax', '5.1');
     expect(slider).toHaveAttribute('aria-valuenow', '0');
-    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5 seconds');
+    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5.1 seconds');
     expect(slider).toHaveAttribute('tabindex', '0');
     // Known before any byte of audio: no NaN or Infinity.
     expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00 / 0:05');
@@ -159,8 +160,8 @@ describe('AudioResultPlayer markup', () => {
     );
     expect(screen.getByRole('button', { name: 'Lecture' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Télécharger mp3' })).toBeInTheDocument();
-    // 6.5 s in Arabic-Indic digits.
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٥ seconds');
+    // 6.6 s (the MP3 of a 6.5 s request) in Arabic-Indic digits.
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٦ seconds');
   });
 
   it('names the download after the prompt, in any script, or after the audio id', () => {
@@ -281,8 +282,8 @@ describe('loading', () => {
     Object.defineProperty(audio, 'duration', { value: Infinity, configurable: true });
     act(() => void audio!.dispatchEvent(new Event('loadedmetadata')));
     expect(root(container)).toHaveAttribute('data-state', 'ready');
-    // Safari reports Infinity for some files: keep the task's duration rather than flash it.
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    // Safari reports Infinity for some files: keep the task's duration (3.056 s of MP3) rather than flash it.
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3.1');
     metadataLoaded(audio!, 3.02);
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '0 of 3 seconds');
@@ -349,18 +350,18 @@ describe('playing', () => {
     expect(audio!.muted).toBe(true);
     expect(screen.getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'true');
 
-    // 10 s clip: arrows step half a second, Page keys two, Home/End the ends.
+    // 10 s clip (10.057 s of MP3): arrows step half a second, Page keys two, Home/End the ends.
     fireEvent.keyDown(slider, { key: 'ArrowRight' });
     expect(slider).toHaveAttribute('aria-valuenow', '0.5');
     expect(audio!.currentTime).toBe(0.5);
     fireEvent.keyDown(slider, { key: 'PageUp' });
     expect(slider).toHaveAttribute('aria-valuenow', '2.5');
     fireEvent.keyDown(slider, { key: 'ArrowDown' });
-    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10 seconds');
+    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10.1 seconds');
     fireEvent.keyDown(slider, { key: 'End' });
-    expect(slider).toHaveAttribute('aria-valuenow', '10');
+    expect(slider).toHaveAttribute('aria-valuenow', '10.1');
     fireEvent.keyDown(slider, { key: 'PageUp' });
-    expect(slider).toHaveAttribute('aria-valuenow', '10');
+    expect(slider).toHaveAttribute('aria-valuenow', '10.1');
     fireEvent.keyDown(slider, { key: 'Home' });
     expect(slider).toHaveAttribute('aria-valuenow', '0');
     fireEvent.keyDown(slider, { key: 'ArrowLeft' });
@@ -405,7 +406,7 @@ describe('playing', () => {
     rerender(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
     expect(audio!.src).toMatch(new RegExp(`/mock-audio/${MOCK_TASK_IDS.bell}\\.mp3$`));
     expect(screen.getByText('A small brass bell rung twice')).toBeInTheDocument();
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3.1');
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuenow', '0');
     audio!.currentTime = 0;
     metadataLoaded(audio!, 3);

@@ -20,8 +20,8 @@ import {
   type AudioTaskStatus,
   type WireTask,
 } from '../api/schemas';
-import { MOCK_SAMPLE_RATE, synthesizeSamples, encodeWav } from './audio';
-import { encodeMp3 } from './mp3';
+import { MOCK_SAMPLE_RATE, sampleCount, synthesizeSamples, encodeWav } from './audio';
+import { encodeMp3, mp3Duration } from './mp3';
 
 /** A vendor error to answer with. */
 export interface MockErrorSpec {
@@ -340,13 +340,15 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     if (status === 'succeed') {
       const base = audioBaseFor(requestUrl);
       const seconds = formatSeconds(record.duration);
+      // An MP3 is a little longer than its source (whole frames plus the encoder's delay): say so.
+      const mp3Seconds = mp3Duration(sampleCount(record.duration)).toFixed(3);
       wire.task_result = {
         audios: [
           {
             id: `${record.taskId}01`,
             url_mp3: `${base}/${record.taskId}.mp3`,
             url_wav: `${base}/${record.taskId}.wav`,
-            duration_mp3: seconds,
+            duration_mp3: mp3Seconds,
             duration_wav: seconds,
           },
         ],

@@ -19,5 +19,5 @@ export {
   type MockSoundKind,
   type SynthesizeOptions,
 } from './audio';
-export { encodeMp3, type EncodeMp3Options } from './mp3';
+export { encodeMp3, mp3Duration, type EncodeMp3Options } from './mp3';
 export { mockTaskSeeds, manyMockTaskSeeds, MOCK_TASK_IDS } from './fixtures';

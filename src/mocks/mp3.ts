@@ -13,6 +13,18 @@ export interface EncodeMp3Options {
 // LAME works on blocks of 1152 samples (one MPEG-1 frame; two MPEG-2 frames at 22.05 kHz).
 const BLOCK = 1152;
 
+/** Samples in one MPEG-2 Layer III frame (22.05 kHz). */
+const FRAME = 576;
+
+/**
+ * How long the MP3 of `sampleCount` samples plays, in seconds: LAME pads the end to whole frames and adds
+ * two frames of encoder delay and flush. This is what a browser reports for the file, so the mock's
+ * `duration_mp3` matches the file the way the vendor's does (test/audio.test.ts counts the frames).
+ */
+export function mp3Duration(sampleCount: number, sampleRate = MOCK_SAMPLE_RATE): number {
+  return ((Math.ceil(sampleCount / FRAME) + 2) * FRAME) / sampleRate;
+}
+
 /**
  * Encodes 16-bit mono PCM samples as a constant-bit-rate MP3 file (MPEG-2 Layer III at 22.05 kHz).
  * Works in browsers and Node: the encoder is pure JavaScript.

@@ -120,11 +120,16 @@ describe('the demo page in Chromium', () => {
     await page.getByRole('button', { name: 'Generate sound' }).click();
 
     const current = page.getByRole('region', { name: 'Current sound' });
-    // Progress: a pending status in words and the time since the task was created.
+    // Progress: a pending status in words, said once by the studio's live region, and the time since the
+    // task was created.
     await current
-      .getByRole('status')
+      .locator('[data-part="status"]')
       .filter({ hasText: /Queued|Generating/ })
       .waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^(Queued|Generating): A small brass bell rung twice/ })
+      .waitFor({ state: 'attached' });
     await current.getByText(/s elapsed/).waitFor();
     const statuses = await statusesUntilDone(current);
     expect(statuses.at(-1)).toBe('succeed');

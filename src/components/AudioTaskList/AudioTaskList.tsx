@@ -126,7 +126,8 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
         <ol {...part('items')} data-placeholder={isPlaceholderData ? '' : undefined}>
           {tasks.map((task) => {
             const title = task.request?.prompt || m.untitledTask(task.taskId);
-            const duration = task.request?.duration ?? task.audios[0]?.mp3Duration;
+            // The WAV is the sound as made; an MP3 is a few frames longer (encoder delay and padding).
+            const duration = task.request?.duration ?? task.audios[0]?.wavDuration;
             const selected = task.taskId === selectedTaskId;
             return (
               <li
