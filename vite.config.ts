@@ -19,7 +19,7 @@ const clientDirs = ['src/hooks/', 'src/components/'];
 /** Rewrites `from './x'` in a declaration file to `./x.js` or `./x/index.js`, whichever exists in src. */
 function withJsExtensions(filePath: string, content: string): string {
   const srcDir = dirname(join(root, 'src', relative(join(root, 'dist'), filePath)));
-  return content.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\2/g, (match, lead, quote, spec) => {
+  return content.replace(/(from\s+|import\()(['"])(\.{1,2}(?:\/[^'"]*)?)\2/g, (match, lead, quote, spec) => {
     if (/\.(js|css|json)$/.test(spec)) return match;
     const target = join(srcDir, spec);
     if (['.ts', '.tsx'].some((ext) => existsSync(target + ext))) return `${lead}${quote}${spec}.js${quote}`;
