@@ -520,3 +520,21 @@ describe('externalTaskId', () => {
     expect(requests).toBe(0);
   });
 });
+
+describe('createAudioTaskInputSchema reasons', () => {
+  it.each([
+    [{ prompt: '   ', duration: 5 }, 'prompt-empty'],
+    [{ prompt: 'x'.repeat(201), duration: 5 }, 'prompt-too-long'],
+    [{ prompt: 'rain', duration: 2.9 }, 'duration-too-short'],
+    [{ prompt: 'rain', duration: 10.1 }, 'duration-too-long'],
+    [{ prompt: 'rain', duration: 3.25 }, 'duration-precision'],
+    [{ prompt: 'rain', duration: 3, externalTaskId: 'a b' }, 'external-id'],
+    [{ prompt: 'rain', duration: 3, callbackUrl: 'ftp://x' }, 'callback-url'],
+  ])('says why %j is refused: %s', (input, reason) => {
+    const result = createAudioTaskInputSchema.safeParse(input);
+    expect(result.success).toBe(false);
+    expect(
+      result.error?.issues.map((issue) => (issue as { params?: { reason?: string } }).params?.reason),
+    ).toEqual([reason]);
+  });
+});

@@ -35,26 +35,49 @@ export const TASK_ID_PATTERN = /^[\w.:~-]{1,256}$/;
 const hasOneDecimal = (value: number) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-6;
 
 /**
+ * Why an input was refused, on each issue as `issue.params.reason`, so a form can say it in its own words
+ * without knowing how the rules are written. A value of the wrong type has zod's `invalid_type` code instead.
+ */
+export type InputIssueReason =
+  | 'prompt-empty'
+  | 'prompt-too-long'
+  | 'duration-too-short'
+  | 'duration-too-long'
+  | 'duration-precision'
+  | 'external-id'
+  | 'callback-url';
+
+// Only `refine` checks (and one trim): each kind of zod check costs bytes in every app's bundle.
+const check = <T>(test: (value: T) => boolean, message: string, reason?: InputIssueReason) =>
+  z.refine<T>(test, reason ? { message, params: { reason } } : message);
+
+/**
  * The input of a create call: the one schema the form, the client and the proxy all use.
  * The prompt is trimmed, non-empty and at most 200 characters; the duration is 3.0–10.0 s with at most
  * one decimal place.
  */
-// Only `refine` checks (and one trim): each kind of zod check costs bytes in every app's bundle.
-const check = <T>(test: (value: T) => boolean, message: string) => z.refine<T>(test, message);
-
 export const createAudioTaskInputSchema = z.object({
   prompt: z.string('Describe the sound you want.').check(
     z.trim(),
-    check((value: string) => value.length > 0, 'Describe the sound you want.'),
+    check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
     check(
       (value: string) => value.length <= PROMPT_MAX_LENGTH,
       `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
+      'prompt-too-long',
     ),
   ),
   duration: z.number('Duration must be a number of seconds.').check(
-    check((value: number) => value >= DURATION_MIN, `Duration must be at least ${DURATION_MIN} seconds.`),
-    check((value: number) => value <= DURATION_MAX, `Duration must be at most ${DURATION_MAX} seconds.`),
-    check(hasOneDecimal, 'Duration can have at most one decimal place.'),
+    check(
+      (value: number) => value >= DURATION_MIN,
+      `Duration must be at least ${DURATION_MIN} seconds.`,
+      'duration-too-short',
+    ),
+    check(
+      (value: number) => value <= DURATION_MAX,
+      `Duration must be at most ${DURATION_MAX} seconds.`,
+      'duration-too-long',
+    ),
+    check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
   ),
   externalTaskId: z.optional(
     z.string().check(
@@ -62,10 +85,13 @@ export const createAudioTaskInputSchema = z.object({
       check(
         (value: string) => TASK_ID_PATTERN.test(value),
         'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+        'external-id',
       ),
     ),
   ),
-  callbackUrl: z.optional(z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.'))),
+  callbackUrl: z.optional(
+    z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
+  ),
 });
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 

@@ -19,6 +19,7 @@ import {
   PROMPT_MAX_LENGTH,
   type AudioTask,
   type CreateAudioTaskInput,
+  type InputIssueReason,
 } from '../../api/schemas';
 import { useCreateAudioTask, type UseCreateAudioTaskOptions } from '../../hooks/useCreateAudioTask';
 import {
@@ -72,9 +73,8 @@ const part = partOf('SoundPromptForm');
 // Thresholds at which the remaining characters are announced; in between, the prompt stays quiet.
 const ANNOUNCE_AT = [20, 10, 0];
 
-// The shared schema decides what is valid; the messages say it in the app's words. Which words is read
-// from the value against the same constants, not from zod's issue codes, which depend on how the schema
-// happens to be written. A rule the form does not know keeps the schema's own message.
+// The shared schema decides what is valid and says why (`issue.params.reason`); the messages say it in the
+// app's words. A rule the form has no words for keeps the schema's own message.
 function validate(
   values: { prompt: string; duration: number },
   m: typeof formMessages,
@@ -82,29 +82,27 @@ function validate(
 ): { errors: FieldErrors; input?: CreateAudioTaskInput } {
   const result = createAudioTaskInputSchema.safeParse(values);
   if (result.success) return { errors: {}, input: result.data };
+  const words: Record<InputIssueReason, string | undefined> = {
+    'prompt-empty': m.formPromptEmpty,
+    'prompt-too-long': m.formPromptTooLong(PROMPT_MAX_LENGTH, locale),
+    'duration-too-short': m.formDurationTooShort(DURATION_MIN, locale),
+    'duration-too-long': m.formDurationTooLong(DURATION_MAX, locale),
+    'duration-precision': m.formDurationPrecision,
+    'external-id': undefined,
+    'callback-url': undefined,
+  };
   const errors: FieldErrors = {};
-  const { prompt, duration } = values;
   for (const issue of result.error.issues) {
     const field = issue.path[0];
-    if (field === 'prompt' && !errors.prompt) {
-      const trimmed = prompt.trim();
-      errors.prompt =
-        trimmed.length === 0
+    if ((field !== 'prompt' && field !== 'duration') || errors[field]) continue;
+    const reason = (issue as { params?: { reason?: InputIssueReason } }).params?.reason;
+    errors[field] =
+      (reason && words[reason]) ||
+      (issue.code === 'invalid_type'
+        ? field === 'prompt'
           ? m.formPromptEmpty
-          : trimmed.length > PROMPT_MAX_LENGTH
-            ? m.formPromptTooLong(PROMPT_MAX_LENGTH, locale)
-            : issue.message;
-    } else if (field === 'duration' && !errors.duration) {
-      errors.duration = !Number.isFinite(duration)
-        ? m.formDurationNotNumber
-        : duration < DURATION_MIN
-          ? m.formDurationTooShort(DURATION_MIN, locale)
-          : duration > DURATION_MAX
-            ? m.formDurationTooLong(DURATION_MAX, locale)
-            : Math.abs(duration * 10 - Math.round(duration * 10)) > 1e-6
-              ? m.formDurationPrecision
-              : issue.message;
-    }
+          : m.formDurationNotNumber
+        : issue.message);
   }
   return { errors };
 }
