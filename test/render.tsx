@@ -2,7 +2,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { render, type RenderOptions } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { KlingAudioProvider, type KlingAudioProviderProps, type PollingOptions } from '../src';
-import { createMockKlingBackend, type MockKlingBackendOptions } from '../src/mocks';
+import { createMemoryStorage, createMockKlingBackend, type MockKlingBackendOptions } from '../src/mocks';
 import { server } from './server';
 
 export const BASE_URL = '/api/kling';
@@ -33,19 +33,7 @@ export function useMockBackend(options: Partial<MockKlingBackendOptions> = {}) {
 }
 
 /** An in-memory Storage, shared between renders to simulate a reload. */
-export function createMemoryStorage(): Storage {
-  const map = new Map<string, string>();
-  return {
-    get length() {
-      return map.size;
-    },
-    clear: () => map.clear(),
-    getItem: (key) => map.get(key) ?? null,
-    key: (index) => [...map.keys()][index] ?? null,
-    removeItem: (key) => void map.delete(key),
-    setItem: (key, value) => void map.set(key, String(value)),
-  };
-}
+export { createMemoryStorage };
 
 type ProviderOptions = Partial<Omit<KlingAudioProviderProps, 'children'>> & {
   render?: Omit<RenderOptions, 'wrapper'>;

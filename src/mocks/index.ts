@@ -21,3 +21,4 @@ export {
 } from './audio';
 export { encodeMp3, mp3Duration, type EncodeMp3Options } from './mp3';
 export { mockTaskSeeds, manyMockTaskSeeds, MOCK_TASK_IDS } from './fixtures';
+export { createMemoryStorage } from './storage';

@@ -4,22 +4,10 @@
  * library's own `createTaskMemory`, so it always matches the format the hooks read.
  */
 import { createTaskMemory } from '../../src/hooks';
-import { mockTaskSeeds, type MockTaskSeed } from '../../src/mocks';
+import { createMemoryStorage, mockTaskSeeds, type MockTaskSeed } from '../../src/mocks';
 
 /** A Storage in memory: one per story, so no story sees another's pending tasks. */
-export function memoryStorage(): Storage {
-  const map = new Map<string, string>();
-  return {
-    get length() {
-      return map.size;
-    },
-    clear: () => map.clear(),
-    getItem: (key) => map.get(key) ?? null,
-    key: (index) => [...map.keys()][index] ?? null,
-    removeItem: (key) => void map.delete(key),
-    setItem: (key, value) => void map.set(key, String(value)),
-  };
-}
+export const memoryStorage = createMemoryStorage;
 
 /**
  * Storage that remembers the prompt of each seed (newest first, as created), and holds `pending` as
