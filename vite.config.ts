@@ -6,6 +6,7 @@ import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import dts from 'vite-plugin-dts';
+import { chromiumArgs, chromiumPath } from './test/chromium.ts';
 import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -30,34 +31,15 @@ function withJsExtensions(filePath: string, content: string): string {
   });
 }
 
-export function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(path)) {
-    throw new Error(
-      `Chromium not found at ${path}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH to a Chrome/Chromium binary.`,
-    );
-  }
-  return path;
-}
-
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 /** Chromium in the browser test projects: headless, and free to play audio without a user gesture. */
 const browser = () => ({
   enabled: true,
   headless: true,
   provider: playwright({
     launchOptions: {
-      executablePath: chromiumPath(),
-      args: [...chromiumArgs, '--autoplay-policy=no-user-gesture-required'],
+      // Looked up only when tests run: building or serving must not need a browser.
+      executablePath: process.env.VITEST ? chromiumPath() : undefined,
+      args: chromiumArgs,
     },
   }),
   instances: [{ browser: 'chromium' as const }],

@@ -4,32 +4,10 @@
  * real proxy at /api/kling and the mock backend as its upstream; headless Chromium drives the page. Every
  * request goes over real HTTP: no msw here.
  */
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Locator, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../demo/serve.mjs';
-
-// The same browser as the browser test projects (vite.config.ts), without loading that config here.
-function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(path)) {
-    throw new Error(
-      `Chromium not found at ${path}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH to a Chrome/Chromium binary.`,
-    );
-  }
-  return path;
-}
-
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required',
-];
+import { chromiumArgs, chromiumPath } from '../chromium';
 
 const TASKS = 'api/kling/v1/audio/text-to-audio';
 
