@@ -10,26 +10,13 @@ import {
   soundKindForPrompt,
   synthesizeSamples,
   synthesizeWav,
-  type MockKlingBackend,
   type MockKlingBackendOptions,
 } from '../src/mocks';
-import { server } from './server';
+import { transports, type Connect } from './transports';
 
 const ORIGIN = 'http://app.test';
 const BASE = `${ORIGIN}/api/kling`;
 const T0 = 1_722_769_557_708;
-
-type Connect = (backend: MockKlingBackend) => typeof fetch;
-const transports: { name: string; connect: Connect }[] = [
-  {
-    name: 'msw',
-    connect: (backend) => {
-      server.use(...backend.handlers);
-      return (input, init) => globalThis.fetch(input, init);
-    },
-  },
-  { name: '.fetch', connect: (backend) => (input, init) => backend.fetch(new Request(input, init)) },
-];
 
 interface WavInfo {
   format: number;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AudioTaskList, KLING_ERROR_CODES, SoundPromptForm, type AudioTask } from '../src';
 import { CONTENT_SAFETY_REASON, manyMockTaskSeeds, MOCK_TASK_IDS, mockTaskSeeds } from '../src/mocks';
 import type { MockKlingBackend } from '../src/mocks';
-import { renderWithProvider, useMockBackend } from './render';
+import { keepPlayersOffscreen, renderWithProvider, useMockBackend } from './render';
 import { server } from './server';
 
 const listRequests = (backend: MockKlingBackend) =>
@@ -23,19 +23,6 @@ const previous = () => screen.getByRole('button', { name: 'Previous page' });
 const next = () => screen.getByRole('button', { name: 'Next page' });
 const seedId = (n: number) => `77${String(n).padStart(16, '0')}`;
 
-// The players are lazy: without an IntersectionObserver (jsdom) they count as visible and load their
-// audio. Most tests here are about the list, so the players stay off screen unless a test says otherwise.
-class OffscreenObserver {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-  takeRecords() {
-    return [];
-  }
-}
-function keepPlayersOffscreen() {
-  vi.stubGlobal('IntersectionObserver', OffscreenObserver);
-}
 afterEach(() => vi.unstubAllGlobals());
 
 describe('AudioTaskList paging', () => {

@@ -6,32 +6,15 @@ import {
   manyMockTaskSeeds,
   MOCK_TASK_IDS,
   mockTaskSeeds,
-  type MockKlingBackend,
   type MockKlingBackendOptions,
 } from '../src/mocks';
 import { server } from './server';
+import { transports, type Connect } from './transports';
 
 const ORIGIN = 'http://app.test';
 const BASE = `${ORIGIN}/api/kling`;
 const TASKS = `${BASE}/v1/audio/text-to-audio`;
 const T0 = 1_722_769_557_708;
-
-type Connect = (backend: MockKlingBackend) => typeof fetch;
-
-/** The two ways an app reaches the backend: msw intercepting the global fetch, and `.fetch` directly. */
-const transports: { name: string; connect: Connect }[] = [
-  {
-    name: 'msw',
-    connect: (backend) => {
-      server.use(...backend.handlers);
-      return (input, init) => globalThis.fetch(input, init);
-    },
-  },
-  {
-    name: '.fetch',
-    connect: (backend) => (input, init) => backend.fetch(new Request(input, init)),
-  },
-];
 
 function setup(connect: Connect, options: Partial<MockKlingBackendOptions> = {}) {
   let clock = T0;

@@ -1,5 +1,6 @@
 import { QueryClient } from '@tanstack/react-query';
 import { render, type RenderOptions } from '@testing-library/react';
+import { vi } from 'vitest';
 import type { ReactElement } from 'react';
 import { KlingAudioProvider, type KlingAudioProviderProps, type PollingOptions } from '../src';
 import { createMemoryStorage, createMockKlingBackend, type MockKlingBackendOptions } from '../src/mocks';
@@ -55,4 +56,20 @@ export function renderWithProvider(ui: ReactElement, options: ProviderOptions = 
     wrapper: ({ children }) => <KlingAudioProvider {...props}>{children}</KlingAudioProvider>,
   });
   return { ...result, queryClient };
+}
+
+// The players are lazy: without an IntersectionObserver (jsdom) they count as visible and load their
+// audio. Tests about the list or the studio keep them off screen so no audio is fetched.
+class OffscreenObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+}
+
+/** Players never become visible until `vi.unstubAllGlobals()`. */
+export function keepPlayersOffscreen() {
+  vi.stubGlobal('IntersectionObserver', OffscreenObserver);
 }

@@ -4,18 +4,16 @@ import { useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TextToAudioStudio } from '../src';
 import { MOCK_TASK_IDS, mockTaskSeeds } from '../src/mocks';
-import { createMemoryStorage, createTestQueryClient, renderWithProvider, useMockBackend } from './render';
+import {
+  createMemoryStorage,
+  createTestQueryClient,
+  keepPlayersOffscreen,
+  renderWithProvider,
+  useMockBackend,
+} from './render';
 
 // Players stay "off screen" (no audio is loaded): these tests are about the studio's flow.
-class OffscreenObserver {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-  takeRecords() {
-    return [];
-  }
-}
-beforeEach(() => vi.stubGlobal('IntersectionObserver', OffscreenObserver));
+beforeEach(keepPlayersOffscreen);
 afterEach(() => vi.unstubAllGlobals());
 
 const studio = () => screen.getByRole('region', { name: 'Text to audio' });
