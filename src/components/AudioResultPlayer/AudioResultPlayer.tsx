@@ -9,7 +9,9 @@ import {
 import type { KlingAudioMessages } from '../../api/messages';
 import { isTerminalStatus, type AudioTask, type GeneratedAudio } from '../../api/schemas';
 import { useAudioTask } from '../../hooks/useAudioTask';
-import { useAudioPlayer, usePlayerMessages, type AudioFormat } from './useAudioPlayer';
+import { playerMessages } from '../../api/messages';
+import { useComponentMessages } from '../internal';
+import { useAudioPlayer, type AudioFormat } from './useAudioPlayer';
 import { Waveform } from './Waveform';
 
 export interface AudioResultPlayerProps extends Omit<ComponentPropsWithoutRef<'div'>, 'children'> {
@@ -67,7 +69,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
     },
     ref,
   ) {
-    const { m, locale } = usePlayerMessages(messages);
+    const { m, locale } = useComponentMessages(playerMessages, messages);
     const pendingProp = taskProp && !isTerminalStatus(taskProp.status);
     const query = useAudioTask(taskId ?? (pendingProp ? { taskId: taskProp.taskId } : null));
     const task = query.task ?? taskProp;

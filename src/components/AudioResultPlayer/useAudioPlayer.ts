@@ -11,14 +11,9 @@ import {
   type KeyboardEvent,
   type PointerEvent,
 } from 'react';
-import {
-  playerMessages,
-  sharedMessages,
-  type AudioPlayerErrorKind,
-  type KlingAudioMessages,
-} from '../../api/messages';
+import { playerMessages, type AudioPlayerErrorKind, type KlingAudioMessages } from '../../api/messages';
 import { isHttpUrl, RESULT_RETENTION_DAYS, type GeneratedAudio } from '../../api/schemas';
-import { useKlingAudioContext } from '../../hooks/KlingAudioProvider';
+import { compose, useComponentMessages } from '../internal';
 
 export type { AudioPlayerErrorKind };
 
@@ -104,16 +99,6 @@ const ERROR_KINDS: Record<number, AudioPlayerErrorKind> = {
   4: 'unsupported',
 };
 
-/**
- * The player's strings and the locale: defaults, then the provider's, then `overrides`. Like
- * `useKlingMessages`, but only the shared and player defaults, so the player does not ship every
- * component's strings.
- */
-export function usePlayerMessages(overrides?: Partial<KlingAudioMessages>) {
-  const { messages, locale } = useKlingAudioContext();
-  return { m: { ...sharedMessages, ...playerMessages, ...messages, ...overrides }, locale };
-}
-
 // The exclusive player playing now: starting another one pauses it. Module-level on purpose, so it spans
 // every player on the page; only ever touched from event handlers, never during render.
 let playingNow: HTMLMediaElement | undefined;
@@ -123,12 +108,7 @@ let playingNow: HTMLMediaElement | undefined;
 function merge(theirs: any = {}, ours: any): any {
   const out = { ...theirs, ...ours };
   for (const key in ours) {
-    if (/^on[A-Z]/.test(key) && theirs[key]) {
-      out[key] = (event: Event) => {
-        theirs[key](event);
-        if (!event.defaultPrevented) ours[key](event);
-      };
-    }
+    if (/^on[A-Z]/.test(key) && theirs[key]) out[key] = compose(theirs[key], ours[key]);
   }
   return out;
 }
@@ -181,7 +161,7 @@ async function decodePeaks(bytes: ArrayBuffer, bins = 96): Promise<number[]> {
  */
 export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPlayerResult {
   const { audio, createdAt, prompt, exclusive = true } = options;
-  const { m, locale } = usePlayerMessages(options.messages);
+  const { m, locale } = useComponentMessages(playerMessages, options.messages);
   const name = useId();
   const [format, setFormatState] = useState<AudioFormat>(options.defaultFormat ?? 'mp3');
   const [state, setState] = useState<AudioPlayerState>('idle');
