@@ -16,3 +16,4 @@ export {
   type KlingTaskStore,
   type NewKlingTaskRecord,
 } from './store';
+export { createPostgresTaskStore, type PostgresTaskStoreOptions, type SqlDatabase } from './postgresStore';

@@ -41,7 +41,7 @@ export type NewKlingTaskRecord = Pick<
 /** A change to a record. `claimedUntil: null` clears the claim. */
 export interface KlingTaskRecordPatch {
   taskId?: string;
-  /** The vendor's latest task object. Ignored when it would move the record backwards (see `mergeTask`). */
+  /** The vendor's latest task object. Ignored when it would move the record backwards (see `mayReplace`). */
   task?: WireTask;
   claimedUntil?: number | null;
 }
@@ -108,7 +108,6 @@ export function applyPatch(
     if (mayReplace(record.status, status)) {
       next.task = patch.task;
       next.status = status;
-      next.taskId ??= patch.task.task_id;
     }
   }
   if (patch.claimedUntil === null) delete next.claimedUntil;
