@@ -3,7 +3,7 @@
  * needs Node; the proxy itself uses the Fetch API and WebCrypto only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fail, toResponse } from './reply';
+import { fail, takeText, toResponse } from './reply';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -119,7 +119,8 @@ export function toNodeHandler(
       const cookies = response.headers.getSetCookie();
       if (cookies.length) res.setHeader('set-cookie', cookies);
       if (response.status === 408 && !req.complete) res.setHeader('connection', 'close');
-      res.end(req.method === 'HEAD' ? undefined : Buffer.from(await response.arrayBuffer()));
+      if (req.method === 'HEAD') return void res.end();
+      res.end(takeText(response) ?? Buffer.from(await response.arrayBuffer()));
     };
     void (async () => {
       const method = req.method ?? 'GET';
