@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process */
+/* global process, URL, fetch, Buffer */
 /**
  * The servers of bench/sections/50-proxy.mjs, each in a child process of its own (forked with IPC), so
  * the load generator, the upstream and the server under test do not share an event loop:
