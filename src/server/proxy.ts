@@ -31,7 +31,7 @@ export interface KlingProxyRequestInfo {
 
 /** What `onResponse` receives. */
 export interface KlingProxyResponseInfo extends KlingProxyRequestInfo {
-  /** The HTTP status sent to the browser. */
+  /** The HTTP status sent to the browser; 499 when the browser went away before a lookup or list was answered. */
   status: number;
   /** The vendor's business code (or the proxy's own, in the same table), when the body has one. */
   code: number | undefined;
