@@ -210,6 +210,7 @@ function expectOwnEnvelope(res: Answer, status: number, code: number) {
   expect(res.json).toEqual({ code, message: expect.any(String), request_id: expect.any(String), data: null });
   expect(res.json.message.length).toBeGreaterThan(3);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   expect(res.headers.get('x-request-id')).toBe(res.json.request_id);
 }
 
@@ -530,6 +531,12 @@ describe('paths', () => {
     '/api/kling/v1/audio/text-to-audio/a%2Fb',
     '/api/kling/v1/audio/text-to-audio/a%2fb',
     '/api/kling/v1/audio/text-to-audio/a%5Cb',
+    // Ids of dots only: `.` and `..` would be dot segments in the vendor's URL.
+    '/api/kling/v1/audio/text-to-audio/...',
+    '/api/kling/v1/audio/text-to-audio/%2E%2E%2E',
+    '/api/kling/v1/audio/text-to-audio?external_task_id=..',
+    '/api/kling/v1/audio/text-to-audio?external_task_id=.',
+    '/api/kling/v1/audio/text-to-audio?external_task_id=%2E%2E%2E%2E',
     '/api/kling//v1/audio/text-to-audio',
     '/api/kling/v1/audio/text-to-audio//evil.com',
     '/api/kling/v1/audio/text-to-audio/http:%2F%2Fevil.com',
@@ -674,6 +681,18 @@ describe('the create body', () => {
   });
 
   it.each([
+    [9.99999999, 10],
+    [3.30000001, 3.3],
+    [3.3, 3.3],
+    [0.1 * 33, 3.3],
+    [7.000000001, 7],
+  ])('sends the vendor the duration %d with exactly one decimal: %d', async (duration, sent) => {
+    const res = await answer(proxy()(post({ prompt: '!', duration })));
+    expect(res.status).toBe(200);
+    expect(received[0]!.body).toBe(JSON.stringify({ prompt: '!', duration: sent }));
+  });
+
+  it.each([
     [{ duration: 5 }, /prompt/],
     [{ prompt: '   ', duration: 5 }, /prompt: Describe the sound/],
     [{ prompt: 'x'.repeat(201), duration: 5 }, /prompt: Keep the prompt to 200/],
@@ -759,9 +778,11 @@ describe('headers', () => {
       'cache-control',
       'content-type',
       'retry-after',
+      'x-content-type-options',
       'x-request-id',
     ]);
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it.each([
@@ -777,16 +798,17 @@ describe('headers', () => {
     expect(res.json).toEqual({ code, message, request_id: 'v-1', data: null });
   });
 
-  it('passes a gateway HTML page through as it is', async () => {
+  it('answers a gateway HTML page with its own 502 envelope, never the page', async () => {
     script.push(() => ({
       status: 502,
       headers: { 'content-type': 'text/html' },
-      raw: '<h1>Bad Gateway</h1>',
+      raw: '<h1>Bad Gateway</h1><script>alert(document.cookie)</script>',
     }));
     const res = await answer(proxy()(get('/api/kling/v1/audio/text-to-audio/1')));
-    expect(res.status).toBe(502);
-    expect(res.text).toBe('<h1>Bad Gateway</h1>');
-    expect(res.headers.get('content-type')).toBe('text/html');
+    expectOwnEnvelope(res, 502, 5000);
+    expect(res.text).not.toMatch(/<h1>|<script>/);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('refuses to follow an upstream redirect (the credential would go with it)', async () => {
@@ -868,7 +890,8 @@ describe('rate limit', () => {
       many(get('/api/kling/v1/audio/text-to-audio', { headers: { 'x-user': 'u10049' } })),
     );
     expect(again.status).toBe(429);
-  });
+    // Ten thousand requests: a loaded machine needs more than the default 5 s.
+  }, 60_000);
 
   it('answers 500 in the envelope when the key function throws, sending nothing upstream', async () => {
     const handler = proxy({
@@ -940,6 +963,7 @@ function raw(
   port: number,
   head: string,
   body = '',
+  host = '127.0.0.1',
 ): Promise<{ status: number; headers: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
@@ -951,7 +975,7 @@ function raw(
       resolve({ status: Number(headers.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
     });
     socket.on('error', reject);
-    socket.write(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(`${head}\r\nHost: ${host}\r\nConnection: close\r\n\r\n${body}`);
   });
 }
 
@@ -1087,6 +1111,62 @@ describe('toNodeHandler', () => {
     expect(res.status).toBe(404);
     expect(JSON.parse(res.body)).toMatchObject({ code: 1203, data: null });
     expect(received).toHaveLength(0);
+  });
+
+  it('keeps a raw backslash as %5C, so it matches no route (a Fetch handler gets it as / already)', async () => {
+    for (const target of [
+      '/api/kling/v1/audio/text-to-audio\\1',
+      '/api/kling/v1/audio\\text-to-audio/1',
+      '/api/kling/v1/audio/text-to-audio/1\\',
+    ]) {
+      const res = await raw(port, `GET ${target} HTTP/1.1`);
+      expect(res.status, target).toBe(404);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 1203, data: null });
+    }
+    expect(received).toHaveLength(0);
+    // In a Fetch handler the platform's URL parser has already read `\` as `/`, as browsers do.
+    expect(new Request(`${TASKS}\\1`).url).toBe(`${TASKS}/1`);
+  });
+
+  it.each(['256.256.256.256', '1.2.3.4.5', '999999999999', 'a:99999', 'app.test:65536', 'a b', 'x/y', 'u@h'])(
+    'answers a Host header that is no host (%s) with 400 code 1200, nothing upstream',
+    async (host) => {
+      const res = await raw(port, 'GET /api/kling/v1/audio/text-to-audio/1 HTTP/1.1', '', host);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({
+        code: 1200,
+        message: expect.stringMatching(/Host/),
+        request_id: expect.any(String),
+        data: null,
+      });
+      expect(res.headers).toMatch(/x-content-type-options: nosniff/i);
+      expect(received).toHaveLength(0);
+    },
+  );
+
+  it.each(['app.test:8080', '[::1]:3000', 'localhost', 'APP.test'])('accepts the Host %s', async (host) => {
+    const res = await raw(port, 'GET /api/kling/v1/audio/text-to-audio/1 HTTP/1.1', '', host);
+    expect(res.status).toBe(200);
+    expect(received).toHaveLength(1);
+  });
+
+  // node:http itself answers 400 to TRACK and hands CONNECT to its 'connect' event.
+  it.each(['TRACE'])('answers %s (a method the Fetch API refuses) with a 405 envelope', async (method) => {
+    const res = await raw(port, `${method} /api/kling/v1/audio/text-to-audio HTTP/1.1`);
+    expect(res.status).toBe(405);
+    expect(res.headers).toMatch(/allow: GET, POST/i);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 1202, data: null });
+    expect(received).toHaveLength(0);
+  });
+
+  it('answers a failing handler with a 500 envelope when there is no next', async () => {
+    const failing = toNodeHandler(() => Promise.reject(new Error(`handler broke ${SECRET_KEY}`)));
+    const broken = createServer((req, res) => failing(req, res));
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const res = await answer(fetch(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/x`));
+    expectOwnEnvelope(res, 500, 5000);
+    broken.closeAllConnections();
+    await new Promise((resolve) => broken.close(resolve));
   });
 
   it('works mounted by Express (originalUrl) and after a body parser (req.body)', async () => {

@@ -283,7 +283,8 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
 
 /** Maps a domain input (already validated) to the vendor's create body. */
 export function toWireCreateRequest(input: z.output<typeof createAudioTaskInputSchema>): WireCreateRequest {
-  const body: WireCreateRequest = { prompt: input.prompt, duration: input.duration };
+  // The schema tolerates float noise (3.3 arrives as 3.3000000000000003); the vendor gets the tenth.
+  const body: WireCreateRequest = { prompt: input.prompt, duration: Math.round(input.duration * 10) / 10 };
   if (input.externalTaskId) body.external_task_id = input.externalTaskId;
   if (input.callbackUrl) body.callback_url = input.callbackUrl;
   return body;

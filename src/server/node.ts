@@ -3,6 +3,7 @@
  * needs Node; the proxy itself uses the Fetch API and WebCrypto only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fail, takeText, toResponse } from './reply';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -11,7 +12,11 @@ type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
 
 // A dot segment, plain or percent-encoded. The Fetch API's URL parser would resolve it and hand the
 // handler a different path from the one asked for; this adapter is the last place that sees it.
-const DOT_SEGMENT = /(?<=^|[/\\])(\.|%2e){1,2}(?=[/\\?#]|$)/gi;
+const DOT_SEGMENT = /(?<=^|\/)(\.|%2e){1,2}(?=[/?#]|$)/gi;
+// The methods the Fetch API refuses to put in a `Request`.
+const FORBIDDEN_METHOD = /^(connect|trace|track)$/i;
+// What a Host header may hold before the URL parser checks it: a name, an IPv4 or [IPv6] address, a port.
+const HOST = /^[\w.\-[\]:]+$/;
 
 /** The request target as a path the URL parser will not rewrite. */
 function safeTarget(raw: string): string {
@@ -19,9 +24,30 @@ function safeTarget(raw: string): string {
   if (raw[0] !== '/') return `/${encodeURIComponent(raw)}`;
   const query = raw.indexOf('?');
   const path = query < 0 ? raw : raw.slice(0, query);
-  // `%252E` survives parsing as is, so the handler sees a path it does not know and answers it (and
-  // logs it) like any other.
-  return path.replace(DOT_SEGMENT, '%252E') + (query < 0 ? '' : raw.slice(query));
+  // The URL parser reads `\` as `/`: kept as `%5C`, a backslash is a character of a segment, which no
+  // route accepts. `%252E` survives parsing as is, so the handler sees a path it does not know and
+  // answers it (and logs it) like any other.
+  return path.replace(/\\/g, '%5C').replace(DOT_SEGMENT, '%252E') + (query < 0 ? '' : raw.slice(query));
+}
+
+let lastHost: string | undefined;
+let lastOrigin: string | undefined;
+/** `protocol://host` from the Host header, or `undefined` when it is not one the URL parser takes as is. */
+function originOf(protocol: string, host: string | undefined): string | undefined {
+  // HTTP/1.0 may leave Host out (node:http refuses an HTTP/1.1 request without one).
+  if (!host) return `${protocol}://localhost`;
+  const key = `${protocol}://${host}`;
+  if (key === lastHost) return lastOrigin;
+  let origin: string | undefined;
+  try {
+    // `256.256.256.256`, `a:99999` or `1.2.3.4.5` pass the character check but are no host.
+    origin = HOST.test(host) ? new URL(key).origin : undefined;
+  } catch {
+    origin = undefined;
+  }
+  lastHost = key;
+  lastOrigin = origin;
+  return origin;
 }
 
 /**
@@ -63,7 +89,15 @@ function parsedBody(body: unknown): BodyInit | undefined {
  * Express and Connect. Mount it at the proxy's `basePath`, before any body parser:
  * `app.use('/api/kling', toNodeHandler(handler))`. If a parser has already consumed the body, its
  * `req.body` is sent on (re-serialised as JSON when it is an object), so the size cap applies to that.
- * A failure of the handler itself goes to `next(error)` when there is a `next`, else a bare 500.
+ *
+ * What cannot become a Fetch `Request` is answered here, in the vendor's envelope: a Host header that is no
+ * host (400, code 1200) and the methods the Fetch API refuses, such as TRACE (405, code 1202). A failure of
+ * the handler itself goes to `next(error)` when there is a `next`, else a 500 envelope (code 5000). When
+ * the client goes away, the request's `signal` fires (the proxy then cancels lookups and lists). After a
+ * 408 the connection is closed, since the rest of a trickled body would follow.
+ *
+ * Give the server deadlines of its own, which cover what happens before the handler runs (the headers) and
+ * requests to other routes: `http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, …)`.
  *
  * @example
  * http.createServer(toNodeHandler(createKlingAudioProxy({ apiKey, authorize }))).listen(3000);
@@ -73,11 +107,33 @@ export function toNodeHandler(
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
   return (req: NodeRequest, res, next) => {
     let discard: (() => void) | undefined;
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const send = async (response: Response) => {
+      res.statusCode = response.status;
+      response.headers.forEach((value, name) => {
+        if (name !== 'set-cookie') res.setHeader(name, value);
+      });
+      const cookies = response.headers.getSetCookie();
+      if (cookies.length) res.setHeader('set-cookie', cookies);
+      if (response.status === 408 && !req.complete) res.setHeader('connection', 'close');
+      if (req.method === 'HEAD') return void res.end();
+      res.end(takeText(response) ?? Buffer.from(await response.arrayBuffer()));
+    };
     void (async () => {
       const method = req.method ?? 'GET';
-      // Only a plain host name is used for the URL's origin; anything stranger becomes localhost.
-      const host = /^[\w.-]+(:\d+)?$/.test(req.headers.host ?? '') ? req.headers.host : 'localhost';
       const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+      const origin = originOf(protocol, req.headers.host);
+      if (origin === undefined) {
+        return send(toResponse(fail(400, 1200, 'The Host header is not a valid host name.')));
+      }
+      if (FORBIDDEN_METHOD.test(method)) {
+        return send(
+          toResponse(fail(405, 1202, 'Method not allowed: use GET, POST.', { allow: 'GET, POST' })),
+        );
+      }
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         // HTTP/2 pseudo-headers (`:path`) are not header names the Fetch API accepts.
@@ -96,27 +152,26 @@ export function toNodeHandler(
           ({ stream: body, discard } = bodyStream(req));
         }
       }
-      const request = new Request(`${protocol}://${host}${safeTarget(req.originalUrl ?? req.url ?? '/')}`, {
-        method,
-        headers,
-        body,
-        // Node needs this for a streamed request body.
-        duplex: 'half',
-      } as RequestInit);
-
-      const response = await handler(request);
-      res.statusCode = response.status;
-      response.headers.forEach((value, name) => {
-        if (name !== 'set-cookie') res.setHeader(name, value);
-      });
-      const cookies = response.headers.getSetCookie();
-      if (cookies.length) res.setHeader('set-cookie', cookies);
-      res.end(method === 'HEAD' ? undefined : Buffer.from(await response.arrayBuffer()));
+      let request: Request;
+      try {
+        request = new Request(`${origin}${safeTarget(req.originalUrl ?? req.url ?? '/')}`, {
+          method,
+          headers,
+          body,
+          signal: gone.signal,
+          // Node needs this for a streamed request body.
+          duplex: 'half',
+        } as RequestInit);
+      } catch {
+        // node:http took it, the Fetch API does not: it is no request the handler could answer.
+        return send(toResponse(fail(400, 1200, 'The request could not be read.')));
+      }
+      await send(await handler(request));
     })()
       .catch((error: unknown) => {
         if (next) next(error);
         else if (res.headersSent) res.destroy();
-        else res.writeHead(500).end();
+        else void send(toResponse(fail(500, 5000, 'The proxy failed to handle the request.')));
       })
       .finally(() => discard?.());
   };

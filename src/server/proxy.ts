@@ -5,7 +5,6 @@
  */
 import * as z from 'zod/mini';
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
-import { TOKEN_RETRY_CODES } from '../api/errors';
 import {
   describeIssues,
   isHttpUrl,
@@ -17,10 +16,11 @@ import {
   parseWireCreateRequest,
   toWireCreateRequest,
 } from '../api/schemas';
-import { createRecordOperations } from './records';
+import { createRecordOperations, type CreatesInFlight } from './records';
+import { fail, toResponse, type Reply } from './reply';
 import { matchRoute, type KlingProxyRoute } from './routes';
 import { createMemoryTaskStore, SHARED_SPACE, type KlingTaskStore } from './store';
-import { signKlingToken } from './token';
+import { createUpstream, type UpstreamContext } from './upstream';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
 export interface KlingProxyRequestInfo {
@@ -33,7 +33,7 @@ export interface KlingProxyRequestInfo {
 
 /** What `onResponse` receives. */
 export interface KlingProxyResponseInfo extends KlingProxyRequestInfo {
-  /** The HTTP status sent to the browser. */
+  /** The HTTP status sent to the browser; 499 when the browser went away before a lookup or list was answered. */
   status: number;
   /** The vendor's business code (or the proxy's own, in the same table), when the body has one. */
   code: number | undefined;
@@ -82,7 +82,11 @@ export interface KlingAudioProxyOptions {
   store?: KlingTaskStore | false;
   /** The `fetch` used for upstream calls. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
-  /** How long one upstream attempt may take, body included, before a 504 (code 5002). Defaults to `30_000`. */
+  /**
+   * The whole request's budget, from its arrival to the answer: reading the create body (408, code 1200,
+   * past it) and every upstream attempt, a token retry included (504, code 5002, past it).
+   * Defaults to `30_000`.
+   */
   timeoutMs?: number;
   /** Largest create body read, in bytes; a larger one gets 413. Defaults to `16_384` (16 KiB). */
   maxBodyBytes?: number;
@@ -94,51 +98,44 @@ export interface KlingAudioProxyOptions {
   rateLimit?: KlingProxyRateLimit;
 }
 
-interface Reply {
-  status: number;
-  body: string;
-  headers?: Record<string, string>;
-  code: number | undefined;
-  requestId: string | undefined;
-}
-
-// Re-sign when less than this is left of the token's 30 minutes, so a token never expires in flight.
-const REFRESH_MS = 5 * 60_000;
 // The rate limiter forgets the oldest windows beyond this many keys, so memory stays bounded.
 const MAX_KEYS = 10_000;
-// Only these upstream headers reach the browser: never Set-Cookie, never anything about the upstream.
-const PASSED_HEADERS = ['content-type', 'retry-after', 'x-request-id'];
-
-/** An answer the proxy makes itself, in the vendor's envelope with a fresh request id. */
-function fail(status: number, code: number, message: string, headers?: Record<string, string>): Reply {
-  const requestId = crypto.randomUUID();
-  return {
-    status,
-    body: JSON.stringify({ code, message, request_id: requestId, data: null }),
-    headers: { 'x-request-id': requestId, ...headers },
-    code,
-    requestId,
-  };
-}
-
-/** Reads a body up to `max` bytes as UTF-8: `null` once it is larger; throws on invalid UTF-8. */
-async function readBody(request: Request, max: number): Promise<string | null> {
+/**
+ * Reads a body up to `max` bytes as UTF-8 by `deadline`: the text, or the 413 / 408 answer once it is
+ * larger or slower (then the rest is not read); throws on invalid UTF-8.
+ */
+async function readBody(request: Request, max: number, deadline: number): Promise<string | Reply> {
+  const tooLarge = () => fail(413, 1200, `The request body is larger than ${max} bytes.`);
   // A declared length over the cap is refused before reading; a missing or false one is caught below.
-  if (Number(request.headers.get('content-length')) > max) return null;
+  if (Number(request.headers.get('content-length')) > max) return tooLarge();
   const reader = request.body?.getReader();
   if (!reader) return '';
+  // A body trickled a byte at a time would hold the connection as long as the client likes.
+  let late = false;
+  const timer = setTimeout(
+    () => {
+      late = true;
+      void reader.cancel().catch(() => {});
+    },
+    Math.max(0, deadline - Date.now()),
+  );
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let text = '';
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    size += value.byteLength;
-    if (size > max) {
-      void reader.cancel().catch(() => {});
-      return null;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (late) return fail(408, 1200, 'The request body arrived too slowly.');
+      if (done) return text + decoder.decode();
+      size += value.byteLength;
+      if (size > max) {
+        void reader.cancel().catch(() => {});
+        return tooLarge();
+      }
+      text += decoder.decode(value, { stream: true });
     }
-    text += decoder.decode(value, { stream: true });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -210,85 +207,29 @@ export function createKlingAudioProxy(
   const store = options.store ?? createMemoryTaskStore();
   let warned = options.store !== undefined;
 
-  let token: { value: Promise<string>; expires: number } | undefined;
-  /** The vendor credential: the API key, or the cached token (a new one when `fresh` or close to expiry). */
-  const credential = (fresh: boolean): Promise<string> => {
-    if (apiKey) return Promise.resolve(apiKey);
-    const now = Date.now();
-    if (fresh || !token || token.expires - now < REFRESH_MS) {
-      token = {
-        value: signKlingToken({ accessKey: accessKey!, secretKey: secretKey!, now }),
-        expires: now + 1_800_000,
-      };
-    }
-    return token.value;
-  };
+  const { forward } = createUpstream({ apiKey, accessKey, secretKey, fetch: options.fetch, timeoutMs });
 
-  async function forward(method: string, target: string, body: string | undefined): Promise<Reply> {
-    for (let attempt = 0; ; attempt++) {
-      const authorization = `Bearer ${await credential(attempt > 0)}`;
-      const signal = AbortSignal.timeout(timeoutMs);
-      let response: Response;
-      let text: string;
-      try {
-        response = await (options.fetch ?? fetch)(target, {
-          method,
-          // Built from scratch: nothing of the browser's request (cookies, its Authorization, hop-by-hop
-          // or X-Forwarded-* headers) reaches the vendor.
-          headers: {
-            accept: 'application/json',
-            'content-type': 'application/json',
-            authorization,
-          },
-          body,
-          cache: 'no-store',
-          // A redirect would carry the credential somewhere not configured: refuse it.
-          redirect: 'error',
-          signal,
-        });
-        text = await response.text();
-      } catch {
-        return signal.aborted
-          ? fail(504, 5002, `The audio service did not answer within ${timeoutMs} ms.`)
-          : fail(502, 5000, 'Could not reach the audio service.');
-      }
-      let envelope: { code?: unknown; request_id?: unknown } | undefined;
-      try {
-        envelope = JSON.parse(text);
-      } catch {
-        // Not JSON (a gateway's HTML page): passed through as it is.
-      }
-      const code = typeof envelope?.code === 'number' ? envelope.code : undefined;
-      // 1003/1004: the vendor refused the token before doing anything, so one retry with a fresh token
-      // cannot create a second task. An API key cannot be refreshed.
-      if (!apiKey && attempt === 0 && code !== undefined && TOKEN_RETRY_CODES.includes(code)) continue;
-      const headers: Record<string, string> = {};
-      for (const name of PASSED_HEADERS) {
-        const value = response.headers.get(name);
-        if (value) headers[name] = value;
-      }
-      const requestId = envelope?.request_id;
-      return {
-        status: response.status,
-        body: text,
-        headers,
-        code,
-        requestId: typeof requestId === 'string' ? requestId : headers['x-request-id'],
-      };
-    }
-  }
-
-  const records =
+  // Creates in flight in this process, shared by every request's record operations (a second tab waits).
+  const inFlight: CreatesInFlight = new Map();
+  /** The record operations for one request: its upstream calls share that request's budget and signal. */
+  const recordsFor = (context: UpstreamContext) =>
     store === false
       ? undefined
       : createRecordOperations({
           store,
-          forward: (method, path, body) => forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body),
+          forward: (method, path, body) =>
+            forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body, context),
           fail,
           timeoutMs,
+          inFlight,
         });
 
-  async function handle(request: Request, url: URL, match: ReturnType<typeof matchRoute>): Promise<Reply> {
+  async function handle(
+    request: Request,
+    url: URL,
+    match: ReturnType<typeof matchRoute>,
+    context: UpstreamContext,
+  ): Promise<Reply> {
     if (match.route === null) {
       return match.status === 405
         ? fail(405, 1202, `Method not allowed: use ${match.allow}.`, { allow: match.allow })
@@ -314,6 +255,7 @@ export function createKlingAudioProxy(
       );
     }
     const scoped = userId !== SHARED_SPACE;
+    const records = recordsFor(context);
     if (scoped && !records) return fail(500, 5000, 'The proxy has no task store for signed-in users.');
 
     const target = upstream + TEXT_TO_AUDIO_PATH;
@@ -322,7 +264,12 @@ export function createKlingAudioProxy(
       if (answer || scoped) return answer ?? fail(404, 1203, 'Task not found.');
       // The shared space owns the whole account: a task this proxy has no record of is the vendor's to answer.
       const id = encodeURIComponent(match.id);
-      return forward('GET', target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`), undefined);
+      return forward(
+        'GET',
+        target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`),
+        undefined,
+        context,
+      );
     }
     if (match.route === 'listTasks') {
       const number = (name: string) => {
@@ -346,6 +293,7 @@ export function createKlingAudioProxy(
         'GET',
         `${target}?pageNum=${page.data.pageNum}&pageSize=${page.data.pageSize}`,
         undefined,
+        context,
       );
       return records ? records.enrichList(reply) : reply;
     }
@@ -356,8 +304,8 @@ export function createKlingAudioProxy(
     }
     let json: unknown;
     try {
-      const text = await readBody(request, maxBodyBytes);
-      if (text === null) return fail(413, 1200, `The request body is larger than ${maxBodyBytes} bytes.`);
+      const text = await readBody(request, maxBodyBytes, context.deadline);
+      if (typeof text !== 'string') return text;
       json = JSON.parse(text);
     } catch {
       return fail(400, 1200, 'The request body is not valid JSON.');
@@ -368,27 +316,25 @@ export function createKlingAudioProxy(
     if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
     if (records) return records.createTask(userId, input.data);
     // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
-    return forward('POST', target, JSON.stringify(toWireCreateRequest(input.data)));
+    return forward('POST', target, JSON.stringify(toWireCreateRequest(input.data)), context);
   }
 
   return async (request) => {
     const started = Date.now();
+    const context: UpstreamContext = { deadline: started + timeoutMs, signal: request.signal };
     const url = new URL(request.url);
     const match = matchRoute(request.method, url, basePath);
     const info: KlingProxyRequestInfo = { method: request.method, route: match.route, path: url.pathname };
     call(onRequest, info);
     let reply: Reply;
     try {
-      reply = await handle(request, url, match);
+      reply = await handle(request, url, match, context);
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
       reply = fail(500, 5000, 'The proxy failed to handle the request.');
     }
-    const { status, body, headers, code, requestId } = reply;
+    const { status, code, requestId } = reply;
     call(onResponse, { ...info, status, code, requestId, durationMs: Date.now() - started });
-    return new Response([101, 204, 205, 304].includes(status) ? null : body, {
-      status,
-      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
-    });
+    return toResponse(reply);
   };
 }

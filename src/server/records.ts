@@ -30,7 +30,12 @@ export interface RecordContext {
   fail: (status: number, code: number, message: string) => RecordReply;
   /** The upstream time bound: a create claimed longer ago than this (twice, for the token retry) is over. */
   timeoutMs: number;
+  /** Creates in flight, shared across the operations made for each request of one proxy. */
+  inFlight?: CreatesInFlight;
 }
+
+/** Creates a process is making, by user and external id: a second tab's request waits for the first. */
+export type CreatesInFlight = Map<string, Promise<unknown>>;
 
 type CreateInput = z.output<typeof createAudioTaskInputSchema>;
 
@@ -119,8 +124,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 /** The record operations of one proxy, sharing its in-flight creates. */
 export function createRecordOperations(context: RecordContext) {
   const { store } = context;
-  // Creates this process is making, by user and external id: a second tab's request waits for the first.
-  const inFlight = new Map<string, Promise<unknown>>();
+  const inFlight: CreatesInFlight = context.inFlight ?? new Map();
   const key = (userId: string, externalTaskId: string) => JSON.stringify([userId, externalTaskId]);
   const claimMs = () => context.timeoutMs * 2 + 1000;
 
