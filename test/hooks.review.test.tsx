@@ -2,6 +2,7 @@ import { act, screen, waitFor } from '@testing-library/react';
 import { Profiler, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AudioTaskList,
   useAudioTask,
   useAudioTaskList,
   useCreateAudioTask,
@@ -10,7 +11,13 @@ import {
   type UseAudioTaskOptions,
 } from '../src';
 import type { MockKlingBackend } from '../src/mocks';
-import { BASE_URL, createMemoryStorage, renderWithProvider, useMockBackend } from './render';
+import {
+  BASE_URL,
+  createMemoryStorage,
+  keepPlayersOffscreen,
+  renderWithProvider,
+  useMockBackend,
+} from './render';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const text = (id: string) => screen.getByTestId(id).textContent;
@@ -171,6 +178,27 @@ describe('renders', () => {
     await waitFor(() => expect(pollsOf(backend, taskId)).toBeGreaterThanOrEqual(polls + 4));
     await sleep(30);
     expect(renders).toBe(settled);
+  });
+
+  it('a history page with a pending task does not re-render on its unchanged polls', async () => {
+    keepPlayersOffscreen();
+    const backend = useMockBackend({
+      seed: [{ taskId: 'frozen', prompt: 'rain', duration: 3, status: 'submitted' }],
+    });
+    let renders = 0;
+    renderWithProvider(
+      <Profiler id="list" onRender={() => renders++}>
+        <AudioTaskList />
+      </Profiler>,
+    );
+    await waitFor(() => expect(listGets(backend)).toBeGreaterThanOrEqual(2));
+    await sleep(50);
+    const settled = renders;
+    const polls = listGets(backend);
+    await waitFor(() => expect(listGets(backend)).toBeGreaterThanOrEqual(polls + 4));
+    await sleep(30);
+    // Only the pending row's elapsed-time clock may tick (once a second).
+    expect(renders - settled).toBeLessThanOrEqual(1);
   });
 });
 
