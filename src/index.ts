@@ -1,3 +1,19 @@
 export * from './api';
-export * from './hooks';
+// The hooks' public surface, named (what the README documents): the poller, the task memory and the
+// hydration helper are internals no app should depend on.
+export { KlingAudioProvider, type KlingAudioProviderProps } from './hooks/KlingAudioProvider';
+export { defaultPollingOptions, type PollingOptions } from './hooks/polling';
+export { useAudioTask, type UseAudioTaskOptions, type UseAudioTaskResult } from './hooks/useAudioTask';
+export {
+  useAudioTaskList,
+  type UseAudioTaskListOptions,
+  type UseAudioTaskListParams,
+  type UseAudioTaskListResult,
+} from './hooks/useAudioTaskList';
+export {
+  useCreateAudioTask,
+  type UseCreateAudioTaskOptions,
+  type UseCreateAudioTaskResult,
+} from './hooks/useCreateAudioTask';
+export { usePendingAudioTasks } from './hooks/usePendingAudioTasks';
 export * from './components';

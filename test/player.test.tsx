@@ -513,6 +513,47 @@ describe('download', () => {
   });
 });
 
+describe('memory', () => {
+  function captureClicks() {
+    const clicks: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push(this.href);
+    });
+    let n = 0;
+    const revoked = vi.fn((_url: string) => {});
+    const { createObjectURL, revokeObjectURL } = URL;
+    Object.assign(URL, { createObjectURL: () => `blob:http://localhost/${++n}`, revokeObjectURL: revoked });
+    onTestFinished(() => void Object.assign(URL, { createObjectURL, revokeObjectURL }));
+    return { clicks, revoked };
+  }
+
+  it('a failed fetch is not kept: the next download asks again and gets the file', async () => {
+    const { clicks } = captureClicks();
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    server.use(http.get(bell.audios[0]!.mp3Url, () => HttpResponse.error(), { once: true }));
+    renderWithProvider(<AudioResultPlayer task={bell} />);
+    const link = screen.getByRole('link', { name: 'Download MP3' });
+    fireEvent.click(link);
+    await waitFor(() => expect(clicks).toHaveLength(1));
+    expect(clicks[0]).toBe(bell.audios[0]!.mp3Url);
+    fireEvent.click(link);
+    await waitFor(() => expect(clicks).toHaveLength(2));
+    expect(clicks[1]).toMatch(/^blob:/);
+  });
+
+  it('another clip in the same player lets the previous clip’s saved files go', async () => {
+    const { clicks, revoked } = captureClicks();
+    const { task } = seededBackend();
+    const { rerender } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    fireEvent.click(screen.getByRole('link', { name: 'Download MP3' }));
+    await waitFor(() => expect(clicks).toHaveLength(1));
+    expect(revoked).not.toHaveBeenCalled();
+    rerender(<AudioResultPlayer task={task(MOCK_TASK_IDS.fireworks)} />);
+    expect(revoked.mock.calls.map(([url]) => url)).toEqual([clicks[0]]);
+  });
+});
+
 describe('lifecycle', () => {
   it('releases the element on unmount and is safe under StrictMode', async () => {
     const { task } = seededBackend();

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createTaskMemory, defaultPollingOptions, nextPollDelay, REMEMBERED_REQUESTS_MAX } from '../src';
+import {
+  createTaskMemory,
+  defaultPollingOptions,
+  nextPollDelay,
+  REMEMBERED_REQUESTS_MAX,
+} from '../src/hooks';
 import { createMemoryStorage } from './render';
 
 describe('nextPollDelay', () => {

@@ -37,9 +37,12 @@ describe('public types', () => {
     expectTypeOf<ListResult['tasks']>().toEqualTypeOf<AudioTask[]>();
     expectTypeOf<ListResult['hasNextPage']>().toEqualTypeOf<boolean>();
 
-    expectTypeOf<ReturnType<typeof useCreateAudioTask>>().toEqualTypeOf<
+    type CreateResult = ReturnType<typeof useCreateAudioTask>;
+    expectTypeOf<CreateResult>().toMatchTypeOf<
       UseMutationResult<AudioTask, KlingApiError, CreateAudioTaskInput>
     >();
+    expectTypeOf<CreateResult['retryAt']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<CreateResult['cancel']>().toEqualTypeOf<() => void>();
     expectTypeOf(usePendingAudioTasks).returns.toEqualTypeOf<readonly string[]>();
     expectTypeOf<KlingApiError['kind']>().toEqualTypeOf<KlingApiErrorKind>();
   });

@@ -56,6 +56,10 @@ export interface KlingAudioClient {
   readonly baseUrl: string;
 }
 
+/** The vendor's "resource not found" (1203), or any 404. */
+export const isNotFound = (error: unknown): boolean =>
+  KlingApiError.is(error) && (error.code === 1203 || error.httpStatus === 404);
+
 function validationError(error: Parameters<typeof describeIssues>[0]): KlingApiError {
   return new KlingApiError({ kind: 'validation', message: describeIssues(error), cause: error });
 }
@@ -79,18 +83,26 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     signal: AbortSignal | undefined,
   ): Promise<T> {
     const doFetch = options.fetch ?? globalThis.fetch;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // One controller for the caller's abort and our deadline: `AbortSignal.any` is missing in Safari < 17.4
+    // and Firefox < 124, and `AbortSignal.timeout` in older ones still.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort);
     const failed = (cause: unknown): KlingApiError => {
       if (signal?.aborted) return new KlingApiError({ kind: 'aborted', cause });
-      if (timeout.aborted) return new KlingApiError({ kind: 'timeout', cause });
+      if (timedOut) return new KlingApiError({ kind: 'timeout', cause });
       return new KlingApiError({ kind: 'network', cause });
     };
-    if (signal?.aborted) throw failed(signal.reason);
 
     let response: Response;
     let text: string;
     try {
+      if (signal?.aborted) throw signal.reason;
       const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
       const headers = new Headers(extra);
       headers.set('Accept', 'application/json');
@@ -99,12 +111,15 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: combined,
+        signal: controller.signal,
       });
       // Read inside the try: a connection can drop in the middle of the body.
       text = await response.text();
     } catch (cause) {
       throw failed(cause);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
 
     const httpStatus = response.status;
@@ -176,21 +191,31 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
       return toAudioTask(wire);
     },
     async getTask(params, { signal } = {}) {
-      const id = 'taskId' in params ? params.taskId : params.externalTaskId;
+      const byExternal = !('taskId' in params);
+      const id = byExternal ? params.externalTaskId : params.taskId;
       if (typeof id !== 'string' || id.length === 0) {
         throw new KlingApiError({
           kind: 'validation',
           message: 'A task id or external task id is required.',
         });
       }
-      const wire = await request(
-        'GET',
-        `${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(id)}`,
-        undefined,
-        wireTaskSchema,
-        signal,
-      );
-      return toAudioTask(wire);
+      const path = `${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(id)}`;
+      try {
+        return toAudioTask(await request('GET', path, undefined, wireTaskSchema, signal));
+      } catch (error) {
+        // The vendor's page leaves the external-id lookup form open (path or `?external_task_id=`): a
+        // "not found" from one form is no proof, so ask in the other before saying so.
+        if (!byExternal || !isNotFound(error)) throw error;
+      }
+      const query = new URLSearchParams({ external_task_id: id });
+      const data = await request('GET', `${TEXT_TO_AUDIO_PATH}?${query}`, undefined, z.unknown(), signal);
+      // Some gateways answer the query form as a list: only a task with this very id counts.
+      const parsed = z.safeParse(wireTaskSchema, Array.isArray(data) ? data[0] : data);
+      const found = parsed.success && (parsed.data.task_info?.external_task_id ?? id) === id;
+      if (!found) {
+        throw new KlingApiError({ kind: 'api', code: 1203, httpStatus: 404 });
+      }
+      return toAudioTask(parsed.data);
     },
     async listTasks({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT } = {}, { signal } = {}) {
       const problem = checkListParams({ pageNum, pageSize });
@@ -203,7 +228,16 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         wireTaskListSchema,
         signal,
       );
-      return wire.map(toAudioTask);
+      // Item by item: a task the page cannot read is left out, the others still show.
+      const tasks: AudioTask[] = [];
+      for (const item of wire) {
+        const parsed = z.safeParse(wireTaskSchema, item);
+        if (parsed.success) tasks.push(toAudioTask(parsed.data));
+      }
+      if (wire.length > 0 && tasks.length === 0) {
+        throw new KlingApiError({ kind: 'invalid-response', message: 'No task of the page could be read.' });
+      }
+      return tasks;
     },
   };
 }

@@ -105,6 +105,10 @@ export const formMessages = {
     `${preset.prompt}, ${seconds(preset.duration, locale)} seconds`,
   formSubmit: 'Generate sound',
   formSubmitting: 'Sending…',
+  /** While a busy service makes the form wait before it tries again. */
+  formRetryWait: (secondsLeft: number, locale?: string): string =>
+    `The service is busy. Trying again in ${seconds(secondsLeft, locale)} s…`,
+  formCancel: 'Cancel',
   /** Under the prompt; `mac` is true on Apple platforms, where the key is ⌘. */
   formShortcutHint: (mac: boolean): string => `Press ${mac ? '⌘' : 'Ctrl'}+Enter to generate`,
 };

@@ -2,7 +2,7 @@
  * Query keys and query options: the fetcher and its cache identity in one place, for the hooks, for
  * `useSuspenseQuery`, and for prefetching in loaders and on the server. No React at run time.
  */
-import type { QueryFunctionContext } from '@tanstack/react-query';
+import type { QueryClient, QueryFunctionContext } from '@tanstack/react-query';
 import type { GetTaskParams, KlingAudioClient } from './client';
 import { KlingApiError } from './errors';
 import {
@@ -55,10 +55,20 @@ export function audioTaskQueryOptions(client: KlingAudioClient, ref: AudioTaskRe
   return {
     queryKey: audioTaskKeys.task(ref),
     queryFn: async ({ signal, client: queryClient, queryKey }: QueryFunctionContext<AudioTaskQueryKey>) => {
-      const task = await client.getTask(toTaskParams(ref), { signal });
-      // The vendor's task has no prompt: keep the one this browser attached when it created the task.
-      const request = queryClient.getQueryData<AudioTask>(queryKey)?.request;
-      return request && !task.request ? { ...task, request } : task;
+      const task = withRequest(await client.getTask(toTaskParams(ref), { signal }), queryClient, queryKey);
+      // The lists that hold this task show the news too (and need not poll for it).
+      for (const [listKey, tasks] of queryClient.getQueriesData<AudioTask[]>({
+        queryKey: audioTaskKeys.lists(),
+      })) {
+        const index = tasks?.findIndex((item) => item.taskId === task.taskId) ?? -1;
+        if (index < 0 || isSameTask(tasks![index]!, task)) continue;
+        const known = tasks![index]!;
+        queryClient.setQueryData<AudioTask[]>(
+          listKey,
+          tasks!.map((item) => (item === known ? { ...task, request: known.request ?? task.request } : item)),
+        );
+      }
+      return task;
     },
     staleTime: (query: { state: { data?: AudioTask } }) =>
       isTerminalStatus(query.state.data?.status) ? Infinity : 0,
@@ -67,7 +77,8 @@ export function audioTaskQueryOptions(client: KlingAudioClient, ref: AudioTaskRe
 }
 
 /**
- * Options for one page of history, newest first.
+ * Options for one page of history, newest first. Each task of the page also refreshes its own entry
+ * (`audioTaskKeys.task(taskId)`), so a task watched on its own and shown on a page is fetched once.
  *
  * @example
  * await queryClient.prefetchQuery(audioTaskListQueryOptions(client, { pageNum: 1, pageSize: 30 }));
@@ -75,10 +86,28 @@ export function audioTaskQueryOptions(client: KlingAudioClient, ref: AudioTaskRe
 export function audioTaskListQueryOptions(client: KlingAudioClient, params: ListAudioTasksParams = {}) {
   return {
     queryKey: audioTaskKeys.list(params),
-    queryFn: ({ signal }: QueryFunctionContext<AudioTaskListQueryKey>) =>
-      client.listTasks(params, { signal }),
+    queryFn: async ({ signal, client: queryClient }: QueryFunctionContext<AudioTaskListQueryKey>) => {
+      const tasks = await client.listTasks(params, { signal });
+      // Written even when unchanged: that is news for the task's own poller, which then waits.
+      for (const task of tasks) {
+        const key = audioTaskKeys.task(task.taskId);
+        const known = queryClient.getQueryData<AudioTask>(key);
+        if (known && known.updatedAt > task.updatedAt) continue;
+        queryClient.setQueryData(key, withRequest(task, queryClient, key));
+      }
+      return tasks;
+    },
     // Long enough that a prefetched next page is used as is when the user pages to it.
     staleTime: 10_000,
     retry: shouldRetryRequest,
   };
 }
+
+// The vendor's task has no prompt: keep the one this browser attached when it created the task.
+function withRequest(task: AudioTask, queryClient: QueryClient, key: AudioTaskQueryKey): AudioTask {
+  const request = queryClient.getQueryData<AudioTask>(key)?.request;
+  return request && !task.request ? { ...task, request } : task;
+}
+
+const isSameTask = (a: AudioTask, b: AudioTask) =>
+  a.status === b.status && a.updatedAt === b.updatedAt && a.audios.length === b.audios.length;

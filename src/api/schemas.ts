@@ -28,8 +28,11 @@ export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed
 export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
   status === 'succeed' || status === 'failed';
 
-/** What a task id or an `externalTaskId` may hold: 1–256 URL-safe characters (the proxy looks ids up by path). */
-export const TASK_ID_PATTERN = /^[\w.:~-]{1,256}$/;
+/**
+ * What a task id or an `externalTaskId` may hold: 1–256 URL-safe characters (the proxy looks ids up by
+ * path), never only dots: `.` and `..` are path segments that resolve to another route.
+ */
+export const TASK_ID_PATTERN = /^(?!\.+$)[\w.:~-]{1,256}$/;
 
 // Floating point: 3.3 * 10 is 32.99999…, so compare against the nearest tenth.
 const hasOneDecimal = (value: number) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-6;
@@ -165,13 +168,13 @@ const stringOrNumber = z.custom<string | number>(
   (value) => typeof value === 'string' || typeof value === 'number',
 );
 
-const wireUrl = z.string().check(check(isHttpUrl, 'audio URL must be http(s)'));
-
+// Links are cleared 30 days after creation (`null` or `""`): such an audio is kept, without a link (see
+// `toAudioTask`), so its task still shows; a player treats a missing link as not playable.
 export const wireAudioSchema = z.object({
   id: z.optional(z.string()),
   audio_id: z.optional(stringOrNumber),
-  url_mp3: wireUrl,
-  url_wav: wireUrl,
+  url_mp3: z.optional(z.unknown()),
+  url_wav: z.optional(z.unknown()),
   duration_mp3: wireSeconds,
   duration_wav: wireSeconds,
 });
@@ -207,7 +210,8 @@ export const wireEnvelopeSchema = z.object({
 });
 export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
 
-export const wireTaskListSchema = z.array(wireTaskSchema);
+// Read item by item (see the client): one unreadable task must not hide a whole page.
+export const wireTaskListSchema = z.array(z.unknown());
 
 /** The create request body as the vendor takes it. */
 export interface WireCreateRequest {
@@ -222,7 +226,9 @@ export interface WireCreateRequest {
 
 export interface GeneratedAudio {
   id: string;
+  /** An http(s) URL, or `''` when the answer had no usable link (e.g. purged after 30 days): not playable. */
   mp3Url: string;
+  /** An http(s) URL, or `''` when the answer had no usable link. */
   wavUrl: string;
   /** Seconds. */
   mp3Duration: number;
@@ -264,8 +270,9 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
     status: toStatus(wire.task_status),
     audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
       id: audio.id ?? (audio.audio_id === undefined ? `${wire.task_id}-${index}` : String(audio.audio_id)),
-      mp3Url: audio.url_mp3,
-      wavUrl: audio.url_wav,
+      // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
+      mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
+      wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
       mp3Duration: parseSeconds(audio.duration_mp3),
       wavDuration: parseSeconds(audio.duration_wav),
     })),

@@ -7,7 +7,7 @@ import {
   type KlingAudioMessages,
 } from '../api';
 import { createTaskMemory, defaultStorage, type TaskMemory } from './pendingTasks';
-import { defaultPollingOptions, type PollingOptions } from './polling';
+import { usePollingOptions, type PollingOptions } from './polling';
 
 export interface KlingAudioProviderProps {
   /** Where the app mounted `createKlingAudioProxy`, e.g. `/api/kling`. Give this or `client`. */
@@ -82,17 +82,11 @@ export function KlingAudioProvider({
     () => createTaskMemory(storage === null ? undefined : (storage ?? defaultStorage()), storageNamespace),
     [storage, storageNamespace],
   );
-  // Apps pass `polling={{ ... }}` inline: compare by value, not by identity.
-  const pollingKey = JSON.stringify(polling ?? {});
+  // Apps pass `polling={{ ... }}` inline: compared by value, not by identity.
+  const pollingOptions = usePollingOptions(polling);
   const value = useMemo<KlingAudioContextValue>(
-    () => ({
-      client,
-      polling: { ...defaultPollingOptions, ...(JSON.parse(pollingKey) as Partial<PollingOptions>) },
-      messages,
-      locale,
-      memory,
-    }),
-    [client, pollingKey, messages, locale, memory],
+    () => ({ client, polling: pollingOptions, messages, locale, memory }),
+    [client, pollingOptions, messages, locale, memory],
   );
 
   const content = <KlingAudioContext.Provider value={value}>{children}</KlingAudioContext.Provider>;

@@ -4,6 +4,7 @@
  * `refetchInterval` runs per observer, so N watchers would poll N times.
  */
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
+import { useMemo } from 'react';
 import { KlingApiError } from '../api';
 
 export interface PollingOptions {
@@ -27,6 +28,34 @@ export const defaultPollingOptions: PollingOptions = {
   maxWaitMs: 600_000,
 };
 
+const POLLING_FIELDS = ['intervalMs', 'maxIntervalMs', 'backoff', 'jitter', 'maxWaitMs'] as const;
+
+/**
+ * The options in force: the defaults, then each layer in turn. `undefined` means "the default" (a key set
+ * to `undefined` does not erase the layer below), and `Infinity` stays `Infinity`.
+ */
+export function resolvePollingOptions(...layers: (Partial<PollingOptions> | undefined)[]): PollingOptions {
+  const out = { ...defaultPollingOptions };
+  for (const layer of layers)
+    for (const key of POLLING_FIELDS) if (layer?.[key] !== undefined) out[key] = layer[key]!;
+  return out;
+}
+
+/** The same options as long as their values are the same: apps pass `polling={{ … }}` inline. */
+export function usePollingOptions(...layers: (Partial<PollingOptions> | undefined)[]): PollingOptions {
+  const resolved = resolvePollingOptions(...layers);
+  // Compared by value through a string of plain numbers (`String(Infinity)` reads back as `Infinity`).
+  const key = POLLING_FIELDS.map((field) => resolved[field]).join();
+  return useMemo(() => {
+    const values = key.split(',').map(Number);
+    return Object.fromEntries(
+      POLLING_FIELDS.map((field, i) => [field, values[i]]),
+    ) as unknown as PollingOptions;
+  }, [key]);
+}
+
+const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden';
+
 /** The delay before poll number `attempt` (0-based). A server's `Retry-After` is a floor, never shortened. */
 export function nextPollDelay(
   attempt: number,
@@ -43,6 +72,12 @@ interface PollerConfig<TData> {
   /** True while the data says there is more to wait for. */
   shouldPoll: (data: TData) => boolean;
   options: PollingOptions;
+  /**
+   * News from elsewhere (a list page holding the task, a push) postpones the next poll by the longest
+   * interval: whoever brought the news keeps bringing it, so one task on screen costs one request per
+   * interval. A list holds other tasks too, so it never yields.
+   */
+  yieldToNews?: boolean;
 }
 
 interface Poller {
@@ -94,6 +129,8 @@ function startPoller<TData>(
   let expired = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  // A poll came due while the tab was hidden.
+  let due = false;
 
   const find = () => cache.find<TData, unknown>({ queryKey, exact: true });
 
@@ -116,7 +153,7 @@ function startPoller<TData>(
     });
   };
 
-  const schedule = () => {
+  const schedule = (afterNews = false) => {
     if (stopped || timer !== undefined) return;
     const query = find();
     const state = query?.state;
@@ -133,21 +170,39 @@ function startPoller<TData>(
     if (remaining <= 0) return giveUp();
     const retryAfterMs =
       state.status === 'error' && KlingApiError.is(state.error) ? state.error.retryAfterMs : undefined;
-    const delay = nextPollDelay(attempt, options, retryAfterMs);
+    const delay = afterNews
+      ? // Past the latest the bringer of the news can poll again (its longest, jittered interval).
+        Math.ceil(options.maxIntervalMs * (1 + options.jitter)) + options.intervalMs
+      : nextPollDelay(attempt, options, retryAfterMs);
     timer = setTimeout(
       () => {
         timer = undefined;
         if (stopped) return;
         if (delay >= remaining) return giveUp();
-        attempt++;
-        // Errors land in the query's state; the cache event below schedules the next poll.
-        find()
-          ?.fetch()
-          .catch(() => {});
+        // A hidden tab polls nobody's screen: wait for the page to be shown, then poll at once.
+        if (hidden()) {
+          due = true;
+          return;
+        }
+        poll();
       },
       Math.min(delay, remaining),
     );
   };
+
+  const poll = () => {
+    due = false;
+    attempt++;
+    // Errors land in the query's state; the cache event below schedules the next poll.
+    find()
+      ?.fetch()
+      .catch(() => {});
+  };
+
+  const onVisibility = () => {
+    if (due && !stopped && !hidden()) poll();
+  };
+  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
 
   const unsubscribe = cache.subscribe((event) => {
     if (event.query.queryHash !== hash || event.type !== 'updated') return;
@@ -158,6 +213,15 @@ function startPoller<TData>(
       startedAt = Date.now();
       attempt = 0;
     }
+    // Fresh news from elsewhere (a list page that holds this task, a refetch, a push) while a poll waits:
+    // that poll is not needed yet.
+    if (timer !== undefined || due) {
+      if (!getConfig().yieldToNews) return;
+      clearTimeout(timer);
+      timer = undefined;
+      due = false;
+      return schedule(true);
+    }
     schedule();
   });
 
@@ -166,6 +230,7 @@ function startPoller<TData>(
     clearTimeout(timer);
     timer = undefined;
     unsubscribe();
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
   }
 
   schedule();

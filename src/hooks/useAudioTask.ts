@@ -2,6 +2,7 @@ import { useQuery, useQueryClient, type UseQueryOptions, type UseQueryResult } f
 import { useEffect, useMemo } from 'react';
 import {
   audioTaskQueryOptions,
+  isNotFound,
   isTerminalStatus,
   type KlingApiError,
   type AudioTask,
@@ -11,7 +12,9 @@ import {
   type GeneratedAudio,
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
-import { watchQuery, type PollingOptions } from './polling';
+import { useHydrated } from './pendingTasks';
+import { usePollingOptions, watchQuery, type PollingOptions } from './polling';
+import { withFields } from './result';
 
 export interface UseAudioTaskOptions {
   /** How long to keep polling before giving up with a `timeout` error. Defaults to the provider's (10 minutes). */
@@ -22,7 +25,7 @@ export interface UseAudioTaskOptions {
   query?: Partial<UseQueryOptions<AudioTask, KlingApiError, AudioTask, AudioTaskQueryKey>>;
 }
 
-export type UseAudioTaskResult = UseQueryResult<AudioTask, KlingApiError> & {
+interface UseAudioTaskFields {
   /** The task, with `request` (prompt and duration) when this browser created it. */
   task: AudioTask | undefined;
   taskStatus: AudioTaskStatus | undefined;
@@ -32,7 +35,13 @@ export type UseAudioTaskResult = UseQueryResult<AudioTask, KlingApiError> & {
   isTerminal: boolean;
   /** True while the hook is waiting for the task to finish. */
   isPolling: boolean;
-};
+}
+
+/**
+ * The react-query result (its own `status` untouched) plus the task's fields. Properties are read
+ * lazily: a component re-renders only when what it read changed.
+ */
+export type UseAudioTaskResult = UseQueryResult<AudioTask, KlingApiError> & UseAudioTaskFields;
 
 const NO_AUDIOS: GeneratedAudio[] = [];
 const IDLE_REF = { taskId: '' };
@@ -63,35 +72,38 @@ export function useAudioTask(
   });
 
   const data = result.data;
-  const task = useMemo(() => memory.attach(data), [memory, data]);
+  const hydrated = useHydrated();
+  const task = useMemo(() => (hydrated ? memory.attach(data) : data), [hydrated, memory, data]);
   const isTerminal = isTerminalStatus(task?.status);
   const keyHash = JSON.stringify(base.queryKey);
-  const optionsKey = JSON.stringify({
-    ...polling,
-    ...options.polling,
-    maxWaitMs: options.maxWaitMs ?? polling.maxWaitMs,
-  });
+  const pollingOptions = usePollingOptions(polling, options.polling, { maxWaitMs: options.maxWaitMs });
 
   useEffect(() => {
     if (!enabled) return;
     return watchQuery<AudioTask>(queryClient, JSON.parse(keyHash), {
       shouldPoll: (current) => !isTerminalStatus(current.status),
-      options: JSON.parse(optionsKey),
+      options: pollingOptions,
+      yieldToNews: true,
     });
-  }, [enabled, queryClient, keyHash, optionsKey]);
+  }, [enabled, queryClient, keyHash, pollingOptions]);
 
   useEffect(() => {
     if (task && isTerminal) memory.settle(task.taskId);
   }, [memory, task, isTerminal]);
 
-  const error = result.error;
-  const waiting = enabled && !isTerminal && !(error && !error.retryable);
-  return {
-    ...result,
-    task,
-    taskStatus: task?.status,
-    audios: task?.audios ?? NO_AUDIOS,
-    isTerminal,
-    isPolling: waiting,
-  };
+  // A task that no longer exists (1203) is finished with too: a reload must not resume it again.
+  const taskId = typeof ref === 'string' ? ref : ref && 'taskId' in ref ? ref.taskId : undefined;
+  const goneId = taskId && isNotFound(result.error) ? taskId : undefined;
+  useEffect(() => {
+    if (goneId) memory.settle(goneId);
+  }, [memory, goneId]);
+
+  return withFields<UseQueryResult<AudioTask, KlingApiError>, UseAudioTaskFields>(result, {
+    task: () => task,
+    taskStatus: () => task?.status,
+    audios: () => task?.audios ?? NO_AUDIOS,
+    isTerminal: () => isTerminal,
+    // Read lazily: a component that does not ask is not re-rendered when the error changes.
+    isPolling: () => enabled && !isTerminal && !(result.error && !result.error.retryable),
+  });
 }

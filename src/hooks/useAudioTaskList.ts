@@ -17,7 +17,9 @@ import {
   type KlingApiError,
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
+import { useHydrated } from './pendingTasks';
 import { watchQuery } from './polling';
+import { withFields } from './result';
 
 export interface UseAudioTaskListParams {
   /** 1–1000. Defaults to `1`. */
@@ -31,13 +33,16 @@ export interface UseAudioTaskListOptions {
   query?: Partial<UseQueryOptions<AudioTask[], KlingApiError, AudioTask[], AudioTaskListQueryKey>>;
 }
 
-export type UseAudioTaskListResult = UseQueryResult<AudioTask[], KlingApiError> & {
+interface UseAudioTaskListFields {
   /** The page's tasks, newest first, with `request` where this browser created them. */
   tasks: AudioTask[];
   /** The list answer has no total: a full page is the only hint that another page exists. */
   hasNextPage: boolean;
   hasPreviousPage: boolean;
-};
+}
+
+/** The react-query result plus the page's fields, read lazily (a component re-renders for what it read). */
+export type UseAudioTaskListResult = UseQueryResult<AudioTask[], KlingApiError> & UseAudioTaskListFields;
 
 const NO_TASKS: AudioTask[] = [];
 const hasPending = (tasks: AudioTask[]) => tasks.some((task) => !isTerminalStatus(task.status));
@@ -65,7 +70,11 @@ export function useAudioTaskList(
   });
 
   const data = result.data;
-  const tasks = useMemo(() => (data ? data.map((task) => memory.attach(task)) : NO_TASKS), [data, memory]);
+  const hydrated = useHydrated();
+  const tasks = useMemo(
+    () => (data ? (hydrated ? data.map((task) => memory.attach(task)) : data) : NO_TASKS),
+    [data, hydrated, memory],
+  );
   const hasNextPage = !result.isPlaceholderData && tasks.length === pageSize && pageNum < PAGE_NUM_MAX;
   const hasPreviousPage = pageNum > PAGE_NUM_MIN;
   const listKey = JSON.stringify(base.queryKey);
@@ -89,5 +98,9 @@ export function useAudioTaskList(
     void queryClient.prefetchQuery(audioTaskListQueryOptions(client, { pageNum: pageNum + 1, pageSize }));
   }, [enabled, hasNextPage, queryClient, client, pageNum, pageSize]);
 
-  return { ...result, tasks, hasNextPage, hasPreviousPage };
+  return withFields<UseQueryResult<AudioTask[], KlingApiError>, UseAudioTaskListFields>(result, {
+    tasks: () => tasks,
+    hasNextPage: () => hasNextPage,
+    hasPreviousPage: () => hasPreviousPage,
+  });
 }

@@ -4,10 +4,12 @@ import {
   type UseMutationOptions,
   type UseMutationResult,
 } from '@tanstack/react-query';
+import { useCallback, useRef, useState } from 'react';
 import {
   audioTaskKeys,
   createAudioTaskInputSchema,
   isAmbiguousFailure,
+  isNotFound,
   KlingApiError,
   type AudioTask,
   type CreateAudioTaskInput,
@@ -22,11 +24,24 @@ export interface UseCreateAudioTaskOptions {
    * 5xx, 1302/1303). Parameter, policy, auth and account codes are never retried. Defaults to `2`.
    */
   retries?: number;
+  /**
+   * The longest wait before a try again, in ms. A server that asks for more (`Retry-After: 600`) gets the
+   * error at once instead of a form stuck in "Sending…". Defaults to `60_000` (1 minute).
+   */
+  maxRetryWaitMs?: number;
   /** Passed through to react-query's `useMutation`. */
   mutation?: Partial<UseMutationOptions<AudioTask, KlingApiError, CreateAudioTaskInput>>;
 }
 
-export type UseCreateAudioTaskResult = UseMutationResult<AudioTask, KlingApiError, CreateAudioTaskInput>;
+export type UseCreateAudioTaskResult = UseMutationResult<AudioTask, KlingApiError, CreateAudioTaskInput> & {
+  /** While waiting to try again: when the next try starts, in ms since the epoch. `undefined` otherwise. */
+  retryAt: number | undefined;
+  /**
+   * Stops the create in progress: the mutation fails with kind `aborted`. If the request may already have
+   * reached the server, the next submission of the same input looks that task up before creating one.
+   */
+  cancel(): void;
+};
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -41,40 +56,67 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** One submission: the same input keeps its external id until it succeeds or fails for certain. */
+interface Submission {
+  key: string;
+  externalTaskId: string;
+  /** The last try may have reached the vendor: look the task up before creating. */
+  mustLookUp: boolean;
+}
+
+interface CreateOnceOptions {
+  retries?: number;
+  polling: PollingOptions;
+  signal?: AbortSignal;
+  maxRetryWaitMs?: number;
+  /** Called with when the next try starts (ms since the epoch), and with `undefined` when it starts. */
+  onWait?: (retryAt: number | undefined) => void;
+}
+
 /**
  * Creates a task so that exactly one exists, whatever the network does: every create carries an
  * external id, and after an ambiguous failure (a dropped connection, a timeout, a 5xx) the task is looked
- * up by that id before anything is sent again.
+ * up by that id before anything is sent again. `submission` carries that knowledge from one call to the
+ * next (a second press of Generate after a final "could not reach the server").
  */
-export async function createAudioTaskOnce(
+async function createAudioTaskOnce(
   client: KlingAudioClient,
   input: CreateAudioTaskInput,
-  { retries = 2, polling, signal }: { retries?: number; polling: PollingOptions; signal?: AbortSignal },
+  submission: Submission,
+  { retries = 2, polling, signal, maxRetryWaitMs = 60_000, onWait }: CreateOnceOptions,
 ): Promise<AudioTask> {
-  const withId = { ...input, externalTaskId: input.externalTaskId ?? randomId() };
+  const withId = { ...input, externalTaskId: submission.externalTaskId };
   let lastError: unknown;
-  let mustLookUp = false;
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) {
       const retryAfterMs = KlingApiError.is(lastError) ? lastError.retryAfterMs : undefined;
-      await sleep(nextPollDelay(attempt - 1, polling, retryAfterMs), signal);
+      const delay = nextPollDelay(attempt - 1, polling, retryAfterMs);
+      if (delay > maxRetryWaitMs) break;
+      onWait?.(Date.now() + delay);
+      await sleep(delay, signal);
+      onWait?.(undefined);
     }
+    let sent = false;
     try {
-      if (mustLookUp) {
+      if (submission.mustLookUp) {
         try {
           return await client.getTask({ externalTaskId: withId.externalTaskId }, { signal });
         } catch (error) {
-          // 1203/404: the first try never reached the vendor, so creating is safe. Anything else: unknown.
-          const notFound = KlingApiError.is(error) && (error.code === 1203 || error.httpStatus === 404);
-          if (!notFound) throw error;
-          mustLookUp = false;
+          // Not found in either lookup form: the first try never reached the vendor, so creating is
+          // safe. Anything else: unknown.
+          if (!isNotFound(error)) throw error;
+          submission.mustLookUp = false;
         }
       }
+      sent = !signal?.aborted;
       return await client.createTask(withId, { signal });
     } catch (error) {
       lastError = error;
-      if (!KlingApiError.is(error) || !error.retryable) throw error;
-      if (isAmbiguousFailure(error)) mustLookUp = true;
+      // Cancelled while the create was on its way: it may have arrived.
+      if (isAmbiguousFailure(error) || (sent && KlingApiError.is(error) && error.kind === 'aborted')) {
+        submission.mustLookUp = true;
+      }
+      if (!KlingApiError.is(error) || !error.retryable) break;
     }
   }
   throw lastError;
@@ -82,23 +124,53 @@ export async function createAudioTaskOnce(
 
 /**
  * A mutation that creates a task. On success it seeds the task's cache entry, refreshes task lists and
- * remembers the prompt (`task.request`) and the pending task (`usePendingAudioTasks`).
+ * remembers the prompt (`task.request`) and the pending task (`usePendingAudioTasks`). Submitting the
+ * same input again after an ambiguous failure (or `mutation.retry`) reuses its external id, so the task
+ * that may exist is found instead of billed twice.
  *
  * @example
  * const create = useCreateAudioTask({ mutation: { onSuccess: (task) => setTaskId(task.taskId) } });
  * create.mutate({ prompt: 'Rain on a tin roof', duration: 5 });
+ * if (create.retryAt) return <button onClick={create.cancel}>Cancel</button>;
  */
 export function useCreateAudioTask(options: UseCreateAudioTaskOptions = {}): UseCreateAudioTaskResult {
   const { client, polling, memory } = useKlingAudioContext();
   const queryClient = useQueryClient();
-  const { retries, mutation } = options;
-  return useMutation<AudioTask, KlingApiError, CreateAudioTaskInput>({
+  const { retries, maxRetryWaitMs, mutation } = options;
+  const submission = useRef<Submission>(undefined);
+  const controller = useRef<AbortController>(undefined);
+  const [retryAt, setRetryAt] = useState<number>();
+  const result = useMutation<AudioTask, KlingApiError, CreateAudioTaskInput>({
     ...mutation,
     mutationKey: [...audioTaskKeys.all, 'create'],
     mutationFn: async (input) => {
-      const task = await createAudioTaskOnce(client, input, { retries, polling });
-      const { prompt, duration } = createAudioTaskInputSchema.parse(input);
-      return { ...task, request: { prompt, duration } };
+      const valid = createAudioTaskInputSchema.safeParse(input);
+      const { prompt, duration, callbackUrl } = valid.success ? valid.data : input;
+      const key = JSON.stringify([prompt, duration, callbackUrl, input.externalTaskId]);
+      let current = submission.current;
+      if (current?.key !== key) {
+        current = { key, externalTaskId: input.externalTaskId ?? randomId(), mustLookUp: false };
+        submission.current = current;
+      }
+      const abort = (controller.current = new AbortController());
+      try {
+        const task = await createAudioTaskOnce(client, input, current, {
+          retries,
+          polling,
+          maxRetryWaitMs,
+          signal: abort.signal,
+          onWait: setRetryAt,
+        });
+        submission.current = undefined;
+        return { ...task, request: { prompt, duration } };
+      } catch (error) {
+        // Failed for certain (nothing can exist): the next press is a new submission.
+        if (!current.mustLookUp) submission.current = undefined;
+        throw error;
+      } finally {
+        setRetryAt(undefined);
+        if (controller.current === abort) controller.current = undefined;
+      }
     },
     onSuccess: (task, ...rest) => {
       if (task.request) memory.remember(task.taskId, task.request);
@@ -108,4 +180,6 @@ export function useCreateAudioTask(options: UseCreateAudioTaskOptions = {}): Use
       return mutation?.onSuccess?.(task, ...rest);
     },
   });
+  const cancel = useCallback(() => controller.current?.abort(), []);
+  return { ...result, retryAt, cancel };
 }

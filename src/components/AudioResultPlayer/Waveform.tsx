@@ -14,7 +14,7 @@ export interface WaveformProps extends CanvasHTMLAttributes<HTMLCanvasElement> {
  */
 export function Waveform({ peaks, progress, ...props }: WaveformProps) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const [, setSize] = useState(0);
+  const [size, setSize] = useState(0);
 
   // Redraw when the box changes size (or the page zoom changes the pixel ratio).
   useEffect(() => {
@@ -23,7 +23,8 @@ export function Waveform({ peaks, progress, ...props }: WaveformProps) {
     return () => observer.disconnect();
   }, []);
 
-  // Every render: progress, size and theme (a re-render after a theme switch picks up the new colours).
+  // On a change of peaks, progress or size; colours are read then, so a theme switch shows on the next
+  // change (playing redraws several times a second).
   useEffect(() => {
     const canvas = ref.current!;
     const context = canvas.getContext('2d');
@@ -48,7 +49,7 @@ export function Waveform({ peaks, progress, ...props }: WaveformProps) {
       context.fillStyle = index < progress * count ? style.color : style.borderTopColor;
       context.fillRect(Math.round(index * pitch), Math.round((height - barHeight) / 2), bar, barHeight);
     }
-  });
+  }, [peaks, progress, size]);
 
   return <canvas ref={ref} aria-hidden {...props} />;
 }

@@ -218,11 +218,14 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     const current = live.current!;
     let file = current.files.get(fileUrl);
     if (!file) {
+      const files = current.files;
       file = fetch(fileUrl, { signal: current.abort.signal }).then((response) => {
         if (!response.ok) throw response.status;
         return response.arrayBuffer();
       });
-      current.files.set(fileUrl, file);
+      // A failure is not kept: the next download or sighting asks again (the link may work by then).
+      file.catch(() => files.get(fileUrl) === file && files.delete(fileUrl));
+      files.set(fileUrl, file);
     }
     return file;
   }, []);
@@ -275,6 +278,18 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
       audioElement.load();
     };
   }, [bytes, fail]);
+
+  // Another clip: the previous clip's files (waveform and download bytes) and saved links are let go, so
+  // a player that shows result after result (the studio's) does not grow with each.
+  useEffect(() => {
+    const current = live.current;
+    if (!current) return;
+    return () => {
+      current.files.clear();
+      current.blobs.forEach(URL.revokeObjectURL);
+      current.blobs.length = 0;
+    };
+  }, [clip]);
 
   // Lazy: wait until the player is near the viewport.
   useEffect(() => {

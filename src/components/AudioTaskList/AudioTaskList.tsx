@@ -84,8 +84,9 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
       : tasks.length === 0
         ? 'empty'
         : 'ready';
-  // The previous page stays on screen while the next one loads.
-  const busy = (list.isFetching && isPlaceholderData) || list.isPending;
+  // The previous page stays on screen while the next one loads. `isFetching` is read only then: a read
+  // property re-renders the list at the start and end of every background poll.
+  const busy = (isPlaceholderData && list.isFetching) || list.isPending;
   const sizes = [...new Set([...pageSizeOptions, pageSize])].sort((a, b) => a - b);
   // A page size the app fixed (controlled, with no way to report a change) is not offered as a choice.
   const canChoosePageSize = pageSizeProp === undefined || onPageSizeChange !== undefined;

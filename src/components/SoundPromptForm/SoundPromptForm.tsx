@@ -190,9 +190,19 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
     },
   });
   const pending = create.isPending;
+  // A busy service (1303 with Retry-After) makes the create wait: say for how long, tick each second.
+  const { retryAt } = create;
+  const [now, setNow] = useState(0);
+  useEffect(() => {
+    if (!retryAt) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [retryAt]);
+  const waitSeconds = retryAt && now ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : undefined;
   const state: SoundPromptFormState = pending
     ? 'pending'
-    : create.isError
+    : create.isError && create.error.kind !== 'aborted'
       ? 'error'
       : shown.prompt || shown.duration
         ? 'invalid'
@@ -374,7 +384,8 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
         </div>
       )}
 
-      {create.error && (
+      {/* Cancelled by the person: nothing to report. */}
+      {create.error && create.error.kind !== 'aborted' && (
         <p {...part('alert')} role="alert" data-code={create.error.code}>
           {m.errorText(create.error)}
         </p>
@@ -390,7 +401,15 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
         >
           {pending ? m.formSubmitting : m.formSubmit}
         </button>
+        {waitSeconds !== undefined && (
+          <button {...part('cancel')} type="button" onClick={create.cancel}>
+            {m.formCancel}
+          </button>
+        )}
       </div>
+      <p {...part('wait')} role="status">
+        {waitSeconds === undefined ? '' : m.formRetryWait(waitSeconds, locale)}
+      </p>
     </form>
   );
 });
