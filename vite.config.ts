@@ -14,8 +14,29 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // Packages the app provides (peers) or installs with us (dependencies): never bundled.
 const external = [/^react($|\/)/, /^react-dom($|\/)/, /^@tanstack\//, /^zod($|\/)/, /^msw($|\/)/, /^node:/];
 
-// Modules that hold React state need the directive so React Server Components treat them as client code.
-const clientDirs = ['src/hooks/', 'src/components/'];
+/**
+ * Whether a module runs React (components, hooks, context): those, and only those, carry `'use client'`,
+ * so React Server Components treat them as client code while a server component can still import the
+ * plain helpers (`hooks/polling`, `hooks/pendingTasks`, everything in `api/`) as ordinary functions.
+ * JSX, a value imported from `react`, or a hook or provider from `@tanstack/react-query` counts.
+ */
+export function usesReact(file: string): boolean {
+  if (!/\.[cm]?[jt]sx?$/.test(file) || file.includes('/node_modules/') || !existsSync(file)) return false;
+  if (file.endsWith('x')) return true;
+  const source = readFileSync(file, 'utf8');
+  const imports = [...source.matchAll(/^import\s+(?!type\s)([^;]*?)\s+from\s+['"]([^'"]+)['"]/gms)];
+  return imports.some(
+    ([, names, from]) =>
+      from === 'react' ||
+      (from === '@tanstack/react-query' &&
+        /\b(use[A-Z]\w*|QueryClientProvider)\b/.test(names!.replace(/\btype\s+\w+/g, ''))),
+  );
+}
+
+// Where a bundled third-party module goes: `node_modules/@scope/pkg/dist/file` -> `vendor/pkg/file`, a
+// plain path (tools that strip nested node_modules folders from a package would break the import).
+const vendorPath = (name: string) =>
+  name.replace(/^.*node_modules\/(?:@[^/]+\/)?([^/]+)\/(?:dist\/)?/, 'vendor/$1/');
 
 /** Rewrites `from './x'` in a declaration file to `./x.js` or `./x/index.js`, whichever exists in src. */
 function withJsExtensions(filePath: string, content: string): string {
@@ -59,13 +80,15 @@ function inlineCssImports(file: string): string {
 export default defineConfig({
   plugins: [
     react(),
-    dts({
-      tsconfigPath: './tsconfig.build.json',
-      include: ['src'],
-      exclude: ['**/*.test.*'],
-      // Node's ESM resolution (`moduleResolution: node16/nodenext` in apps) needs explicit extensions.
-      beforeWriteFile: (filePath, content) => ({ filePath, content: withJsExtensions(filePath, content) }),
-    }),
+    // test/build.test.ts builds the JavaScript only (declarations take most of a build's time).
+    !process.env.RKA_BUILD_JS_ONLY &&
+      dts({
+        tsconfigPath: './tsconfig.build.json',
+        include: ['src'],
+        exclude: ['**/*.test.*'],
+        // Node's ESM resolution (`moduleResolution: node16/nodenext` in apps) needs explicit extensions.
+        beforeWriteFile: (filePath, content) => ({ filePath, content: withJsExtensions(filePath, content) }),
+      }),
     {
       name: 'rka-styles',
       apply: 'build',
@@ -78,7 +101,7 @@ export default defineConfig({
         // with it.
         const lame = 'node_modules/@breezystack/lamejs/LICENSE';
         if (existsSync(lame))
-          this.emitFile({ type: 'asset', fileName: lame, source: readFileSync(lame, 'utf8') });
+          this.emitFile({ type: 'asset', fileName: vendorPath(lame), source: readFileSync(lame, 'utf8') });
       },
     },
   ],
@@ -107,11 +130,10 @@ export default defineConfig({
             ? 'server.js'
             : chunk.name === 'mocks/index'
               ? 'mocks.js'
-              : '[name].js',
-        banner: (chunk) =>
-          chunk.facadeModuleId && clientDirs.some((dir) => chunk.facadeModuleId!.startsWith(root + dir))
-            ? "'use client';"
-            : '',
+              : chunk.name.includes('node_modules/')
+                ? `${vendorPath(chunk.name)}.js`
+                : '[name].js',
+        banner: (chunk) => (chunk.facadeModuleId && usesReact(chunk.facadeModuleId) ? "'use client';" : ''),
       },
     },
   },

@@ -1,7 +1,9 @@
 /**
  * MP3 encoding for the mock backend's `url_mp3`, with LAME compiled to plain JavaScript
  * (`@breezystack/lamejs`). The encoder is loaded with a dynamic `import()` the first time an MP3 is asked
- * for, so nothing else (not even the rest of the mocks entry) pays for its ~250 KB.
+ * for, so nothing else (not even the rest of the mocks entry) pays for its ~250 KB. The package ships it as
+ * `dist/vendor/lamejs/lamejs.js` with its LGPL licence beside it (`dist/vendor/lamejs/LICENSE`): a plain
+ * path, not a nested `node_modules` folder that packaging tools may strip (see vite.config.ts).
  */
 import { MOCK_SAMPLE_RATE } from './audio';
 
