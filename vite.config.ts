@@ -77,6 +77,62 @@ function inlineCssImports(file: string): string {
   );
 }
 
+// The suites an app's use of the library goes through: the hooks, and the components built on them.
+const consumerSuites = [
+  'test/hooks.test.tsx',
+  'test/polling.test.ts',
+  'test/ssr.test.tsx',
+  'test/list.test.tsx',
+  'test/studio.test.tsx',
+  'test/form.test.tsx',
+  'test/player.test.tsx',
+  'test/components.ssr.test.tsx',
+  'test/player.ssr.test.tsx',
+];
+
+/** A jsdom project that runs the consumer suites with some packages swapped for other versions. */
+const consumerProject = (name: string, react: string, alias: { find: RegExp; replacement: string }[]) => ({
+  extends: true as const,
+  resolve: { alias },
+  test: {
+    name,
+    environment: 'jsdom',
+    include: [...consumerSuites, 'test/consumers/versions.test.ts'],
+    env: { RKA_EXPECT_REACT: react },
+    setupFiles: ['test/setup.ts'],
+    globals: true,
+    // Inlined, so the testing library's own `react-dom` goes through the aliases too.
+    server: { deps: { inline: ['@testing-library/react'] } },
+  },
+});
+
+// The testing library as ES modules (its CommonJS build would `require` the root's react-dom).
+const testingLibraryEsm = {
+  find: /^@testing-library\/react$/,
+  replacement: join(root, 'node_modules/@testing-library/react/dist/@testing-library/react.esm.js'),
+};
+
+// React 18.3 with react-query 5.66, the oldest the peer ranges promise, from their own small install
+// (`npm ci --prefix test/consumers/react18`; React 18 cannot sit beside the root's React 19).
+const react18 = join(root, 'test/consumers/react18/node_modules');
+const react18Installed = existsSync(join(react18, 'react-dom/package.json'));
+if (!react18Installed && process.env.CI && process.env.VITEST) {
+  throw new Error('test/consumers/react18 is not installed: run npm ci --prefix test/consumers/react18');
+}
+const react18Alias = [
+  ['react', 'react/index.js'],
+  ['react/jsx-runtime', 'react/jsx-runtime.js'],
+  ['react/jsx-dev-runtime', 'react/jsx-dev-runtime.js'],
+  ['react-dom', 'react-dom/index.js'],
+  ['react-dom/client', 'react-dom/client.js'],
+  ['react-dom/server', 'react-dom/server.node.js'],
+  ['react-dom/test-utils', 'react-dom/test-utils.js'],
+  ['@tanstack/react-query', '@tanstack/react-query/build/modern/index.js'],
+].map(([name, file]) => ({
+  find: new RegExp(`^${name!.replace('/', '\\/')}$`),
+  replacement: join(react18, file!),
+}));
+
 export default defineConfig({
   plugins: [
     react(),
@@ -145,11 +201,19 @@ export default defineConfig({
           name: 'unit',
           environment: 'jsdom',
           include: ['test/**/*.test.{ts,tsx}'],
-          exclude: ['test/browser/**', 'test/e2e/**'],
+          exclude: ['test/browser/**', 'test/e2e/**', '**/node_modules/**'],
           setupFiles: ['test/setup.ts'],
           globals: true,
         },
       },
+      // The floor of the react-query peer range (^5.66.0: the query functions read `client` from their
+      // context, new in 5.66), with the root's React 19.
+      consumerProject('react-query-5.66', '19.', [
+        { find: /^@tanstack\/react-query$/, replacement: 'rq-floor' },
+      ]),
+      ...(react18Installed
+        ? [consumerProject('react-18', '18.3.', [testingLibraryEsm, ...react18Alias])]
+        : []),
       {
         // Every story runs as a test in Chromium: its play function, then axe (violations fail).
         extends: true,
