@@ -103,6 +103,8 @@ const consumerProject = (name: string, react: string, alias: { find: RegExp; rep
     globals: true,
     // Inlined, so the testing library's own `react-dom` goes through the aliases too.
     server: { deps: { inline: ['@testing-library/react'] } },
+    // After the other projects, not beside them: the same timing-based suites again on 2 shared cores.
+    sequence: { groupOrder: 1 },
   },
 });
 
