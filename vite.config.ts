@@ -220,7 +220,15 @@ export default defineConfig({
         // Every story runs as a test in Chromium: its play function, then axe (violations fail).
         extends: true,
         plugins: [storybookTest({ configDir: '.storybook' })],
-        test: { name: 'storybook', browser: browser() },
+        test: {
+          name: 'storybook',
+          browser: browser(),
+          // Each story's time includes axe's full WCAG 2.2 run over what it rendered (a 500-row page
+          // included) and the mock's MP3 encoding on the page's main thread; on 2 cores shared by several
+          // test runs, simple stories were measured at 15–23 s (4 s idle). 15 s (the default) failed
+          // them for load alone.
+          testTimeout: 40_000,
+        },
       },
       {
         // Real playback: audio from the mock backend through msw's service worker.

@@ -4,7 +4,7 @@ import '../src/components/styles.css';
 import { withKlingProviders, withTheme } from '../stories/support/KlingStoryProviders';
 
 /** The axe rule sets every story must pass: WCAG 2.0, 2.1 and 2.2 at levels A and AA, and best practices. */
-export const A11Y_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] as const;
+const A11Y_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] as const;
 
 const preview: Preview = {
   // Starts msw's worker once and applies each story's `parameters.msw` (a fresh mock backend per story).
