@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AudioTaskList, KLING_ERROR_CODES, SoundPromptForm, type AudioTask } from '../src';
@@ -249,7 +249,7 @@ describe('AudioTaskList states', () => {
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
-  it('renders a 500-task page, and its players fetch nothing while off screen', async () => {
+  it('renders a 500-task page with players only near the viewport, fetching nothing off screen', async () => {
     keepPlayersOffscreen();
     const backend = useMockBackend({ seed: manyMockTaskSeeds(500) });
     const audioRequests: string[] = [];
@@ -260,10 +260,50 @@ describe('AudioTaskList states', () => {
     await waitFor(() => expect(rows()).toHaveLength(500), { timeout: 10_000 });
     server.events.removeAllListeners();
     expect(rowTitles()[499]).toBe(`Task ${seedId(500)}`);
-    expect(within(list()).getAllByRole('button', { name: 'Play' })).toHaveLength(500);
+    // The first screenful has its players; the other rows hold their place until they come near.
+    expect(within(list()).getAllByRole('button', { name: 'Play' })).toHaveLength(10);
+    expect(within(rows()[10]!).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+    expect(list().querySelectorAll('[data-part="player-placeholder"]')).toHaveLength(490);
     expect(audioRequests).toEqual([]);
     expect(listRequests(backend)).toEqual(['1/500', '2/500']);
-  }, 30_000); // 500 rows with players: seconds of jsdom DOM work on a busy 2-core machine.
+  }, 30_000); // 500 rows: seconds of jsdom DOM work on a busy 2-core machine.
+
+  it("mounts a row's player when the row comes near the viewport, and keeps it", async () => {
+    // One observer per list (rows) and one per player (loading): only the rows ever come near here.
+    const watched = new Map<Element, IntersectionObserverCallback>();
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        constructor(private callback: IntersectionObserverCallback) {}
+        observe(target: Element) {
+          watched.set(target, this.callback);
+        }
+        unobserve() {}
+        disconnect() {}
+      },
+    );
+    useMockBackend({ seed: manyMockTaskSeeds(30) });
+    renderWithProvider(<AudioTaskList defaultPageSize={30} />);
+    await waitFor(() => expect(rows()).toHaveLength(30));
+    const row = rows()[20]!;
+    expect(within(row).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+
+    const placeholder = row.querySelector('[data-part="player-placeholder"]')!;
+    const near = (isIntersecting: boolean) =>
+      act(() =>
+        watched.get(placeholder)!(
+          [{ target: placeholder, isIntersecting } as unknown as IntersectionObserverEntry],
+          {} as IntersectionObserver,
+        ),
+      );
+    near(false);
+    expect(within(row).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+    near(true);
+    expect(within(row).getByRole('button', { name: 'Play' })).toBeInTheDocument();
+    // Its own lazy loading still applies: nothing has been fetched, the player waits to be seen.
+    expect(row.querySelector('.rka-AudioResultPlayer')).toHaveAttribute('data-state', 'idle');
+    expect(within(rows()[21]!).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+  });
 
   it('passes className, native props and ref through; strings come from messages', async () => {
     useMockBackend();

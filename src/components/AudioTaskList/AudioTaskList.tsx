@@ -1,4 +1,12 @@
-import { forwardRef, useId, type ComponentPropsWithoutRef } from 'react';
+import {
+  forwardRef,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type ComponentPropsWithoutRef,
+  type RefObject,
+} from 'react';
 import { listMessages, type KlingAudioMessages } from '../../api/messages';
 import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, type AudioTask } from '../../api/schemas';
 import { useAudioTaskList } from '../../hooks/useAudioTaskList';
@@ -38,6 +46,43 @@ export interface AudioTaskListProps extends Omit<
 const part = partOf('AudioTaskList');
 const DEFAULT_PAGE_SIZES = [10, 30, 50, 100];
 
+// The rows that show their player from the first render (and in a server render): about a screenful.
+const EAGER_PLAYERS = 10;
+const NO_ROWS: ReadonlySet<string> = new Set();
+
+/**
+ * The task ids of the rows that have come near the viewport, once and for good. A page of 500 would
+ * otherwise mount 500 players (an `<audio>` element, observers and some twenty elements each) for the
+ * few anyone sees; a player, once mounted, stays, so a clip keeps playing when its row scrolls away.
+ * One observer per list watches the rows' placeholders (`data-task-id`).
+ */
+function useRowsNearViewport(items: RefObject<HTMLOListElement | null>, tasks: readonly AudioTask[]) {
+  const [near, setNear] = useState(NO_ROWS);
+  useEffect(() => {
+    const placeholders = items.current?.querySelectorAll<HTMLElement>('[data-task-id]');
+    if (!placeholders?.length) return;
+    const add = (ids: string[]) => ids.length > 0 && setNear((current) => new Set([...current, ...ids]));
+    // Without IntersectionObserver, every row counts as near once it is on the page (as the player does).
+    if (typeof IntersectionObserver === 'undefined') {
+      add([...placeholders].map((node) => node.dataset.taskId!));
+      return;
+    }
+    const observer = new IntersectionObserver(
+      (entries) =>
+        add(
+          entries
+            .filter((entry) => entry.isIntersecting)
+            .map((entry) => (entry.target as HTMLElement).dataset.taskId!),
+        ),
+      // A screen ahead: keyboard focus and scrolling find a player already there.
+      { rootMargin: '100% 0px' },
+    );
+    placeholders.forEach((node) => observer.observe(node));
+    return () => observer.disconnect();
+  }, [items, tasks]);
+  return near;
+}
+
 const clampPageSize = (value: number) =>
   Math.min(PAGE_SIZE_MAX, Math.max(PAGE_SIZE_MIN, Math.round(value) || PAGE_SIZE_DEFAULT));
 
@@ -75,6 +120,8 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
   const pageSize = clampPageSize(rawPageSize);
   const list = useAudioTaskList({ pageNum, pageSize });
   const { tasks, hasNextPage, hasPreviousPage, isPlaceholderData, error } = list;
+  const itemsRef = useRef<HTMLOListElement>(null);
+  const nearRows = useRowsNearViewport(itemsRef, tasks);
 
   const showError = Boolean(error) && !list.data;
   const state: AudioTaskListState = showError
@@ -124,8 +171,8 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
       )}
 
       {tasks.length > 0 && (
-        <ol {...part('items')} data-placeholder={isPlaceholderData ? '' : undefined}>
-          {tasks.map((task) => {
+        <ol {...part('items')} ref={itemsRef} data-placeholder={isPlaceholderData ? '' : undefined}>
+          {tasks.map((task, index) => {
             const title = task.request?.prompt || m.untitledTask(task.taskId);
             // The WAV is the sound as made; an MP3 is a few frames longer (encoder delay and padding).
             const duration = task.request?.duration ?? task.audios[0]?.wavDuration;
@@ -165,10 +212,15 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
                 {task.status === 'failed' && (
                   <p {...part('reason')}>{task.statusMessage || m.failedReasonUnknown}</p>
                 )}
-                {task.status === 'succeed' && task.audios.length > 0 && (
-                  // The row already says what the sound is; the player's own title is hidden by the CSS.
-                  <AudioResultPlayer {...part('player')} task={task} messages={messages} announce={false} />
-                )}
+                {task.status === 'succeed' &&
+                  task.audios.length > 0 &&
+                  (index < EAGER_PLAYERS || nearRows.has(task.taskId) ? (
+                    // The row already says what the sound is; the player's own title is hidden by the CSS.
+                    <AudioResultPlayer {...part('player')} task={task} messages={messages} announce={false} />
+                  ) : (
+                    // Holds the player's place (same size) until the row comes near the viewport.
+                    <div {...part('player-placeholder')} data-task-id={task.taskId} aria-hidden />
+                  ))}
               </li>
             );
           })}
