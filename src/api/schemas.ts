@@ -202,6 +202,18 @@ export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
 
 export const wireTaskListSchema = z.array(wireTaskSchema);
 
+/**
+ * A task object that may come bare (a vendor callback, an event's data) or wrapped in the vendor's
+ * envelope (`{ code, data: task }`, as some gateways forward callbacks): both read with `wireTaskSchema`.
+ */
+export function parseWireTaskBody(body: unknown) {
+  const wrapped =
+    typeof body === 'object' && body !== null && !('task_id' in body) && 'data' in body
+      ? (body as { data: unknown }).data
+      : body;
+  return z.safeParse(wireTaskSchema, wrapped);
+}
+
 /** The create request body as the vendor takes it. */
 export interface WireCreateRequest {
   prompt: string;

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
+import { TASK_EVENTS_PATH } from '../api/events';
 import { TOKEN_RETRY_CODES } from '../api/errors';
 import {
   describeIssues,
@@ -15,9 +16,14 @@ import {
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
   parseWireCreateRequest,
+  parseWireTaskBody,
   toWireCreateRequest,
+  withoutNulls,
+  type WireTask,
 } from '../api/schemas';
+import { createPushRoutes } from './push';
 import { matchRoute, type KlingProxyRoute } from './routes';
+import { createMemoryTaskEventLog, type KlingTaskEventLog } from './taskEvents';
 import { signKlingToken } from './token';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
@@ -79,6 +85,27 @@ export interface KlingAudioProxyOptions {
   onResponse?: (info: KlingProxyResponseInfo) => void;
   /** A simple in-memory per-key limit (fixed windows), checked after `authorize`. Defaults to none. */
   rateLimit?: KlingProxyRateLimit;
+  /**
+   * The proxy's public mount URL (`https://app.example.com/api/kling`): enables push. Each create then
+   * carries `callback_url = {callbackUrl}/callbacks/{token}`, and `GET {basePath}/v1/audio/text-to-audio/events`
+   * streams task changes. Defaults to none (clients poll).
+   */
+  callbackUrl?: string;
+  /**
+   * Where task changes are logged for the streams: `createPostgresTaskEventLog(db)` shares them between
+   * proxy instances on one database (LISTEN/NOTIFY). Defaults to `createMemoryTaskEventLog()` (one process).
+   */
+  events?: KlingTaskEventLog;
+  /** The secret callback tokens are signed with. Defaults to one derived from `secretKey` (or `apiKey`). */
+  callbackSecret?: string;
+  /**
+   * Keeps work after an answer alive where the host would stop it (a callback is answered at once and
+   * checked with the vendor afterwards): e.g. Vercel's `waitUntil`, a Worker's `ctx.waitUntil`. Defaults to
+   * none (Node keeps running it anyway).
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
+  /** Streams one user may hold open at once; the next gets 429. Defaults to `5`. */
+  maxStreamsPerUser?: number;
 }
 
 interface Reply {
@@ -194,6 +221,9 @@ export function createKlingAudioProxy(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   const limit = options.rateLimit && createLimiter(options.rateLimit);
+  if (options.callbackUrl !== undefined && !isHttpUrl(options.callbackUrl)) {
+    throw new TypeError('createKlingAudioProxy: `callbackUrl` must be an http(s) URL.');
+  }
 
   let token: { value: Promise<string>; expires: number } | undefined;
   /** The vendor credential: the API key, or the cached token (a new one when `fresh` or close to expiry). */
@@ -263,6 +293,58 @@ export function createKlingAudioProxy(
     }
   }
 
+  const push = options.callbackUrl
+    ? createPushRoutes({
+        callbackUrl: options.callbackUrl,
+        secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
+        events: options.events ?? createMemoryTaskEventLog(),
+        waitUntil: options.waitUntil,
+        maxConnectionsPerUser: options.maxStreamsPerUser,
+        fetchTask: async (externalId) => {
+          const reply = await forward(
+            'GET',
+            `${upstream}${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(externalId)}`,
+            undefined,
+          );
+          if (reply.status !== 200) return undefined;
+          try {
+            const parsed = parseWireTaskBody(JSON.parse(reply.body, withoutNulls));
+            return parsed.success ? (parsed.data as WireTask) : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+      })
+    : undefined;
+
+  /** The push routes: the vendor's callbacks (no user: the token is the check) and the user's stream. */
+  async function handlePush(
+    request: Request,
+    route: { route: 'taskEvents' | 'taskCallback'; token?: string },
+  ): Promise<Reply | Response> {
+    if (!push) return fail(404, 1203, 'Not found: this proxy has no `callbackUrl`, so it pushes nothing.');
+    if (route.route === 'taskCallback') {
+      const answer = await push.callback(request, route.token ?? '');
+      if (answer.code !== 0) return fail(answer.status, answer.code, answer.message);
+      const requestId = crypto.randomUUID();
+      return {
+        status: 200,
+        body: JSON.stringify({ code: 0, message: answer.message, request_id: requestId, data: null }),
+        code: 0,
+        requestId,
+      };
+    }
+    let who: unknown;
+    try {
+      who = await authorize(request);
+    } catch {
+      // Fails closed, as every route does.
+    }
+    if (who !== true && !(typeof who === 'string' && who !== '')) return fail(401, 1000, 'Not authorized.');
+    const answer = await push.events(request, typeof who === 'string' ? who : null);
+    return answer instanceof Response ? answer : fail(answer.status, answer.code, answer.message);
+  }
+
   async function handle(request: Request, url: URL, match: ReturnType<typeof matchRoute>): Promise<Reply> {
     if (match.route === null) {
       return match.status === 405
@@ -283,7 +365,13 @@ export function createKlingAudioProxy(
     const target = upstream + TEXT_TO_AUDIO_PATH;
     if (match.route === 'getTask') {
       const id = encodeURIComponent(match.id);
-      return forward('GET', target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`), undefined);
+      const reply = await forward(
+        'GET',
+        target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`),
+        undefined,
+      );
+      if (push && reply.status === 200) push.observed('', reply.body);
+      return reply;
     }
     if (match.route === 'listTasks') {
       const number = (name: string) => {
@@ -323,21 +411,38 @@ export function createKlingAudioProxy(
     const input = parseWireCreateRequest(json);
     if (!input.success) return fail(400, 1201, describeIssues(input.error));
     // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
-    return forward('POST', target, JSON.stringify(toWireCreateRequest(input.data)));
+    const body = toWireCreateRequest(input.data);
+    if (push) await push.prepareCreate(body);
+    const reply = await forward('POST', target, JSON.stringify(body));
+    if (push && reply.status === 200) push.observed('', reply.body, true);
+    return reply;
   }
 
   return async (request) => {
     const started = Date.now();
     const url = new URL(request.url);
-    const match = matchRoute(request.method, url, basePath);
-    const info: KlingProxyRequestInfo = { method: request.method, route: match.route, path: url.pathname };
+    const pushRoute =
+      push?.match(url, basePath) ??
+      (url.pathname === basePath + TASK_EVENTS_PATH ? { route: 'taskEvents' as const } : undefined);
+    const match = pushRoute ? undefined : matchRoute(request.method, url, basePath);
+    const info: KlingProxyRequestInfo = {
+      method: request.method,
+      route: pushRoute?.route ?? match!.route,
+      path: url.pathname,
+    };
     call(onRequest, info);
-    let reply: Reply;
+    let reply: Reply | Response;
     try {
-      reply = await handle(request, url, match);
+      reply = pushRoute ? await handlePush(request, pushRoute) : await handle(request, url, match!);
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
       reply = fail(500, 5000, 'The proxy failed to handle the request.');
+    }
+    if (reply instanceof Response) {
+      // A stream: logged when it opens (its length is the client's to decide).
+      const durationMs = Date.now() - started;
+      call(onResponse, { ...info, status: reply.status, code: 0, requestId: undefined, durationMs });
+      return reply;
     }
     const { status, body, headers, code, requestId } = reply;
     call(onResponse, { ...info, status, code, requestId, durationMs: Date.now() - started });
