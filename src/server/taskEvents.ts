@@ -176,7 +176,10 @@ export function createTaskEventHub(log: KlingTaskEventLog, options: TaskEventHub
 
       let controller!: ReadableStreamDefaultController<Uint8Array>;
       let closed = false;
-      let heartbeat: ReturnType<typeof setInterval> | undefined;
+      // Started now, first beat later: by then `write` below exists.
+      const heartbeat = setInterval(() => write(HEARTBEAT), heartbeatMs);
+      // A stream must not keep a Node process alive on its own.
+      (heartbeat as { unref?: () => void }).unref?.();
       const write = (text: string) => {
         if (closed) return;
         try {
@@ -236,9 +239,6 @@ export function createTaskEventHub(log: KlingTaskEventLog, options: TaskEventHub
       const waiting = queued;
       queued = undefined;
       waiting.forEach(sendEvent);
-      heartbeat = setInterval(() => write(HEARTBEAT), heartbeatMs);
-      // A stream must not keep a Node process alive on its own.
-      (heartbeat as { unref?: () => void }).unref?.();
 
       return new Response(body, {
         status: 200,
