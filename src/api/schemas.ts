@@ -28,6 +28,19 @@ export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed
 export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
   status === 'succeed' || status === 'failed';
 
+/**
+ * Orders two states of one task: `> 0` when `next` is newer. Statuses only move forward (an unknown one
+ * counts as processing), then `updated_at` decides. What callbacks, streams and the cache all go by.
+ */
+export function compareTaskStates(
+  next: { status: string; updatedAt: number },
+  last: { status: string; updatedAt: number },
+): number {
+  const rank = (status: string) =>
+    status === 'submitted' ? 0 : status === 'succeed' || status === 'failed' ? 2 : 1;
+  return rank(next.status) - rank(last.status) || next.updatedAt - last.updatedAt;
+}
+
 /** What a task id or an `externalTaskId` may hold: 1–256 URL-safe characters (the proxy looks ids up by path). */
 export const TASK_ID_PATTERN = /^[\w.:~-]{1,256}$/;
 

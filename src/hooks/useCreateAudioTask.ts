@@ -15,6 +15,7 @@ import {
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
 import { nextPollDelay, type PollingOptions } from './polling';
+import { holdTaskEvents } from './taskEvents';
 
 export interface UseCreateAudioTaskOptions {
   /**
@@ -96,7 +97,9 @@ export function useCreateAudioTask(options: UseCreateAudioTaskOptions = {}): Use
     ...mutation,
     mutationKey: [...audioTaskKeys.all, 'create'],
     mutationFn: async (input) => {
-      const task = await createAudioTaskOnce(client, input, { retries, polling });
+      // With push, the stream is up before the task exists, so none of its changes can slip by.
+      const release = await holdTaskEvents(queryClient);
+      const task = await createAudioTaskOnce(client, input, { retries, polling }).finally(release);
       const { prompt, duration } = createAudioTaskInputSchema.parse(input);
       return { ...task, request: { prompt, duration } };
     },

@@ -4,7 +4,7 @@
  * replay, heartbeats and a per-user connection bound. The log decides what several proxy instances share:
  * in memory for one process, or PostgreSQL LISTEN/NOTIFY (`createPostgresTaskEventLog`).
  */
-import type { WireTask } from '../api/schemas';
+import { compareTaskStates, type WireTask } from '../api/schemas';
 
 /** One change of one task, as streams send it. */
 export interface TaskEvent {
@@ -32,16 +32,7 @@ export interface KlingTaskEventLog {
   listen(listener: (event: TaskEvent) => void): Promise<() => Promise<void> | void>;
 }
 
-const RANK: Record<string, number> = { submitted: 0, processing: 1, succeed: 2, failed: 2 };
-
-/** Orders two states of one task: `> 0` when `next` is newer. Statuses never go backwards. */
-export function compareTaskStates(
-  next: Pick<WireTask, 'task_status' | 'updated_at'>,
-  last: Pick<WireTask, 'task_status' | 'updated_at'>,
-): number {
-  const rank = (status: string) => RANK[status] ?? 1;
-  return rank(next.task_status) - rank(last.task_status) || next.updated_at - last.updated_at;
-}
+const state = (task: WireTask) => ({ status: task.task_status, updatedAt: task.updated_at });
 
 export interface MemoryTaskEventLogOptions {
   /** How many events are kept for replay. Defaults to `1000`. */
@@ -62,7 +53,7 @@ export function createMemoryTaskEventLog({
   return {
     async append(owner, task) {
       const last = latest.get(task.task_id);
-      if (last && compareTaskStates(task, last) <= 0) return undefined;
+      if (last && compareTaskStates(state(task), state(last)) <= 0) return undefined;
       latest.set(task.task_id, task);
       // Bounded: the oldest task states go with the events (a very late update of one may then pass).
       if (latest.size > limit * 4) latest.delete(latest.keys().next().value!);
