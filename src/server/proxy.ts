@@ -23,7 +23,7 @@ import {
 } from '../api/schemas';
 import { createPushRoutes } from './push';
 import { matchRoute, type KlingProxyRoute } from './routes';
-import { createMemoryTaskEventLog, type KlingTaskEventLog } from './taskEvents';
+import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
 import { signKlingToken } from './token';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
@@ -104,8 +104,11 @@ export interface KlingAudioProxyOptions {
    * none (Node keeps running it anyway).
    */
   waitUntil?: (work: Promise<unknown>) => void;
-  /** Streams one user may hold open at once; the next gets 429. Defaults to `5`. */
-  maxStreamsPerUser?: number;
+  /**
+   * The event streams: streams per user (`maxConnectionsPerUser`, then 429; defaults to `5`), heartbeat
+   * and suggested reconnect delay (`heartbeatMs`, `retryMs`; defaults to `15_000` and `2000`).
+   */
+  eventStream?: TaskEventHubOptions;
 }
 
 interface Reply {
@@ -299,7 +302,7 @@ export function createKlingAudioProxy(
         secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
         events: options.events ?? createMemoryTaskEventLog(),
         waitUntil: options.waitUntil,
-        maxConnectionsPerUser: options.maxStreamsPerUser,
+        ...options.eventStream,
         fetchTask: async (externalId) => {
           const reply = await forward(
             'GET',
