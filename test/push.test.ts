@@ -482,7 +482,16 @@ describe.skipIf(!postgresUrl)('PostgreSQL server', () => {
       log: () => {
         const pool = new pg.Pool({ connectionString: postgresUrl, max: 3 });
         pools.push(pool);
-        return createPostgresTaskEventLog(pool, { table });
+        const log = createPostgresTaskEventLog(pool, { table });
+        // The LISTEN client stays out of the pool until the listener stops; the pool ends after that.
+        return {
+          ...log,
+          listen: async (listener) => {
+            const stop = await log.listen(listener);
+            cleanups.push(stop);
+            return stop;
+          },
+        };
       },
       close: async () => {},
     };
