@@ -8,6 +8,8 @@ export interface StartDemoOptions {
   env?: Record<string, string | undefined>;
   /** No output at all (for tests). Defaults to `false`. */
   quiet?: boolean;
+  /** Where the records (and the mock's tasks) are kept. Defaults to `RKA_DEMO_DATA` or `.demo-data` in the repository. */
+  dataDir?: string;
 }
 
 export interface Demo {
@@ -15,7 +17,12 @@ export interface Demo {
   url: string;
   /** What the proxy forwards to: the in-process mock backend or the real Kling API. */
   upstream: 'mock' | 'kling';
+  /** The folder of the records (PGlite) and the mock's tasks. */
+  dataDir: string;
   close(): Promise<void>;
 }
 
 export function startDemo(options?: StartDemoOptions): Promise<Demo>;
+
+/** The demo's two users (the `rka-demo-user` cookie picks one). */
+export const DEMO_USERS: readonly string[];

@@ -14,6 +14,7 @@ import { createMockKlingBackend, type MockKlingBackend } from '../src/mocks';
 import {
   createCallbackTokens,
   createKlingAudioProxy,
+  createMemoryTaskStore,
   createMemoryTaskEventLog,
   createPostgresTaskEventLog,
   createTaskEventHub,
@@ -112,18 +113,20 @@ async function openStream(
 }
 
 describe('callbacks', () => {
-  it('gives each create a callback_url under callbackUrl with a token bound to the task', async () => {
-    const { backend, proxy } = setup();
+  it('gives each create a callback_url under callbackUrl, its token sealed per task and never stored', async () => {
+    const store = createMemoryTaskStore();
+    const { backend, proxy } = setup({ store });
     await create(proxy, 'order-1');
     await create(proxy, 'order-2');
-    const [first, second] = vendorCreates(backend).map(
-      (r) => (r.body as { callback_url: string }).callback_url,
-    );
-    expect(first).toMatch(/^http:\/\/app\.test\/api\/kling\/callbacks\/[\w-]{43}\.order-1$/);
-    expect(second).toMatch(/\.order-2$/);
-    // The MAC is what binds it: the same id under another secret is another token.
-    const other = await createCallbackTokens('another secret').sign('order-1');
-    expect(first!.endsWith(other)).toBe(false);
+    const urls = vendorCreates(backend).map((r) => (r.body as { callback_url: string }).callback_url);
+    for (const url of urls) expect(url).toMatch(/^http:\/\/app\.test\/api\/kling\/callbacks\/[\w-]{40,}$/);
+    expect(new Set(urls).size).toBe(2);
+    // The tokens are derived, not kept: no record holds one.
+    const records = JSON.stringify([
+      await store.findTask('', 'order-1'),
+      await store.findTask('', 'order-2'),
+    ]);
+    for (const url of urls) expect(records).not.toContain(url.split('/').at(-1));
   });
 
   it('re-reads the task from the vendor before announcing it: a forged body changes nothing', async () => {
@@ -152,13 +155,11 @@ describe('callbacks', () => {
     const b = await create(proxy, 'order-b');
     const before = backend.requests.length;
 
-    const flipped = urlA.replace(/callbacks\/(.)/, (_, c: string) => `callbacks/${c === 'A' ? 'B' : 'A'}`);
-    for (const url of [
-      `${BASE}/callbacks/nonsense`,
-      flipped,
-      urlA.replace('order-a', 'order-b'),
-      `${BASE}/callbacks/`,
-    ]) {
+    // One character changed; sealed under another secret; sealed right but for a task that does not exist.
+    const flipped = urlA.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    const forged = `${BASE}/callbacks/${await createCallbackTokens('another secret').sign('', 'order-a')}`;
+    const unknown = `${BASE}/callbacks/${await createCallbackTokens('callbacks:key').sign('', 'order-zzz')}`;
+    for (const url of [`${BASE}/callbacks/nonsense`, flipped, forged, unknown, `${BASE}/callbacks/`]) {
       const response = await postCallback(proxy, url, a);
       expect(response.status).toBe(404);
       expect(await response.json()).toMatchObject({ code: 1203 });
@@ -280,6 +281,25 @@ describe('the event stream', () => {
     await expect
       .poll(async () => (await proxy(new Request(EVENTS, { signal: AbortSignal.timeout(1000) }))).status)
       .toBe(200);
+  });
+
+  it("streams a user's own tasks only: user B hears nothing of A's", async () => {
+    const { backend, proxy } = setup({ authorize: (request) => request.headers.get('x-user') ?? false });
+    const as = (user: string) => (request: Request) => {
+      const headers = new Headers(request.headers);
+      headers.set('x-user', user);
+      return proxy(new Request(request, { headers }));
+    };
+    const streamA = await openStream(as('alice'));
+    const streamB = await openStream(as('bob'));
+    const a = await create(as('alice'), 'same-id');
+    expect((await streamA.task()).task.task_id).toBe(a.task_id);
+    // Alice's callback, too, reaches Alice only.
+    await postCallback(proxy, callbackUrlOf(backend), a);
+    const b = await create(as('bob'), 'same-id');
+    const first = await streamB.task();
+    expect(first.task.task_id).toBe(b.task_id);
+    expect(first.task.task_id).not.toBe(a.task_id);
   });
 
   it('heartbeats as comments; streams through toNodeHandler over real HTTP, and a client leaving frees its place', async () => {

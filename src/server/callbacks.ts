@@ -1,14 +1,14 @@
 /**
  * Callback tokens: `callback_url = {callbackUrl}/callbacks/{token}`. The vendor signs nothing, so the URL
- * itself must be unguessable and bound to one task. A token is the task's vendor-facing external id
- * (known before the vendor answers the create) with an HMAC-SHA256 of it under a server secret: derived on
- * the fly, never stored, so a database leak lets nobody forge one. WebCrypto only.
+ * itself must be unguessable and bound to one task. A token is the task's (user, external id) sealed with
+ * AES-GCM under a key derived from a server secret: it cannot be forged or altered (GCM authenticates),
+ * it does not show the user id to the vendor, and it is derived on the fly, never stored, so a database
+ * leak lets nobody forge one. WebCrypto only.
  */
 
 const encoder = new TextEncoder();
-// Domain separation: the same secret also signs the vendor's JWTs; these MACs can never be mistaken for one.
-const PURPOSE = 'react-kling-audio callback v1\n';
-const MAC_LENGTH = 43; // 32 bytes, base64url without padding
+// Domain separation: the same secret also signs the vendor's JWTs.
+const PURPOSE = 'react-kling-audio callback token v1\n';
 
 const base64url = (bytes: Uint8Array): string =>
   btoa(String.fromCharCode(...bytes))
@@ -25,41 +25,44 @@ function fromBase64url(text: string): Uint8Array | undefined {
   }
 }
 
-/** Signs and checks callback tokens with one secret. */
+/** Seals and opens callback tokens with one secret. */
 export interface CallbackTokens {
-  /** The token for the task with this vendor-facing external id. */
-  sign(ref: string): Promise<string>;
-  /** The external id a token was made for, or `undefined` for a token this secret never made. */
-  verify(token: string): Promise<string | undefined>;
+  /** The token for the task of this user (`''`: the shared space) and external id. */
+  sign(userId: string, externalTaskId: string): Promise<string>;
+  /** What a token was made for, or `undefined` for one this secret never made (or an altered one). */
+  verify(token: string): Promise<{ userId: string; externalTaskId: string } | undefined>;
 }
 
 export function createCallbackTokens(secret: string): CallbackTokens {
-  const key = crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign', 'verify'],
-  );
-  const message = (ref: string) => encoder.encode(PURPOSE + ref);
+  const key = crypto.subtle
+    .digest('SHA-256', encoder.encode(PURPOSE + secret))
+    .then((raw) => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']));
   return {
-    async sign(ref) {
-      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await key, message(ref)));
-      return `${base64url(mac)}.${encodeURIComponent(ref)}`;
+    async sign(userId, externalTaskId) {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const plain = encoder.encode(JSON.stringify([userId, externalTaskId]));
+      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await key, plain));
+      const token = new Uint8Array(iv.length + sealed.length);
+      token.set(iv);
+      token.set(sealed, iv.length);
+      return base64url(token);
     },
     async verify(token) {
-      if (token.length <= MAC_LENGTH + 1 || token[MAC_LENGTH] !== '.') return undefined;
-      const mac = fromBase64url(token.slice(0, MAC_LENGTH));
-      let ref: string;
+      const bytes = token.length < 600 ? fromBase64url(token) : undefined;
+      // 12 bytes of IV and 16 of tag at least.
+      if (!bytes || bytes.length < 29) return undefined;
       try {
-        ref = decodeURIComponent(token.slice(MAC_LENGTH + 1));
+        const plain = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: bytes.slice(0, 12) },
+          await key,
+          bytes.slice(12),
+        );
+        const [userId, externalTaskId] = JSON.parse(new TextDecoder().decode(plain)) as unknown[];
+        if (typeof userId !== 'string' || typeof externalTaskId !== 'string') return undefined;
+        return { userId, externalTaskId };
       } catch {
         return undefined;
       }
-      if (!mac || mac.length !== 32) return undefined;
-      // `verify` compares in constant time.
-      const valid = await crypto.subtle.verify('HMAC', await key, mac as BufferSource, message(ref));
-      return valid ? ref : undefined;
     },
   };
 }

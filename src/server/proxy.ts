@@ -16,13 +16,12 @@ import {
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
   parseWireCreateRequest,
-  parseWireTaskBody,
   toWireCreateRequest,
-  withoutNulls,
-  type WireTask,
 } from '../api/schemas';
-import { createPushRoutes } from './push';
+import { createPushRoutes, taskOfReply } from './push';
+import { answeredTask, createRecordOperations } from './records';
 import { matchRoute, type KlingProxyRoute } from './routes';
+import { createMemoryTaskStore, SHARED_SPACE, type KlingTaskStore } from './store';
 import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
 import { signKlingToken } from './token';
 
@@ -69,10 +68,21 @@ export interface KlingAudioProxyOptions {
   basePath?: string;
   /**
    * The app's own check of the person asking, run before anything goes upstream. Required: there is no
-   * permissive default. Only `true` lets a request through; anything else, or a throw, answers 401
-   * (code 1000) and sends nothing upstream.
+   * permissive default.
+   * - a non-empty string is the user's id: every operation is scoped to that user's own records (an app
+   *   with accounts needs this);
+   * - `true` is one shared space: the whole vendor account is the one user's (a single-user tool);
+   * - anything else, or a throw, answers 401 (code 1000) and sends nothing upstream.
    */
-  authorize: (request: Request) => boolean | Promise<boolean>;
+  authorize: (
+    request: Request,
+  ) => string | boolean | null | undefined | Promise<string | boolean | null | undefined>;
+  /**
+   * Where the records of the tasks this proxy creates live (see `createPostgresTaskStore`). `false` keeps
+   * none: a plain pass-through for the shared space, and scoped users are refused (500). Defaults to
+   * `createMemoryTaskStore()`, lost at restart (the proxy says so once, at its first request).
+   */
+  store?: KlingTaskStore | false;
   /** The `fetch` used for upstream calls. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** How long one upstream attempt may take, body included, before a 504 (code 5002). Defaults to `30_000`. */
@@ -88,15 +98,16 @@ export interface KlingAudioProxyOptions {
   /**
    * The proxy's public mount URL (`https://app.example.com/api/kling`): enables push. Each create then
    * carries `callback_url = {callbackUrl}/callbacks/{token}`, and `GET {basePath}/v1/audio/text-to-audio/events`
-   * streams task changes. Defaults to none (clients poll).
+   * streams the user's task changes. Defaults to none (clients poll).
    */
   callbackUrl?: string;
   /**
-   * Where task changes are logged for the streams: `createPostgresTaskEventLog(db)` shares them between
-   * proxy instances on one database (LISTEN/NOTIFY). Defaults to `createMemoryTaskEventLog()` (one process).
+   * Where task changes are logged for the streams: `createPostgresTaskEventLog(db)` on the store's
+   * database shares them between proxy instances (LISTEN/NOTIFY). Defaults to `createMemoryTaskEventLog()`
+   * (one process).
    */
   events?: KlingTaskEventLog;
-  /** The secret callback tokens are signed with. Defaults to one derived from `secretKey` (or `apiKey`). */
+  /** The secret callback tokens are sealed with. Defaults to one derived from `secretKey` (or `apiKey`). */
   callbackSecret?: string;
   /**
    * Keeps work after an answer alive where the host would stop it (a callback is answered at once and
@@ -227,6 +238,8 @@ export function createKlingAudioProxy(
   if (options.callbackUrl !== undefined && !isHttpUrl(options.callbackUrl)) {
     throw new TypeError('createKlingAudioProxy: `callbackUrl` must be an http(s) URL.');
   }
+  const baseStore = options.store ?? createMemoryTaskStore();
+  let warned = options.store !== undefined;
 
   let token: { value: Promise<string>; expires: number } | undefined;
   /** The vendor credential: the API key, or the cached token (a new one when `fresh` or close to expiry). */
@@ -296,26 +309,56 @@ export function createKlingAudioProxy(
     }
   }
 
-  const push = options.callbackUrl
+  // Push: every change to a record goes through the store's `updateTask`, so that is where it is announced.
+  const store: KlingTaskStore | false =
+    baseStore && options.callbackUrl
+      ? {
+          ...baseStore,
+          updateTask: async (...args) => {
+            const record = await baseStore.updateTask(...args);
+            if (record?.task) push?.publish(record.userId, record.externalTaskId, answeredTask(record));
+            return record;
+          },
+        }
+      : baseStore;
+  const records =
+    store === false
+      ? undefined
+      : createRecordOperations({
+          store,
+          forward: (method, path, body) => forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body),
+          fail,
+          timeoutMs,
+          callbackUrl: options.callbackUrl
+            ? (record): Promise<string> => push!.callbackUrlFor(record.userId, record.externalTaskId)
+            : undefined,
+        });
+  // Without records (`store: false`, the shared space only), the tasks this instance created, for callbacks.
+  const created = new Map<string, { taskId?: string }>();
+  const push: ReturnType<typeof createPushRoutes> | undefined = options.callbackUrl
     ? createPushRoutes({
         callbackUrl: options.callbackUrl,
         secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
         events: options.events ?? createMemoryTaskEventLog(),
         waitUntil: options.waitUntil,
         ...options.eventStream,
-        fetchTask: async (externalId) => {
+        find: async (userId, externalTaskId) => {
+          if (!store)
+            return created.has(externalTaskId)
+              ? { ...created.get(externalTaskId), vendorExternalTaskId: externalTaskId }
+              : undefined;
+          const record = await store.findTask(userId, externalTaskId);
+          return record && record.externalTaskId === externalTaskId ? record : undefined;
+        },
+        refresh: async (userId, externalTaskId): Promise<unknown> => {
+          if (records) return records.getTask(userId, externalTaskId);
           const reply = await forward(
             'GET',
-            `${upstream}${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(externalId)}`,
+            `${upstream}${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(externalTaskId)}`,
             undefined,
           );
-          if (reply.status !== 200) return undefined;
-          try {
-            const parsed = parseWireTaskBody(JSON.parse(reply.body, withoutNulls));
-            return parsed.success ? (parsed.data as WireTask) : undefined;
-          } catch {
-            return undefined;
-          }
+          const task = reply.status === 200 ? taskOfReply(reply.body) : undefined;
+          if (task) push!.publish(SHARED_SPACE, externalTaskId, task);
         },
       })
     : undefined;
@@ -323,11 +366,11 @@ export function createKlingAudioProxy(
   /** The push routes: the vendor's callbacks (no user: the token is the check) and the user's stream. */
   async function handlePush(
     request: Request,
-    route: { route: 'taskEvents' | 'taskCallback'; token?: string },
+    route: { route: 'taskEvents' | 'taskCallback'; token: string },
   ): Promise<Reply | Response> {
     if (!push) return fail(404, 1203, 'Not found: this proxy has no `callbackUrl`, so it pushes nothing.');
     if (route.route === 'taskCallback') {
-      const answer = await push.callback(request, route.token ?? '');
+      const answer = await push.callback(request, route.token);
       if (answer.code !== 0) return fail(answer.status, answer.code, answer.message);
       const requestId = crypto.randomUUID();
       return {
@@ -337,14 +380,17 @@ export function createKlingAudioProxy(
         requestId,
       };
     }
-    let who: unknown;
+    let userId: string | undefined;
     try {
-      who = await authorize(request);
+      const who = await authorize(request);
+      if (who === true) userId = SHARED_SPACE;
+      else if (typeof who === 'string' && who !== '') userId = who;
     } catch {
       // Fails closed, as every route does.
     }
-    if (who !== true && !(typeof who === 'string' && who !== '')) return fail(401, 1000, 'Not authorized.');
-    const answer = await push.events(request, typeof who === 'string' ? who : null);
+    if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+    // The shared space owns the whole account: its stream carries every task.
+    const answer = await push.events(request, userId === SHARED_SPACE ? null : userId);
     return answer instanceof Response ? answer : fail(answer.status, answer.code, answer.message);
   }
 
@@ -354,27 +400,35 @@ export function createKlingAudioProxy(
         ? fail(405, 1202, `Method not allowed: use ${match.allow}.`, { allow: match.allow })
         : fail(404, 1203, 'Not found.');
     }
-    let allowed = false;
+    let userId: string | undefined;
     try {
-      allowed = (await authorize(request)) === true;
+      const who = await authorize(request);
+      if (who === true) userId = SHARED_SPACE;
+      else if (typeof who === 'string' && who !== '') userId = who;
     } catch {
       // Fails closed: an error in the app's check is a refusal.
     }
-    if (!allowed) return fail(401, 1000, 'Not authorized.');
+    if (userId === undefined) return fail(401, 1000, 'Not authorized.');
     const wait = limit ? await limit(request) : 0;
     if (wait)
       return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
 
+    if (!warned) {
+      warned = true;
+      console.warn(
+        'react-kling-audio: task records are kept in memory and will not survive a restart; pass `store: createPostgresTaskStore(db)` to keep them.',
+      );
+    }
+    const scoped = userId !== SHARED_SPACE;
+    if (scoped && !records) return fail(500, 5000, 'The proxy has no task store for signed-in users.');
+
     const target = upstream + TEXT_TO_AUDIO_PATH;
     if (match.route === 'getTask') {
+      const answer = await records?.getTask(userId, match.id);
+      if (answer || scoped) return answer ?? fail(404, 1203, 'Task not found.');
+      // The shared space owns the whole account: a task this proxy has no record of is the vendor's to answer.
       const id = encodeURIComponent(match.id);
-      const reply = await forward(
-        'GET',
-        target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`),
-        undefined,
-      );
-      if (push && reply.status === 200) push.observed('', reply.body);
-      return reply;
+      return forward('GET', target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`), undefined);
     }
     if (match.route === 'listTasks') {
       const number = (name: string) => {
@@ -392,11 +446,14 @@ export function createKlingAudioProxy(
           `pageNum must be a whole number from ${PAGE_NUM_MIN} to ${PAGE_NUM_MAX}, pageSize from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}.`,
         );
       }
-      return forward(
+      // A scoped user's list is their own records: the account-wide list never reaches them.
+      if (scoped) return records!.listTasks(userId, page.data);
+      const reply = await forward(
         'GET',
         `${target}?pageNum=${page.data.pageNum}&pageSize=${page.data.pageSize}`,
         undefined,
       );
+      return records ? records.enrichList(reply) : reply;
     }
 
     // A cross-site form can post text/plain without a preflight; requiring JSON keeps creates same-origin.
@@ -413,20 +470,34 @@ export function createKlingAudioProxy(
     }
     const input = parseWireCreateRequest(json);
     if (!input.success) return fail(400, 1201, describeIssues(input.error));
+    // The vendor's callbacks are the proxy's to direct: a browser could point them anywhere.
+    if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
+    if (records) return records.createTask(userId, input.data);
     // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
     const body = toWireCreateRequest(input.data);
-    if (push) await push.prepareCreate(body);
+    if (push) {
+      body.external_task_id ??= `rka-${crypto.randomUUID()}`;
+      body.callback_url = await push.callbackUrlFor(SHARED_SPACE, body.external_task_id);
+    }
     const reply = await forward('POST', target, JSON.stringify(body));
-    if (push && reply.status === 200) push.observed('', reply.body, true);
+    const task = push && reply.status === 200 ? taskOfReply(reply.body) : undefined;
+    if (task) {
+      created.set(body.external_task_id!, { taskId: task.task_id });
+      push!.publish(SHARED_SPACE, body.external_task_id!, task);
+    }
     return reply;
   }
 
   return async (request) => {
     const started = Date.now();
     const url = new URL(request.url);
+    // The push routes first (their paths would otherwise read as a task lookup); without push the events
+    // path is still ours to refuse, never a lookup sent upstream.
     const pushRoute =
       push?.match(url, basePath) ??
-      (url.pathname === basePath + TASK_EVENTS_PATH ? { route: 'taskEvents' as const } : undefined);
+      (url.pathname === basePath + TASK_EVENTS_PATH
+        ? { route: 'taskEvents' as const, token: '' }
+        : undefined);
     const match = pushRoute ? undefined : matchRoute(request.method, url, basePath);
     const info: KlingProxyRequestInfo = {
       method: request.method,
@@ -442,9 +513,14 @@ export function createKlingAudioProxy(
       reply = fail(500, 5000, 'The proxy failed to handle the request.');
     }
     if (reply instanceof Response) {
-      // A stream: logged when it opens (its length is the client's to decide).
-      const durationMs = Date.now() - started;
-      call(onResponse, { ...info, status: reply.status, code: 0, requestId: undefined, durationMs });
+      // A stream: logged when it opens (how long it stays is the client's to decide).
+      call(onResponse, {
+        ...info,
+        status: reply.status,
+        code: 0,
+        requestId: undefined,
+        durationMs: Date.now() - started,
+      });
       return reply;
     }
     const { status, body, headers, code, requestId } = reply;
