@@ -8,6 +8,8 @@ export interface StartDemoOptions {
   env?: Record<string, string | undefined>;
   /** No output at all (for tests). Defaults to `false`. */
   quiet?: boolean;
+  /** The mock vendor's callbacks (`MockCallbackOptions`). Defaults to `true`: late, sometimes doubled or lost. */
+  callbacks?: boolean | import('../src/mocks').MockCallbackOptions;
   /** Where the records (and the mock's tasks) are kept. Defaults to `RKA_DEMO_DATA` or `.demo-data` in the repository. */
   dataDir?: string;
 }

@@ -80,6 +80,8 @@ const isUnder = (url, base) => url === base || url.startsWith(`${base}/`) || url
  * @param {object} [options]
  * @param {number} [options.port] Port to listen on; `0` picks a free one. Defaults to `PORT` or `5173` (the
  *   next free port when taken).
+ * @param {boolean | object} [options.callbacks] The mock vendor's callbacks (`MockCallbackOptions`).
+ *   Defaults to `true`: late, sometimes doubled, sometimes lost, as the vendor's.
  * @param {{ submittedMs?: number, processingMs?: number }} [options.timing] Time the mock spends in each
  *   status. Defaults to `{ submittedMs: 1500, processingMs: 4000 }`.
  * @param {Record<string, string | undefined>} [options.env] Where the credentials are read. Defaults to
@@ -158,9 +160,8 @@ export async function startDemo(options = {}) {
   try {
     await server.listen();
     const url = server.resolvedUrls?.local[0] ?? `http://localhost:${server.config.server.port}/`;
-    const { createKlingAudioProxy, createPostgresTaskStore, toNodeHandler } = await server.ssrLoadModule(
-      `${repo}src/server/index.ts`,
-    );
+    const { createKlingAudioProxy, createPostgresTaskEventLog, createPostgresTaskStore, toNodeHandler } =
+      await server.ssrLoadModule(`${repo}src/server/index.ts`);
     // The app's own package, as PGlite is for an app: loaded only here, never by the library.
     const { PGlite } = await import('@electric-sql/pglite');
     db = await PGlite.create(join(dataDir, 'records'));
@@ -170,6 +171,8 @@ export async function startDemo(options = {}) {
       // Demo only: the user comes from a cookie anyone can set. A real app checks its own session here.
       authorize: demoUser,
       store: createPostgresTaskStore(db),
+      // Push: task changes in the same database, announced with LISTEN/NOTIFY (in process, on PGlite).
+      events: createPostgresTaskEventLog(db),
       onResponse: quiet
         ? undefined
         : ({ method, route, status, code, durationMs }) => {
@@ -185,6 +188,8 @@ export async function startDemo(options = {}) {
     let audio;
     if (credentials) {
       Object.assign(proxyOptions, credentials, env.KLING_API_BASE ? { upstream: env.KLING_API_BASE } : {});
+      // The real vendor cannot call localhost back: push only with a public URL (a tunnel) to this proxy.
+      if (env.KLING_CALLBACK_URL) proxyOptions.callbackUrl = env.KLING_CALLBACK_URL;
     } else {
       const { createMockKlingBackend } = await server.ssrLoadModule(`${repo}src/mocks/index.ts`);
       const audioBase = new URL(AUDIO_PATH, url).href;
@@ -195,12 +200,15 @@ export async function startDemo(options = {}) {
         audioBaseUrl: audioBase,
         timing: { submittedMs: 1500, processingMs: 4000, ...options.timing },
         seed: readMockTasks(mockFile),
+        // The vendor's callbacks, over real HTTP to this server's proxy: late, now and then twice or lost.
+        callbacks: options.callbacks ?? true,
       });
       Object.assign(proxyOptions, {
         // The mock accepts any credential; a key pair makes the proxy sign real tokens, as in production.
         accessKey: 'demo-access-key',
         secretKey: 'demo-secret-key',
         upstream: MOCK_UPSTREAM,
+        callbackUrl: new URL(API_PATH, url).href,
         fetch: async (input, init) => {
           const request = new Request(input, init);
           try {

@@ -4,6 +4,12 @@
 import * as z from 'zod/mini';
 import { KlingApiError, parseRetryAfter } from './errors';
 import {
+  followTaskEvents,
+  TASK_EVENTS_PATH,
+  type TaskEventHandlers,
+  type TaskEventStreamOptions,
+} from './events';
+import {
   createAudioTaskInputSchema,
   describeIssues,
   checkListParams,
@@ -53,6 +59,12 @@ export interface KlingAudioClient {
   getTask(params: GetTaskParams, options?: RequestOptions): Promise<AudioTask>;
   /** GET `{baseUrl}/v1/audio/text-to-audio?pageNum&pageSize`, newest first. */
   listTasks(params?: ListAudioTasksParams, options?: RequestOptions): Promise<AudioTask[]>;
+  /**
+   * Follows GET `{baseUrl}/v1/audio/text-to-audio/events` (Server-Sent Events) until `options.signal`
+   * aborts: every `task` event goes to `handlers.onTask` as the model `getTask` returns; a dropped stream
+   * reconnects with `Last-Event-ID`. Resolves once stopped, or once the proxy has no such route.
+   */
+  streamTaskEvents(handlers: TaskEventHandlers, options: TaskEventStreamOptions): Promise<void>;
   readonly baseUrl: string;
 }
 
@@ -178,6 +190,18 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
 
   return {
     baseUrl,
+    streamTaskEvents: (handlers, streamOptions) =>
+      followTaskEvents(
+        async (lastEventId, signal) => {
+          const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+          const headers = new Headers(extra);
+          headers.set('Accept', 'text/event-stream');
+          if (lastEventId) headers.set('Last-Event-ID', lastEventId);
+          return (options.fetch ?? globalThis.fetch)(baseUrl + TASK_EVENTS_PATH, { headers, signal });
+        },
+        handlers,
+        streamOptions,
+      ),
     async createTask(input, { signal } = {}) {
       const valid = z.safeParse(createAudioTaskInputSchema, input);
       if (!valid.success) throw validationError(valid.error);

@@ -29,6 +29,19 @@ export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =
   status === 'succeed' || status === 'failed';
 
 /**
+ * Orders two states of one task: `> 0` when `next` is newer. Statuses only move forward (an unknown one
+ * counts as processing), then `updated_at` decides. What callbacks, streams and the cache all go by.
+ */
+export function compareTaskStates(
+  next: { status: string; updatedAt: number },
+  last: { status: string; updatedAt: number },
+): number {
+  const rank = (status: string) =>
+    status === 'submitted' ? 0 : status === 'succeed' || status === 'failed' ? 2 : 1;
+  return rank(next.status) - rank(last.status) || next.updatedAt - last.updatedAt;
+}
+
+/**
  * What a task id or an `externalTaskId` may hold: 1–256 URL-safe characters (the proxy looks ids up by
  * path), never only dots: `.` and `..` are path segments that resolve to another route.
  */
@@ -212,6 +225,18 @@ export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
 
 // Read item by item (see the client): one unreadable task must not hide a whole page.
 export const wireTaskListSchema = z.array(z.unknown());
+
+/**
+ * A task object that may come bare (a vendor callback, an event's data) or wrapped in the vendor's
+ * envelope (`{ code, data: task }`, as some gateways forward callbacks): both read with `wireTaskSchema`.
+ */
+export function parseWireTaskBody(body: unknown) {
+  const wrapped =
+    typeof body === 'object' && body !== null && !('task_id' in body) && 'data' in body
+      ? (body as { data: unknown }).data
+      : body;
+  return z.safeParse(wireTaskSchema, wrapped);
+}
 
 /** The create request body as the vendor takes it. */
 export interface WireCreateRequest {

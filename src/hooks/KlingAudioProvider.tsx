@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientContext, QueryClientProvider } from '@tanstack/react-query';
-import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import {
   createKlingAudioClient,
   defaultMessages,
@@ -8,6 +8,7 @@ import {
 } from '../api';
 import { createTaskMemory, defaultStorage, type TaskMemory } from './pendingTasks';
 import { usePollingOptions, type PollingOptions } from './polling';
+import { startTaskEvents, type TaskUpdatesMode } from './taskEvents';
 
 export interface KlingAudioProviderProps {
   /** Where the app mounted `createKlingAudioProxy`, e.g. `/api/kling`. Give this or `client`. */
@@ -21,6 +22,13 @@ export interface KlingAudioProviderProps {
   queryClient?: QueryClient;
   /** Polling cadence and deadline for every task. Defaults to 1 s backing off to 5 s, ±20 %, 10 minutes. */
   polling?: Partial<PollingOptions>;
+  /**
+   * How task updates arrive. `'auto'`: the proxy's event stream (one per provider, open while a task is
+   * watched) where it offers one, polling where it does not or while the stream is down, never both for
+   * one task; `'push'`: the same, but keeps trying the stream even where the proxy said it has none;
+   * `'poll'`: polling only. Defaults to `'auto'`.
+   */
+  updates?: TaskUpdatesMode;
   /** Replacements for any visible string. Defaults to English. */
   messages?: Partial<KlingAudioMessages>;
   /** BCP 47 locale for numbers and dates. Defaults to the browser's. */
@@ -60,6 +68,7 @@ export function KlingAudioProvider({
   client: clientProp,
   queryClient: queryClientProp,
   polling,
+  updates = 'auto',
   messages,
   locale,
   storage,
@@ -89,8 +98,12 @@ export function KlingAudioProvider({
     [client, pollingOptions, messages, locale, memory],
   );
 
-  const content = <KlingAudioContext.Provider value={value}>{children}</KlingAudioContext.Provider>;
   const queryClient = queryClientProp ?? ownQueryClient;
+  const activeQueryClient = queryClient ?? outerQueryClient!;
+  // One stream per provider, opened only while something is watched; effects do not run on a server.
+  useEffect(() => startTaskEvents(activeQueryClient, client, updates), [activeQueryClient, client, updates]);
+
+  const content = <KlingAudioContext.Provider value={value}>{children}</KlingAudioContext.Provider>;
   return queryClient ? <QueryClientProvider client={queryClient}>{content}</QueryClientProvider> : content;
 }
 

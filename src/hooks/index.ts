@@ -1,5 +1,6 @@
 export * from './KlingAudioProvider';
 export * from './polling';
+export { isLiveOnPush, type TaskUpdatesMode } from './taskEvents';
 export * from './pendingTasks';
 export * from './useAudioTask';
 export * from './useAudioTaskList';

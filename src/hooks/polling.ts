@@ -6,6 +6,7 @@
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { KlingApiError } from '../api';
+import { isLiveOnPush, onPushChange } from './taskEvents';
 
 export interface PollingOptions {
   /** First delay between two polls, in ms. Defaults to `1000`. */
@@ -154,7 +155,8 @@ function startPoller<TData>(
   };
 
   const schedule = (afterNews = false) => {
-    if (stopped || timer !== undefined) return;
+    // Push brings this query's changes while its stream is live: no poll until it drops.
+    if (stopped || timer !== undefined || isLiveOnPush(queryClient)) return;
     const query = find();
     const state = query?.state;
     // The first fetch is the query's own (on mount); the poller only takes over once something settled.
@@ -225,12 +227,21 @@ function startPoller<TData>(
     schedule();
   });
 
+  const offPush = onPushChange(queryClient, () => {
+    clearTimeout(timer);
+    timer = undefined;
+    // The stream dropped: the next poll comes within one (first) interval.
+    attempt = 0;
+    schedule();
+  });
+
   function stop() {
     stopped = true;
     clearTimeout(timer);
     timer = undefined;
     unsubscribe();
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+    offPush();
   }
 
   schedule();

@@ -17,6 +17,7 @@ import {
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
 import { nextPollDelay, type PollingOptions } from './polling';
+import { holdTaskEvents } from './taskEvents';
 
 export interface UseCreateAudioTaskOptions {
   /**
@@ -153,6 +154,8 @@ export function useCreateAudioTask(options: UseCreateAudioTaskOptions = {}): Use
         submission.current = current;
       }
       const abort = (controller.current = new AbortController());
+      // With push, the stream is up before the task exists, so none of its changes can slip by.
+      const release = await holdTaskEvents(queryClient);
       try {
         const task = await createAudioTaskOnce(client, input, current, {
           retries,
@@ -168,6 +171,7 @@ export function useCreateAudioTask(options: UseCreateAudioTaskOptions = {}): Use
         if (!current.mustLookUp) submission.current = undefined;
         throw error;
       } finally {
+        release();
         setRetryAt(undefined);
         if (controller.current === abort) controller.current = undefined;
       }

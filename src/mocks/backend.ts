@@ -117,6 +117,26 @@ export interface MockKlingBackendOptions {
   scenario?: MockScenario;
   /** Delay of every API answer, in ms. Defaults to `0`. */
   latencyMs?: number;
+  /**
+   * Call a task's `callback_url` back as the vendor does: a POST of the bare task at each status change,
+   * a little late, now and then twice, now and then never. Real timers (`setTimeout`), whatever `now` is.
+   * `true` takes the defaults. Defaults to off: no request leaves the mock unless asked.
+   */
+  callbacks?: boolean | MockCallbackOptions;
+}
+
+/** How the mock's callbacks behave. */
+export interface MockCallbackOptions {
+  /** Delay of each callback after the change, in ms, drawn from `[min, max]`. Defaults to `[30, 300]`. */
+  delayMs?: readonly [number, number];
+  /** Share of callbacks sent twice (the second one later). Defaults to `0.1`. */
+  duplicateRate?: number;
+  /** Share of callbacks never sent. Defaults to `0.05`. */
+  lossRate?: number;
+  /** Makes the draws (delays, duplicates, losses) the same on every run. Defaults to random ones. */
+  seed?: number;
+  /** How callbacks are sent. Defaults to the global `fetch`. */
+  fetch?: (request: Request) => Promise<Response>;
 }
 
 /** An API request the backend received. */
@@ -175,6 +195,7 @@ interface TaskRecord {
   failReason?: string;
   frozen?: AudioTaskStatus;
   order: number;
+  callbackUrl?: string;
 }
 
 interface Base {
@@ -230,6 +251,18 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/** mulberry32: a tiny seeded generator, so a seeded mock sends the same callbacks on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Field names in validation messages, in the vendor's snake_case. */
 const snakeFields = (message: string) =>
   message.replace(/\bexternalTaskId\b/g, 'external_task_id').replace(/\bcallbackUrl\b/g, 'callback_url');
@@ -260,6 +293,10 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
   const audioCache = new Map<string, Promise<Uint8Array>>();
   let order = 0;
   let malformedCount = 0;
+  const callbackOptions =
+    options.callbacks === true ? {} : options.callbacks === false ? undefined : options.callbacks;
+  const random = callbackOptions?.seed === undefined ? Math.random : seededRandom(callbackOptions.seed);
+  const callbackTimers = new Set<ReturnType<typeof setTimeout>>();
   // Where relative audio URLs resolve when there is no request to resolve them against (`tasks`).
   let lastRequestUrl: string | undefined;
 
@@ -295,6 +332,8 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
   }
 
   function reset() {
+    callbackTimers.forEach(clearTimeout);
+    callbackTimers.clear();
     records = new Map();
     requests = [];
     uses.clear();
@@ -358,6 +397,40 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       wire.final_unit_deduction = '0';
     }
     return wire;
+  }
+
+  /** The vendor's callbacks of one task: one per status change, each late, maybe twice, maybe never. */
+  function scheduleCallbacks(record: TaskRecord, requestUrl: string) {
+    const { delayMs: [min, max] = [30, 300], duplicateRate = 0.1, lossRate = 0.05 } = callbackOptions!;
+    const send = callbackOptions!.fetch ?? ((request: Request) => fetch(request));
+    const changes = [
+      record.createdAt,
+      record.createdAt + submittedMs,
+      record.createdAt + submittedMs + processingMs,
+    ];
+    for (const at of changes) {
+      if (random() < lossRate) continue;
+      const copies = random() < duplicateRate ? 2 : 1;
+      let delay = Math.max(0, at - now());
+      for (let copy = 0; copy < copies; copy++) {
+        delay += min + random() * (max - min);
+        const timer = setTimeout(() => {
+          callbackTimers.delete(timer);
+          // The task as it was at that change: a late copy says something older than the task is now.
+          const body = JSON.stringify(toWire(record, at, requestUrl));
+          void send(
+            new Request(record.callbackUrl!, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body,
+            }),
+          )
+            .then((response) => response.body?.cancel())
+            .catch(() => {});
+        }, delay);
+        callbackTimers.add(timer);
+      }
+    }
   }
 
   const newestFirst = () =>
@@ -430,7 +503,7 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     }
     const error = consume('createError');
     if (error) return vendorError(error);
-    const { prompt, duration, externalTaskId } = parsed.data;
+    const { prompt, duration, externalTaskId, callbackUrl } = parsed.data;
     if (externalTaskId !== undefined && findByExternalId(externalTaskId)) {
       return vendorError({ code: 1201, message: 'external_task_id already exists' });
     }
@@ -444,8 +517,10 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       createdAt: now(),
       failReason: failReasonFor(prompt),
       order: order++,
+      callbackUrl,
     };
     records.set(record.taskId, record);
+    if (callbackOptions && callbackUrl) scheduleCallbacks(record, requestUrl);
     if (consume('dropAfterStore')) return NETWORK_ERROR;
     const wire = toWire(record, record.createdAt, requestUrl);
     return ok({

@@ -2,6 +2,7 @@ export { createMockKlingBackend } from './handlers';
 export {
   CONTENT_SAFETY_REASON,
   type MockAudioMode,
+  type MockCallbackOptions,
   type MockErrorSpec,
   type MockKlingBackend,
   type MockKlingBackendOptions,

@@ -17,3 +17,15 @@ export {
   type NewKlingTaskRecord,
 } from './store';
 export { createPostgresTaskStore, type PostgresTaskStoreOptions, type SqlDatabase } from './postgresStore';
+export {
+  createMemoryTaskEventLog,
+  createTaskEventHub,
+  encodeServerSentEvent,
+  type KlingTaskEventLog,
+  type MemoryTaskEventLogOptions,
+  type TaskEvent,
+  type TaskEventHub,
+  type TaskEventHubOptions,
+} from './taskEvents';
+export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './postgresTaskEvents';
+export { createCallbackTokens, type CallbackTokens } from './callbacks';

@@ -79,6 +79,19 @@ function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>;
   return { stream, discard };
 }
 
+/** An event stream goes out as it comes, until either side ends it; a client that leaves cancels it. */
+async function streamBody(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
+  const reader = body.getReader();
+  res.on('close', () => void reader.cancel().catch(() => {}));
+  res.flushHeaders();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done || res.destroyed) break;
+    res.write(value);
+  }
+  res.end();
+}
+
 function parsedBody(body: unknown): BodyInit | undefined {
   if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body as BodyInit;
   return JSON.stringify(body);
@@ -120,6 +133,9 @@ export function toNodeHandler(
       if (cookies.length) res.setHeader('set-cookie', cookies);
       if (response.status === 408 && !req.complete) res.setHeader('connection', 'close');
       if (req.method === 'HEAD') return void res.end();
+      if (response.body && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
+        return streamBody(response.body, res);
+      }
       res.end(takeText(response) ?? Buffer.from(await response.arrayBuffer()));
     };
     void (async () => {

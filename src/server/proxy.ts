@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
+import { TASK_EVENTS_PATH } from '../api/events';
 import {
   describeIssues,
   isHttpUrl,
@@ -16,10 +17,12 @@ import {
   parseWireCreateRequest,
   toWireCreateRequest,
 } from '../api/schemas';
-import { createRecordOperations, type CreatesInFlight } from './records';
+import { createPushRoutes, taskOfReply } from './push';
+import { answeredTask, createRecordOperations, type CreatesInFlight } from './records';
 import { fail, toResponse, type Reply } from './reply';
 import { matchRoute, type KlingProxyRoute } from './routes';
 import { createMemoryTaskStore, SHARED_SPACE, type KlingTaskStore } from './store';
+import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
 import { createUpstream, type UpstreamContext } from './upstream';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
@@ -96,6 +99,31 @@ export interface KlingAudioProxyOptions {
   onResponse?: (info: KlingProxyResponseInfo) => void;
   /** A simple in-memory per-key limit (fixed windows), checked after `authorize`. Defaults to none. */
   rateLimit?: KlingProxyRateLimit;
+  /**
+   * The proxy's public mount URL (`https://app.example.com/api/kling`): enables push. Each create then
+   * carries `callback_url = {callbackUrl}/callbacks/{token}`, and `GET {basePath}/v1/audio/text-to-audio/events`
+   * streams the user's task changes. Defaults to none (clients poll).
+   */
+  callbackUrl?: string;
+  /**
+   * Where task changes are logged for the streams: `createPostgresTaskEventLog(db)` on the store's
+   * database shares them between proxy instances (LISTEN/NOTIFY). Defaults to `createMemoryTaskEventLog()`
+   * (one process).
+   */
+  events?: KlingTaskEventLog;
+  /** The secret callback tokens are sealed with. Defaults to one derived from `secretKey` (or `apiKey`). */
+  callbackSecret?: string;
+  /**
+   * Keeps work after an answer alive where the host would stop it (a callback is answered at once and
+   * checked with the vendor afterwards): e.g. Vercel's `waitUntil`, a Worker's `ctx.waitUntil`. Defaults to
+   * none (Node keeps running it anyway).
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
+  /**
+   * The event streams: streams per user (`maxConnectionsPerUser`, then 429; defaults to `5`), heartbeat
+   * and suggested reconnect delay (`heartbeatMs`, `retryMs`; defaults to `15_000` and `2000`).
+   */
+  eventStream?: TaskEventHubOptions;
 }
 
 // The rate limiter forgets the oldest windows beyond this many keys, so memory stays bounded.
@@ -204,11 +232,26 @@ export function createKlingAudioProxy(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   const limit = options.rateLimit && createLimiter(options.rateLimit);
-  const store = options.store ?? createMemoryTaskStore();
+  if (options.callbackUrl !== undefined && !isHttpUrl(options.callbackUrl)) {
+    throw new TypeError('createKlingAudioProxy: `callbackUrl` must be an http(s) URL.');
+  }
+  const baseStore = options.store ?? createMemoryTaskStore();
   let warned = options.store !== undefined;
 
   const { forward } = createUpstream({ apiKey, accessKey, secretKey, fetch: options.fetch, timeoutMs });
 
+  // Push: every change to a record goes through the store's `updateTask`, so that is where it is announced.
+  const store: KlingTaskStore | false =
+    baseStore && options.callbackUrl
+      ? {
+          ...baseStore,
+          updateTask: async (...args) => {
+            const record = await baseStore.updateTask(...args);
+            if (record?.task) push?.publish(record.userId, record.externalTaskId, answeredTask(record));
+            return record;
+          },
+        }
+      : baseStore;
   // Creates in flight in this process, shared by every request's record operations (a second tab waits).
   const inFlight: CreatesInFlight = new Map();
   /** The record operations for one request: its upstream calls share that request's budget and signal. */
@@ -222,7 +265,74 @@ export function createKlingAudioProxy(
           fail,
           timeoutMs,
           inFlight,
+          callbackUrl: options.callbackUrl
+            ? (record): Promise<string> => push!.callbackUrlFor(record.userId, record.externalTaskId)
+            : undefined,
         });
+  // Without records (`store: false`, the shared space only), the tasks this instance created, for callbacks.
+  const created = new Map<string, { taskId?: string }>();
+  const push: ReturnType<typeof createPushRoutes> | undefined = options.callbackUrl
+    ? createPushRoutes({
+        callbackUrl: options.callbackUrl,
+        secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
+        events: options.events ?? createMemoryTaskEventLog(),
+        waitUntil: options.waitUntil,
+        ...options.eventStream,
+        find: async (userId, externalTaskId) => {
+          if (!store)
+            return created.has(externalTaskId)
+              ? { ...created.get(externalTaskId), vendorExternalTaskId: externalTaskId }
+              : undefined;
+          const record = await store.findTask(userId, externalTaskId);
+          return record && record.externalTaskId === externalTaskId ? record : undefined;
+        },
+        refresh: async (userId, externalTaskId): Promise<unknown> => {
+          // A callback has no browser behind it: the proxy's own budget, nothing to cancel it.
+          const context: UpstreamContext = { deadline: Date.now() + timeoutMs };
+          const records = recordsFor(context);
+          if (records) return records.getTask(userId, externalTaskId);
+          const reply = await forward(
+            'GET',
+            `${upstream}${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(externalTaskId)}`,
+            undefined,
+            context,
+          );
+          const task = reply.status === 200 ? taskOfReply(reply.body) : undefined;
+          if (task) push!.publish(SHARED_SPACE, externalTaskId, task);
+        },
+      })
+    : undefined;
+
+  /** The push routes: the vendor's callbacks (no user: the token is the check) and the user's stream. */
+  async function handlePush(
+    request: Request,
+    route: { route: 'taskEvents' | 'taskCallback'; token: string },
+  ): Promise<Reply | Response> {
+    if (!push) return fail(404, 1203, 'Not found: this proxy has no `callbackUrl`, so it pushes nothing.');
+    if (route.route === 'taskCallback') {
+      const answer = await push.callback(request, route.token);
+      if (answer.code !== 0) return fail(answer.status, answer.code, answer.message);
+      const requestId = crypto.randomUUID();
+      return {
+        status: 200,
+        body: JSON.stringify({ code: 0, message: answer.message, request_id: requestId, data: null }),
+        code: 0,
+        requestId,
+      };
+    }
+    let userId: string | undefined;
+    try {
+      const who = await authorize(request);
+      if (who === true) userId = SHARED_SPACE;
+      else if (typeof who === 'string' && who !== '') userId = who;
+    } catch {
+      // Fails closed, as every route does.
+    }
+    if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+    // The shared space owns the whole account: its stream carries every task.
+    const answer = await push.events(request, userId === SHARED_SPACE ? null : userId);
+    return answer instanceof Response ? answer : fail(answer.status, answer.code, answer.message);
+  }
 
   async function handle(
     request: Request,
@@ -316,22 +426,55 @@ export function createKlingAudioProxy(
     if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
     if (records) return records.createTask(userId, input.data);
     // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
-    return forward('POST', target, JSON.stringify(toWireCreateRequest(input.data)), context);
+    const body = toWireCreateRequest(input.data);
+    if (push) {
+      body.external_task_id ??= `rka-${crypto.randomUUID()}`;
+      body.callback_url = await push.callbackUrlFor(SHARED_SPACE, body.external_task_id);
+    }
+    const reply = await forward('POST', target, JSON.stringify(body), context);
+    const task = push && reply.status === 200 ? taskOfReply(reply.body) : undefined;
+    if (task) {
+      created.set(body.external_task_id!, { taskId: task.task_id });
+      push!.publish(SHARED_SPACE, body.external_task_id!, task);
+    }
+    return reply;
   }
 
   return async (request) => {
     const started = Date.now();
     const context: UpstreamContext = { deadline: started + timeoutMs, signal: request.signal };
     const url = new URL(request.url);
-    const match = matchRoute(request.method, url, basePath);
-    const info: KlingProxyRequestInfo = { method: request.method, route: match.route, path: url.pathname };
+    // The push routes first (their paths would otherwise read as a task lookup); without push the events
+    // path is still ours to refuse, never a lookup sent upstream.
+    const pushRoute =
+      push?.match(url, basePath) ??
+      (url.pathname === basePath + TASK_EVENTS_PATH
+        ? { route: 'taskEvents' as const, token: '' }
+        : undefined);
+    const match = pushRoute ? undefined : matchRoute(request.method, url, basePath);
+    const info: KlingProxyRequestInfo = {
+      method: request.method,
+      route: pushRoute?.route ?? match!.route,
+      path: url.pathname,
+    };
     call(onRequest, info);
-    let reply: Reply;
+    let reply: Reply | Response;
     try {
-      reply = await handle(request, url, match, context);
+      reply = pushRoute ? await handlePush(request, pushRoute) : await handle(request, url, match!, context);
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
       reply = fail(500, 5000, 'The proxy failed to handle the request.');
+    }
+    if (reply instanceof Response) {
+      // A stream: logged when it opens (how long it stays is the client's to decide).
+      call(onResponse, {
+        ...info,
+        status: reply.status,
+        code: 0,
+        requestId: undefined,
+        durationMs: Date.now() - started,
+      });
+      return reply;
     }
     const { status, code, requestId } = reply;
     call(onResponse, { ...info, status, code, requestId, durationMs: Date.now() - started });

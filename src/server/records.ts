@@ -32,6 +32,8 @@ export interface RecordContext {
   timeoutMs: number;
   /** Creates in flight, shared across the operations made for each request of one proxy. */
   inFlight?: CreatesInFlight;
+  /** The `callback_url` a create of this record carries (push), or none. */
+  callbackUrl?: (record: KlingTaskRecord) => Promise<string>;
 }
 
 /** Creates a process is making, by user and external id: a second tab's request waits for the first. */
@@ -176,7 +178,8 @@ export function createRecordOperations(context: RecordContext) {
 
   async function createAtVendor(record: KlingTaskRecord, input: CreateInput): Promise<RecordReply> {
     const body = toWireCreateRequest({ ...input, externalTaskId: record.vendorExternalTaskId });
-    delete body.callback_url;
+    if (context.callbackUrl) body.callback_url = await context.callbackUrl(record);
+    else delete body.callback_url;
     const reply = await context.forward('POST', '', JSON.stringify(body));
     const created = parseTask(reply);
     let task = created;

@@ -11,8 +11,11 @@
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
 import { TASK_ID_PATTERN } from '../api/schemas';
 
-/** The three operations the proxy forwards, by name (as they appear in log info). */
-export type KlingProxyRoute = 'createTask' | 'getTask' | 'listTasks';
+/**
+ * The three operations the proxy forwards, by name (as they appear in log info), and the two push routes
+ * it answers itself (`push.ts`).
+ */
+export type KlingProxyRoute = 'createTask' | 'getTask' | 'listTasks' | 'taskEvents' | 'taskCallback';
 
 export type RouteMatch =
   | { route: 'createTask' }

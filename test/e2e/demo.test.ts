@@ -20,7 +20,15 @@ let browser: Browser;
 const dataDir = mkdtempSync(join(tmpdir(), 'rka-demo-e2e-'));
 // Short statuses so the flow takes seconds; long enough that the page shows each pending one.
 const start = () =>
-  startDemo({ port: 0, quiet: true, env: {}, dataDir, timing: { submittedMs: 1000, processingMs: 1500 } });
+  startDemo({
+    port: 0,
+    quiet: true,
+    env: {},
+    dataDir,
+    timing: { submittedMs: 1000, processingMs: 1500 },
+    // The vendor's callbacks as the demo sends them (late, sometimes doubled or lost), the same every run.
+    callbacks: { seed: 7 },
+  });
 
 beforeAll(async () => {
   [demo, browser] = await Promise.all([
@@ -102,6 +110,15 @@ describe('the demo page in Chromium', () => {
       .poll(() => page.locator('.demo-upstream').textContent())
       .toContain('in-process mock backend');
 
+    // What the page asks for from here on: task lookups (polls) and event streams.
+    const lookups: string[] = [];
+    let streams = 0;
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.endsWith('/text-to-audio/events')) streams++;
+      else if (request.method() === 'GET' && /\/text-to-audio\/[^/]+$/.test(pathname)) lookups.push(pathname);
+    });
+
     await page.getByLabel('Describe the sound').fill('A small brass bell rung twice');
     await page.getByLabel('Duration (seconds)').fill('3.5');
     await page.getByRole('button', { name: 'Generate sound' }).click();
@@ -121,6 +138,9 @@ describe('the demo page in Chromium', () => {
     const statuses = await statusesUntilDone(current);
     expect(statuses.at(-1)).toBe('succeed');
     expect(statuses.some((status) => status === 'submitted' || status === 'processing')).toBe(true);
+    // Pushed, not polled: the vendor's callbacks reached the proxy, and the page heard through its stream.
+    expect(streams).toBeGreaterThan(0);
+    expect(lookups).toEqual([]);
     await expect.poll(() => current.getByText('A small brass bell rung twice').count()).toBeGreaterThan(0);
 
     // Playback of the real file, served by the demo server.
