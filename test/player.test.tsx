@@ -540,7 +540,7 @@ describe('memory', () => {
     fireEvent.click(link);
     await waitFor(() => expect(clicks).toHaveLength(2));
     expect(clicks[1]).toMatch(/^blob:/);
-  });
+  }, 20_000);
 
   it('another clip in the same player lets the previous clip’s saved files go', async () => {
     const { clicks, revoked } = captureClicks();
@@ -551,7 +551,7 @@ describe('memory', () => {
     expect(revoked).not.toHaveBeenCalled();
     rerender(<AudioResultPlayer task={task(MOCK_TASK_IDS.fireworks)} />);
     expect(revoked.mock.calls.map(([url]) => url)).toEqual([clicks[0]]);
-  });
+  }, 20_000);
 });
 
 describe('lifecycle', () => {

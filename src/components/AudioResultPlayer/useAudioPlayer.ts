@@ -223,8 +223,11 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         if (!response.ok) throw response.status;
         return response.arrayBuffer();
       });
-      // A failure is not kept: the next download or sighting asks again (the link may work by then).
-      file.catch(() => files.get(fileUrl) === file && files.delete(fileUrl));
+      // A network or CORS failure is not kept: the next download asks again (it may work by then). An
+      // HTTP status is an answer (a dead link), kept.
+      file.catch(
+        (reason) => typeof reason !== 'number' && files.get(fileUrl) === file && files.delete(fileUrl),
+      );
       files.set(fileUrl, file);
     }
     return file;
@@ -271,6 +274,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     return () => {
       current.abort.abort();
       current.blobs.forEach(URL.revokeObjectURL);
+      current.blobs.length = 0;
       audioElement.pause();
       if (playingNow === audioElement) playingNow = undefined;
       // Releases the connection and the decoder; a paused element with a `src` keeps both.
