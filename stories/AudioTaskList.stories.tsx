@@ -83,7 +83,11 @@ export const Paging: Story = {
     const next = canvas.getByRole('button', { name: 'Next page' });
     const previous = canvas.getByRole('button', { name: 'Previous page' });
     await expect(previous).toHaveAttribute('aria-disabled', 'true');
+    // One page at a time: while a page loads, "Next" is unavailable (a second click then does nothing,
+    // which made this story flaky under load).
+    const list = canvas.getByRole('region', { name: 'Generated sounds' });
     await userEvent.click(next);
+    await waitFor(() => expect(list).not.toHaveAttribute('aria-busy'), LOADED);
     await userEvent.click(next);
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
     await expect(canvas.getByText('Page 3')).toBeVisible();

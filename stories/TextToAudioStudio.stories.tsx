@@ -185,7 +185,9 @@ export const ContentPolicy: Story = {
   parameters: { ...mswParameters({ scenario: { createError: { code: 1301 } } }), ...remembered() },
   play: async ({ canvas, userEvent }) => {
     await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
-    await expect(await canvas.findByRole('alert')).toHaveTextContent('blocked by content safety rules');
+    await expect(await canvas.findByRole('alert', {}, { timeout: 5000 })).toHaveTextContent(
+      'blocked by content safety rules',
+    );
   },
 };
 
