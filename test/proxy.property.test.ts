@@ -683,7 +683,8 @@ describe.each([
     report(`requests via ${name}`, counts);
     expect(counts.tried).toBeGreaterThanOrEqual(RUNS);
     // The generators must exercise both outcomes in earnest.
-    expect(counts.forwarded).toBeGreaterThan(RUNS / 10);
+    // About 10–15 % are well-formed and authorized (random per run): at least 5 % must be.
+    expect(counts.forwarded).toBeGreaterThan(RUNS / 20);
     expect(counts.refused).toBeGreaterThan(RUNS / 10);
   }, 120_000);
 
