@@ -50,13 +50,19 @@ export function createPushRoutes(options: PushOptions) {
   const sweepMs = options.sweepMs ?? 5000;
 
   // Pending tasks this instance has seen (created, read or called back): what the sweep reads again.
-  const pending = new Map<string, { userId: string; externalTaskId: string; changedAt: number }>();
+  const pending = new Map<
+    string,
+    { userId: string; externalTaskId: string; changedAt: number; since: number }
+  >();
+  // A task the vendor never finishes must not be read forever: the sweep lets go of it after this long.
+  const SWEEP_FOR_MS = 30 * 60_000;
   const pendingKey = (userId: string, externalTaskId: string) => JSON.stringify([userId, externalTaskId]);
 
   let sweeping = false;
   const sweep = setInterval(() => {
     if (sweeping || hub.streams === 0 || pending.size === 0) return;
     sweeping = true;
+    for (const [key, entry] of pending) if (Date.now() - entry.since > SWEEP_FOR_MS) pending.delete(key);
     const due = [...pending.values()].filter((entry) => Date.now() - entry.changedAt >= sweepMs);
     void Promise.all(
       due.map((entry) => {
@@ -90,7 +96,9 @@ export function createPushRoutes(options: PushOptions) {
     publish(userId: string, externalTaskId: string, task: WireTask) {
       const key = pendingKey(userId, externalTaskId);
       if (isTerminalStatus(task.task_status as never)) pending.delete(key);
-      else if (!pending.has(key)) pending.set(key, { userId, externalTaskId, changedAt: Date.now() });
+      else if (!pending.has(key)) {
+        pending.set(key, { userId, externalTaskId, changedAt: Date.now(), since: Date.now() });
+      }
       void hub
         .publish(userId, task)
         .then((event) => {
