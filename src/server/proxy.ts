@@ -365,7 +365,8 @@ export function createKlingAudioProxy(
       );
     }
     const scoped = userId !== SHARED_SPACE;
-    const records = recordsFor(context);
+    // A create runs to completion (its lookups included) even if the browser leaves, so a retry finds it.
+    const records = recordsFor(match.route === 'createTask' ? { deadline: context.deadline } : context);
     if (scoped && !records) return fail(500, 5000, 'The proxy has no task store for signed-in users.');
 
     const target = upstream + TEXT_TO_AUDIO_PATH;
