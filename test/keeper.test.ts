@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { http, passthrough } from 'msw';
@@ -32,7 +32,7 @@ interface CdnHit {
 let hits: CdnHit[] = [];
 let cdn: Server;
 let cdnPort: number;
-const routes: Record<string, (res: import('node:http').ServerResponse) => void> = {
+const routes: Record<string, (res: ServerResponse) => void> = {
   '/ok.wav': (res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(WAV),
   '/ok.mp3': (res) => res.writeHead(200, { 'content-type': 'audio/mpeg; charset=binary' }).end(WAV),
   '/page.html': (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>hi</h1>'),

@@ -174,6 +174,8 @@ export const wireAudioSchema = z.object({
   url_wav: wireUrl,
   duration_mp3: wireSeconds,
   duration_wav: wireSeconds,
+  // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
+  kept: z.optional(z.unknown()),
 });
 
 export const wireTaskSchema = z.object({
@@ -221,6 +223,8 @@ export interface GeneratedAudio {
   mp3Duration: number;
   /** Seconds. */
   wavDuration: number;
+  /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
+  kept?: boolean;
 }
 
 export interface AudioTaskRequest {
@@ -261,6 +265,7 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
       wavUrl: audio.url_wav,
       mp3Duration: parseSeconds(audio.duration_mp3),
       wavDuration: parseSeconds(audio.duration_wav),
+      ...(audio.kept === true && { kept: true }),
     })),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,

@@ -15,6 +15,7 @@ import {
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
   parseWireCreateRequest,
+  RESULT_RETENTION_DAYS,
   toAudioTask,
   wireTaskSchema,
   type AudioTask,
@@ -70,7 +71,8 @@ export interface MockScenario {
   failTasks?: boolean | ((prompt: string) => string | undefined);
   /**
    * How the audio files answer: `ok` (with `Access-Control-Allow-Origin: *`), `expired` (403 with a
-   * CDN-style "Request has expired" body, like a link cleared after 30 days), `missing` (404), `no-cors`
+   * CDN-style "Request has expired" body, like a link cleared after 30 days, which is also how every
+   * file answers once the clock is 30 days past its task's creation), `missing` (404), `no-cors`
    * (200 without the CORS header, so a waveform `fetch` fails while `<audio>` still plays). Defaults to `ok`.
    */
   audio?: MockAudioMode;
@@ -590,7 +592,9 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     if (!match || !record || statusOf(record, now()).status !== 'succeed' || mode === 'missing') {
       return text(404, 'Not Found');
     }
-    if (mode === 'expired') {
+    // The vendor clears every result 30 days after it is made: past that, on this backend's clock, the
+    // links answer as a purged CDN object does (the task itself still says `succeed` with its URLs).
+    if (mode === 'expired' || now() >= record.createdAt + RESULT_RETENTION_DAYS * 86_400_000) {
       return text(
         403,
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',

@@ -207,19 +207,19 @@ export async function fetchAudioFile(
     throw new KeepError('too-large', `larger than ${maxBytes} bytes`);
   }
 
-  const reader = response.body?.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
+    const reader = response.body?.getReader();
     for (;;) {
-      const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
-      if (done) break;
-      size += value.byteLength;
+      const next = reader && (await reader.read());
+      if (!next || next.done) break;
+      size += next.value.byteLength;
       if (size > maxBytes) {
-        void reader!.cancel().catch(() => {});
+        void reader.cancel().catch(() => {});
         throw new KeepError('too-large', `larger than ${maxBytes} bytes`);
       }
-      chunks.push(value);
+      chunks.push(next.value);
     }
   } catch (error) {
     if (error instanceof KeepError) throw error;
