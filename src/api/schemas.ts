@@ -254,13 +254,20 @@ type ParsedWireTask = z.output<typeof wireTaskSchema>;
 const toStatus = (status: string): AudioTaskStatus =>
   status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing';
 
+/** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
+export const wireAudioId = (
+  taskId: string,
+  audio: { id?: string; audio_id?: string | number },
+  index: number,
+): string => audio.id ?? (audio.audio_id === undefined ? `${taskId}-${index}` : String(audio.audio_id));
+
 /** Maps a parsed wire task to the domain model. */
 export function toAudioTask(wire: ParsedWireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
     status: toStatus(wire.task_status),
     audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
-      id: audio.id ?? (audio.audio_id === undefined ? `${wire.task_id}-${index}` : String(audio.audio_id)),
+      id: wireAudioId(wire.task_id, audio, index),
       mp3Url: audio.url_mp3,
       wavUrl: audio.url_wav,
       mp3Duration: parseSeconds(audio.duration_mp3),

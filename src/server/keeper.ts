@@ -45,6 +45,12 @@ export interface FetchAudioFileOptions {
   timeoutMs?: number;
   /** Aborts the download. Defaults to none. */
   signal?: AbortSignal;
+  /**
+   * For tests and demos only: result URLs on these origins (e.g. a local mock's `http://localhost:5173`)
+   * skip the https and public-address checks; the redirect, type, size and time limits still apply.
+   * Pair it with `fetch`: the built-in transport speaks https only. Defaults to none.
+   */
+  trustedOrigins?: readonly string[];
 }
 
 /** Why a file was not kept. Refusals (`retryable: false`) are about the URL itself and never change. */
@@ -167,10 +173,13 @@ export async function fetchAudioFile(
   } catch {
     throw new KeepError('not-https', 'not a URL');
   }
-  if (parsed.protocol !== 'https:' || parsed.username || parsed.password) {
+  const trusted = options.trustedOrigins?.includes(parsed.origin) ?? false;
+  if (!trusted && (parsed.protocol !== 'https:' || parsed.username || parsed.password)) {
     throw new KeepError('not-https', `only https URLs are kept (got ${parsed.protocol})`);
   }
-  const { address, family } = await checkedAddress(parsed.hostname, options.lookup ?? defaultLookup);
+  const { address, family } = trusted
+    ? { address: parsed.hostname, family: 4 as const }
+    : await checkedAddress(parsed.hostname, options.lookup ?? defaultLookup);
 
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
