@@ -164,6 +164,8 @@ function proxy(options: Partial<KlingAudioProxyOptions> = {}) {
     ...credentials,
     upstream: UPSTREAM,
     authorize: () => true,
+    // These tests are about forwarding; the records (the default store) are tested in records.test.ts.
+    store: false,
     onRequest: (info) => void logs.push(info),
     onResponse: (info) => void logs.push(info),
     ...options,
@@ -491,7 +493,8 @@ describe('authorize', () => {
         throw new Error('boom');
       },
     ],
-    ['a truthy non-boolean', () => 'yes' as unknown as boolean],
+    ['an empty user id', () => ''],
+    ['a truthy non-boolean', () => 1 as unknown as boolean],
   ])('answers 401 (code 1000) on %s and sends nothing upstream', async (_, authorize) => {
     const handler = proxy({ authorize });
     for (const request of [post(validBody), get('/api/kling/v1/audio/text-to-audio/1')]) {

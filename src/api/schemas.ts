@@ -183,7 +183,14 @@ export const wireTaskSchema = z.object({
   // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
   task_status: z.string(),
   task_status_msg: z.optional(z.string()),
-  task_info: z.optional(z.object({ external_task_id: z.optional(z.string()) })),
+  // `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor.
+  task_info: z.optional(
+    z.object({
+      external_task_id: z.optional(z.string()),
+      prompt: z.optional(z.string()),
+      duration: z.optional(wireSeconds),
+    }),
+  ),
   task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
   final_unit_deduction: z.optional(stringOrNumber),
   created_at: z.number(),
@@ -245,7 +252,7 @@ export interface AudioTask {
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
-  /** The prompt and duration, known when this browser created the task. */
+  /** The prompt and duration: from the proxy's record (any device), else this browser's memory. */
   request?: AudioTaskRequest;
 }
 
@@ -279,6 +286,8 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
   };
   const externalTaskId = wire.task_info?.external_task_id;
   if (externalTaskId) task.externalTaskId = externalTaskId;
+  const { prompt, duration } = wire.task_info ?? {};
+  if (prompt && duration !== undefined) task.request = { prompt, duration: parseSeconds(duration) };
   if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
   if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
   return task;

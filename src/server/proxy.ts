@@ -17,7 +17,9 @@ import {
   parseWireCreateRequest,
   toWireCreateRequest,
 } from '../api/schemas';
+import { createRecordOperations } from './records';
 import { matchRoute, type KlingProxyRoute } from './routes';
+import { createMemoryTaskStore, SHARED_SPACE, type KlingTaskStore } from './store';
 import { signKlingToken } from './token';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
@@ -63,10 +65,21 @@ export interface KlingAudioProxyOptions {
   basePath?: string;
   /**
    * The app's own check of the person asking, run before anything goes upstream. Required: there is no
-   * permissive default. Only `true` lets a request through; anything else, or a throw, answers 401
-   * (code 1000) and sends nothing upstream.
+   * permissive default.
+   * - a non-empty string is the user's id: every operation is scoped to that user's own records (an app
+   *   with accounts needs this);
+   * - `true` is one shared space: the whole vendor account is the one user's (a single-user tool);
+   * - anything else, or a throw, answers 401 (code 1000) and sends nothing upstream.
    */
-  authorize: (request: Request) => boolean | Promise<boolean>;
+  authorize: (
+    request: Request,
+  ) => string | boolean | null | undefined | Promise<string | boolean | null | undefined>;
+  /**
+   * Where the records of the tasks this proxy creates live (see `createPostgresTaskStore`). `false` keeps
+   * none: a plain pass-through for the shared space, and scoped users are refused (500). Defaults to
+   * `createMemoryTaskStore()`, lost at restart (the proxy says so once, at its first request).
+   */
+  store?: KlingTaskStore | false;
   /** The `fetch` used for upstream calls. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** How long one upstream attempt may take, body included, before a 504 (code 5002). Defaults to `30_000`. */
@@ -194,6 +207,8 @@ export function createKlingAudioProxy(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   const limit = options.rateLimit && createLimiter(options.rateLimit);
+  const store = options.store ?? createMemoryTaskStore();
+  let warned = options.store !== undefined;
 
   let token: { value: Promise<string>; expires: number } | undefined;
   /** The vendor credential: the API key, or the cached token (a new one when `fresh` or close to expiry). */
@@ -263,25 +278,49 @@ export function createKlingAudioProxy(
     }
   }
 
+  const records =
+    store === false
+      ? undefined
+      : createRecordOperations({
+          store,
+          forward: (method, path, body) => forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body),
+          fail,
+          timeoutMs,
+        });
+
   async function handle(request: Request, url: URL, match: ReturnType<typeof matchRoute>): Promise<Reply> {
     if (match.route === null) {
       return match.status === 405
         ? fail(405, 1202, `Method not allowed: use ${match.allow}.`, { allow: match.allow })
         : fail(404, 1203, 'Not found.');
     }
-    let allowed = false;
+    let userId: string | undefined;
     try {
-      allowed = (await authorize(request)) === true;
+      const who = await authorize(request);
+      if (who === true) userId = SHARED_SPACE;
+      else if (typeof who === 'string' && who !== '') userId = who;
     } catch {
       // Fails closed: an error in the app's check is a refusal.
     }
-    if (!allowed) return fail(401, 1000, 'Not authorized.');
+    if (userId === undefined) return fail(401, 1000, 'Not authorized.');
     const wait = limit ? await limit(request) : 0;
     if (wait)
       return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
 
+    if (!warned) {
+      warned = true;
+      console.warn(
+        'react-kling-audio: task records are kept in memory and will not survive a restart; pass `store: createPostgresTaskStore(db)` to keep them.',
+      );
+    }
+    const scoped = userId !== SHARED_SPACE;
+    if (scoped && !records) return fail(500, 5000, 'The proxy has no task store for signed-in users.');
+
     const target = upstream + TEXT_TO_AUDIO_PATH;
     if (match.route === 'getTask') {
+      const answer = await records?.getTask(userId, match.id);
+      if (answer || scoped) return answer ?? fail(404, 1203, 'Task not found.');
+      // The shared space owns the whole account: a task this proxy has no record of is the vendor's to answer.
       const id = encodeURIComponent(match.id);
       return forward('GET', target + (match.byQuery ? `?external_task_id=${id}` : `/${id}`), undefined);
     }
@@ -301,11 +340,14 @@ export function createKlingAudioProxy(
           `pageNum must be a whole number from ${PAGE_NUM_MIN} to ${PAGE_NUM_MAX}, pageSize from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}.`,
         );
       }
-      return forward(
+      // A scoped user's list is their own records: the account-wide list never reaches them.
+      if (scoped) return records!.listTasks(userId, page.data);
+      const reply = await forward(
         'GET',
         `${target}?pageNum=${page.data.pageNum}&pageSize=${page.data.pageSize}`,
         undefined,
       );
+      return records ? records.enrichList(reply) : reply;
     }
 
     // A cross-site form can post text/plain without a preflight; requiring JSON keeps creates same-origin.
@@ -322,6 +364,9 @@ export function createKlingAudioProxy(
     }
     const input = parseWireCreateRequest(json);
     if (!input.success) return fail(400, 1201, describeIssues(input.error));
+    // The vendor's callbacks are the proxy's to direct: a browser could point them anywhere.
+    if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
+    if (records) return records.createTask(userId, input.data);
     // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
     return forward('POST', target, JSON.stringify(toWireCreateRequest(input.data)));
   }

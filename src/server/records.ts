@@ -1,0 +1,272 @@
+/**
+ * The three operations on the proxy's records: create exactly once, get and list a user's own tasks.
+ * `createKlingAudioProxy` calls these after `authorize`; the vendor is reached only through `forward`.
+ */
+import * as z from 'zod/mini';
+import {
+  isTerminalStatus,
+  toWireCreateRequest,
+  wireEnvelopeSchema,
+  wireTaskListSchema,
+  wireTaskSchema,
+  type createAudioTaskInputSchema,
+  type WireTask,
+} from '../api/schemas';
+import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from './store';
+
+/** An answer as the proxy sends it (the same shape as the proxy's own `Reply`). */
+export interface RecordReply {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+  code: number | undefined;
+  requestId: string | undefined;
+}
+
+export interface RecordContext {
+  store: KlingTaskStore;
+  /** Calls the vendor: a path under the vendor's text-to-audio path (`''`, `/{id}`, `?query`). */
+  forward: (method: 'GET' | 'POST', path: string, body: string | undefined) => Promise<RecordReply>;
+  fail: (status: number, code: number, message: string) => RecordReply;
+  /** The upstream time bound: a create claimed longer ago than this (twice, for the token retry) is over. */
+  timeoutMs: number;
+}
+
+type CreateInput = z.output<typeof createAudioTaskInputSchema>;
+
+// Pending records refreshed from the vendor at once while answering a list.
+const REFRESH_CONCURRENCY = 8;
+// How often a request waiting on another instance's create looks at the record again.
+const SETTLE_POLL_MS = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The vendor's external id for a user's browser external id: a hash of the pair, so two users' ids can
+ * never meet at the vendor, and the same pair always gives the same id (a retry after a restart finds it).
+ * The shared space keeps the browser's id, as before records existed.
+ */
+export async function vendorExternalId(userId: string, externalTaskId: string): Promise<string> {
+  if (userId === SHARED_SPACE) return externalTaskId;
+  const bytes = new TextEncoder().encode(JSON.stringify([userId, externalTaskId]));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  let binary = '';
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return `rka-${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
+/** The vendor's task from a successful answer, or `undefined` for an error or a body that does not parse. */
+function parseTask(reply: RecordReply): WireTask | undefined {
+  const data = parseData(reply, wireTaskSchema);
+  return data as WireTask | undefined;
+}
+
+function parseData(reply: RecordReply, schema: z.ZodMiniType): unknown {
+  if (reply.status !== 200) return undefined;
+  let json: { data?: unknown };
+  try {
+    json = JSON.parse(reply.body);
+  } catch {
+    return undefined;
+  }
+  const envelope = z.safeParse(wireEnvelopeSchema, json);
+  if (!envelope.success || envelope.data.code !== 0) return undefined;
+  // The vendor's object itself (unknown keys kept), once it is known to have the shape.
+  return z.safeParse(schema, json.data).success ? json.data : undefined;
+}
+
+/** The task as the browser gets it: the vendor's object, with the browser's external id and the prompt. */
+export function answeredTask(record: KlingTaskRecord): WireTask {
+  const task = record.task!;
+  return {
+    ...task,
+    task_info: {
+      ...task.task_info,
+      external_task_id: record.externalTaskId,
+      prompt: record.prompt,
+      duration: String(record.duration),
+    } as WireTask['task_info'],
+  };
+}
+
+function ok(data: unknown, from?: RecordReply): RecordReply {
+  const requestId = from?.requestId ?? crypto.randomUUID();
+  return {
+    status: 200,
+    body: JSON.stringify({ code: 0, message: 'SUCCEED', request_id: requestId, data }),
+    headers: { ...from?.headers, 'x-request-id': requestId },
+    code: 0,
+    requestId,
+  };
+}
+
+const notFound = (context: RecordContext) => context.fail(404, 1203, 'Task not found.');
+
+/** Runs `work` over `items`, at most `limit` at a time, in order of the answers. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The record operations of one proxy, sharing its in-flight creates. */
+export function createRecordOperations(context: RecordContext) {
+  const { store } = context;
+  // Creates this process is making, by user and external id: a second tab's request waits for the first.
+  const inFlight = new Map<string, Promise<unknown>>();
+  const key = (userId: string, externalTaskId: string) => JSON.stringify([userId, externalTaskId]);
+  const claimMs = () => context.timeoutMs * 2 + 1000;
+
+  /** Asks the vendor for the record's task and keeps the answer; the vendor's error reply if it failed. */
+  async function refresh(record: KlingTaskRecord): Promise<KlingTaskRecord | RecordReply> {
+    const path = record.taskId
+      ? `/${encodeURIComponent(record.taskId)}`
+      : `/${encodeURIComponent(record.vendorExternalTaskId)}`;
+    const reply = await context.forward('GET', path, undefined);
+    const task = parseTask(reply);
+    if (!task) return reply;
+    const updated = await store.updateTask(record.userId, record.externalTaskId, {
+      taskId: task.task_id,
+      task,
+    });
+    return updated ?? record;
+  }
+
+  /**
+   * The record once no create is in flight for it: with its vendor task if the vendor has one (asked by
+   * the derived external id when the create's answer was lost), without when nobody made it.
+   */
+  async function settle(record: KlingTaskRecord): Promise<KlingTaskRecord> {
+    let current = record;
+    for (;;) {
+      if (current.taskId) return current;
+      const pending = inFlight.get(key(current.userId, current.externalTaskId));
+      if (pending) await pending.catch(() => {});
+      // Another instance's create: wait for its answer or for its claim to run out.
+      else if (current.claimedUntil !== undefined && current.claimedUntil > Date.now()) {
+        await sleep(SETTLE_POLL_MS);
+      } else break;
+      current = (await store.findTask(current.userId, current.externalTaskId)) ?? current;
+    }
+    // Nobody is creating it: the vendor may still have it, if an earlier answer was dropped.
+    const found = await refresh(current);
+    return 'userId' in found ? found : current;
+  }
+
+  /** A record's task as a get answers it: from the record once finished, else refreshed from the vendor. */
+  async function answer(record: KlingTaskRecord): Promise<RecordReply> {
+    if (!record.task) return notFound(context);
+    if (isTerminalStatus(record.status)) return ok(answeredTask(record));
+    const refreshed = await refresh(record);
+    return 'userId' in refreshed ? ok(answeredTask(refreshed)) : refreshed;
+  }
+
+  async function createAtVendor(record: KlingTaskRecord, input: CreateInput): Promise<RecordReply> {
+    const body = toWireCreateRequest({ ...input, externalTaskId: record.vendorExternalTaskId });
+    delete body.callback_url;
+    const reply = await context.forward('POST', '', JSON.stringify(body));
+    const created = parseTask(reply);
+    let task = created;
+    // 1201 on a create we validated: the vendor already has this external id (an answer lost earlier).
+    if (!task && reply.code === 1201) {
+      const found = await refresh(record);
+      if ('userId' in found && found.task) task = found.task;
+    }
+    const updated = await store.updateTask(
+      record.userId,
+      record.externalTaskId,
+      task ? { taskId: task.task_id, task, claimedUntil: null } : { claimedUntil: null },
+    );
+    if (!task || !updated?.task) return reply;
+    return ok(answeredTask(updated), created ? reply : undefined);
+  }
+
+  return {
+    /** POST create: writes the record, then calls the vendor once per (user, external id). */
+    async createTask(userId: string, input: CreateInput): Promise<RecordReply> {
+      const externalTaskId = input.externalTaskId ?? crypto.randomUUID();
+      const id = key(userId, externalTaskId);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const now = Date.now();
+        const claim = await store.claimTask({
+          userId,
+          externalTaskId,
+          vendorExternalTaskId: await vendorExternalId(userId, externalTaskId),
+          prompt: input.prompt,
+          duration: input.duration,
+          claimedUntil: now + claimMs(),
+          createdAt: now,
+        });
+        let record = claim.record;
+        if (!claim.created) {
+          // The same create again (another tab, or a retry after a dropped answer): the task that exists.
+          record = await settle(record);
+          if (record.task) return answer(record);
+          // Nobody made it and nobody is making it: take the create over, unless another request just did.
+          const taken = await store.updateTask(
+            userId,
+            externalTaskId,
+            { claimedUntil: Date.now() + claimMs() },
+            { ifClaimedUntil: record.claimedUntil ?? null },
+          );
+          if (!taken) continue;
+          record = taken;
+        }
+        const creating = createAtVendor(record, input);
+        inFlight.set(id, creating);
+        try {
+          return await creating;
+        } finally {
+          inFlight.delete(id);
+        }
+      }
+      return context.fail(409, 1201, 'This task is being created by another request: try again.');
+    },
+
+    /** GET one task by its id or the browser's external id: the user's own record only. */
+    async getTask(userId: string, id: string): Promise<RecordReply | undefined> {
+      const record = await store.findTask(userId, id);
+      if (!record) return undefined;
+      const settled = await settle(record);
+      return settled.task ? answer(settled) : notFound(context);
+    },
+
+    /** GET a page of the user's records, newest first, pending ones refreshed from the vendor. */
+    async listTasks(userId: string, page: { pageNum: number; pageSize: number }): Promise<RecordReply> {
+      const records = await store.listTasks(userId, page);
+      const tasks = await mapLimited(records, REFRESH_CONCURRENCY, async (record) => {
+        if (isTerminalStatus(record.status)) return answeredTask(record);
+        const refreshed = await refresh(record);
+        // A refresh that failed leaves the last known state on the page rather than failing the page.
+        return answeredTask('userId' in refreshed ? refreshed : record);
+      });
+      return ok(tasks);
+    },
+
+    /** The shared space's list: the vendor's page, with the prompts of the tasks this proxy made. */
+    async enrichList(reply: RecordReply): Promise<RecordReply> {
+      const tasks = parseData(reply, wireTaskListSchema) as WireTask[] | undefined;
+      if (!tasks) return reply;
+      const records = await store.findTasks(
+        SHARED_SPACE,
+        tasks.map((task) => task.task_id),
+      );
+      if (records.length === 0) return reply;
+      const byId = new Map(records.map((record) => [record.taskId, record]));
+      return ok(
+        tasks.map((task) => {
+          const record = byId.get(task.task_id);
+          return record ? answeredTask({ ...record, task }) : task;
+        }),
+        reply,
+      );
+    },
+  };
+}
