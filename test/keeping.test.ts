@@ -10,12 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireTask } from '../src/api/schemas';
 import { createMockKlingBackend } from '../src/mocks';
 import { createAudioKeeping, type KeepAudioOptions } from '../src/server/keeping';
-import {
-  createMemoryFileStore,
-  createPostgresFileStore,
-  type KeptFileStore,
-  type SqlDatabase,
-} from '../src/server/keptFiles';
+import { createMemoryTaskStore, createPostgresTaskStore, type KeptFileStore } from '../src/server';
 import { postgresUrl } from './postgres';
 
 const DAY = 86_400_000;
@@ -34,7 +29,7 @@ const stores: Store[] = [
   {
     name: 'memory',
     open: async () => {
-      const store = createMemoryFileStore();
+      const store = createMemoryTaskStore().files!;
       return { store: () => store, close: async () => {} };
     },
   },
@@ -44,7 +39,7 @@ const stores: Store[] = [
       const db = new PGlite();
       await db.waitReady;
       // A new store object on each call, on the same database: what a restarted proxy sees.
-      return { store: () => createPostgresFileStore(db), close: () => db.close() };
+      return { store: () => createPostgresTaskStore(db).files!, close: () => db.close() };
     },
   },
 ];
@@ -54,11 +49,12 @@ if (postgresUrl) {
     open: async () => {
       const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
       // Other suites share the server: a table of this run's own.
-      const table = `kept_files_test_${process.pid}_${Date.now()}`;
+      const table = `kept_test_${process.pid}_${Date.now()}`;
       return {
-        store: () => createPostgresFileStore(pool as unknown as SqlDatabase, { table }),
+        store: () => createPostgresTaskStore(pool, { table }).files!,
         close: async () => {
-          await pool.query(`DROP TABLE IF EXISTS ${table}`);
+          for (const name of [table, `${table}_files`, `${table}_migrations`])
+            await pool.query(`DROP TABLE IF EXISTS ${name}`);
           await pool.end();
         },
       };

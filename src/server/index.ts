@@ -17,3 +17,6 @@ export {
   type NewKlingTaskRecord,
 } from './store';
 export { createPostgresTaskStore, type PostgresTaskStoreOptions, type SqlDatabase } from './postgresStore';
+export { type KeepAudioOptions, type KeptFileMeta } from './keeping';
+export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keeper';
+export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './keptFiles';

@@ -5,10 +5,12 @@
  * The proxy calls three things: `reachedSucceed` (a record reached `succeed`, e.g. from a callback),
  * `present` (every task it answers goes through it) and `serve` (the files route).
  */
-import { TASK_ID_PATTERN, wireAudioId, type WireTask } from '../api/schemas';
+import * as z from 'zod/mini';
+import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../api/schemas';
 import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from './files';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
 import type { KeptFileInfo, KeptFileStore } from './keptFiles';
+import type { KlingTaskStore } from './store';
 
 /** What `keepAudio.put` is told about the file it stores. */
 export interface KeptFileMeta {
@@ -167,4 +169,64 @@ export function createAudioKeeping({
     },
     idle: () => queue.idle(),
   };
+}
+
+/**
+ * The store as the proxy uses it when keeping copies: every change that leaves a record `succeed` (a
+ * lookup, a list refresh, a callback) is "a record reached succeed", wherever it came from, because
+ * every change goes through `updateTask`.
+ */
+export function observeSucceeded(store: KlingTaskStore, keeping: AudioKeeping): KlingTaskStore {
+  const observed: KlingTaskStore = Object.create(store);
+  observed.updateTask = async (...args) => {
+    const record = await store.updateTask(...args);
+    if (record?.status === 'succeed' && record.task) keeping.reachedSucceed(record.userId, record.task);
+    return record;
+  };
+  return observed;
+}
+
+/**
+ * A proxy answer (the vendor's envelope around one task or a list) with its kept audios pointing at the
+ * copies. Any other answer, or one that does not parse, is returned as it is.
+ */
+export async function presentReply<R extends { status: number; body: string }>(
+  keeping: AudioKeeping,
+  userId: string,
+  reply: R,
+  origin: string,
+): Promise<R> {
+  if (reply.status !== 200) return reply;
+  let envelope: { code?: unknown; data?: unknown };
+  try {
+    envelope = JSON.parse(reply.body);
+  } catch {
+    return reply;
+  }
+  if (envelope?.code !== 0 || !envelope.data) return reply;
+  const list = Array.isArray(envelope.data);
+  const tasks = (list ? envelope.data : [envelope.data]) as unknown[];
+  if (!tasks.every((task) => z.safeParse(wireTaskSchema, task).success)) return reply;
+  const presented = await keeping.present(userId, tasks as WireTask[], origin);
+  return { ...reply, body: JSON.stringify({ ...envelope, data: list ? presented : presented[0] }) };
+}
+
+/**
+ * The keeping of a proxy from its options: `keepAudio` defaults to on when the app passed a store (the
+ * default in-memory store would hold every sound in the process's memory), off otherwise.
+ */
+export function keepingFor(
+  keepAudio: boolean | KeepAudioOptions | undefined,
+  store: KlingTaskStore | false,
+  storeGiven: boolean,
+  basePath: string,
+): AudioKeeping | undefined {
+  const wanted = keepAudio ?? storeGiven;
+  if (wanted === false) return undefined;
+  const files = store === false ? undefined : store.files;
+  if (!files) {
+    if (keepAudio === undefined) return undefined;
+    throw new TypeError('createKlingAudioProxy: `keepAudio` needs a `store` that keeps files.');
+  }
+  return createAudioKeeping({ store: files, basePath, options: wanted === true ? {} : wanted });
 }

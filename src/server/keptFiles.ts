@@ -4,6 +4,7 @@
  * written once: a second write of the same file is a no-op.
  */
 import type { KeptFormat } from './files';
+import type { SqlDatabase } from './postgresStore';
 
 /** One kept file. */
 export interface KeptFile {
@@ -70,11 +71,6 @@ export function createMemoryFileStore(): KeptFileStore {
   };
 }
 
-/** What the SQL stores need of a database: `pg`'s `Pool`/`Client` and PGlite both have it. */
-export interface SqlDatabase {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
-}
-
 interface FileRow {
   user_id: string;
   task_id: string;
@@ -88,7 +84,7 @@ interface FileRow {
   created_at: string | number;
 }
 
-/** The files table's schema: one statement, safe to run on every start. */
+/** The files table: a step of the task store's migrations (and run on its own by a standalone file store). */
 export const keptFilesSchema = (table: string) => `
   CREATE TABLE IF NOT EXISTS ${table} (
     user_id text NOT NULL,
@@ -104,25 +100,29 @@ export const keptFilesSchema = (table: string) => `
     PRIMARY KEY (user_id, task_id, audio_id, format)
   )`;
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
- * Kept files in a SQL table (default `kling_audio_files`), created on first use. `db` is a `pg` Pool or
- * Client, or a PGlite database. The bytes are a `bytea` column: a 10 s sound is about 1 MB in both
- * formats together, well within what PostgreSQL stores inline (TOAST).
+ * Kept files in a SQL table. `db` is a `pg` Pool or Client, or a PGlite database. The bytes are a
+ * `bytea` column: a 10 s sound is about 1 MB in both formats together, which PostgreSQL stores out of
+ * line (TOAST) without anything else to set up. `createPostgresTaskStore` makes one on `{table}_files`,
+ * created by its migrations (`ready`); without `ready`, the table is created at first use.
  */
-export function createPostgresFileStore(db: SqlDatabase, options: { table?: string } = {}): KeptFileStore {
-  const table = options.table ?? 'kling_audio_files';
+export function createPostgresFileStore(
+  db: SqlDatabase,
+  options: { table?: string; ready?: () => Promise<unknown> } = {},
+): KeptFileStore {
+  const table = options.table ?? 'kling_tasks_files';
   if (!IDENTIFIER.test(table)) throw new TypeError(`createPostgresFileStore: bad table name ${table}`);
-  let ready: Promise<unknown> | undefined;
-  const migrate = () => {
-    ready ??= db.query(keptFilesSchema(table)).catch((error: unknown) => {
-      // A failed migration (database down at start) is tried again on the next call.
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  let created: Promise<unknown> | undefined;
+  const migrate =
+    options.ready ??
+    (() =>
+      (created ??= db.query(keptFilesSchema(table)).catch((error: unknown) => {
+        // A failed migration (database down at start) is tried again on the next call.
+        created = undefined;
+        throw error;
+      })));
   const info = (row: FileRow): KeptFile => {
     const file: KeptFile = {
       userId: row.user_id,
@@ -162,7 +162,7 @@ export function createPostgresFileStore(db: SqlDatabase, options: { table?: stri
     },
     async getFile(userId, taskId, audioId, format) {
       await migrate();
-      const { rows } = await db.query<FileRow>(
+      const { rows }: { rows: FileRow[] } = await db.query(
         `SELECT * FROM ${table} WHERE user_id = $1 AND task_id = $2 AND audio_id = $3 AND format = $4`,
         [userId, taskId, audioId, format],
       );
@@ -171,7 +171,7 @@ export function createPostgresFileStore(db: SqlDatabase, options: { table?: stri
     async findFiles(userId, taskIds) {
       if (taskIds.length === 0) return [];
       await migrate();
-      const { rows } = await db.query<FileRow>(
+      const { rows }: { rows: FileRow[] } = await db.query(
         `SELECT user_id, task_id, audio_id, format, content_type, size, etag, url, created_at
          FROM ${table} WHERE user_id = $1 AND task_id = ANY($2::text[])`,
         [userId, [...taskIds]],

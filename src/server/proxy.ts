@@ -17,6 +17,8 @@ import {
   parseWireCreateRequest,
   toWireCreateRequest,
 } from '../api/schemas';
+import { matchFilePath } from './files';
+import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from './keeping';
 import { createRecordOperations } from './records';
 import { matchRoute, type KlingProxyRoute } from './routes';
 import { createMemoryTaskStore, SHARED_SPACE, type KlingTaskStore } from './store';
@@ -80,6 +82,14 @@ export interface KlingAudioProxyOptions {
    * `createMemoryTaskStore()`, lost at restart (the proxy says so once, at its first request).
    */
   store?: KlingTaskStore | false;
+  /**
+   * Keep both files of each succeeded task before the vendor deletes them (30 days after creation):
+   * fetched once in the background (https only, public addresses only, audio only, size capped), kept in
+   * the store's `files`, then answered as `{origin}{basePath}/files/{taskId}/{audioId}.{mp3|wav}` with
+   * `kept: true` and served from there to their owner only. Options tune the download, or `put` the
+   * files in the app's own storage. Defaults to `true` when a `store` is passed, else `false`.
+   */
+  keepAudio?: boolean | KeepAudioOptions;
   /** The `fetch` used for upstream calls. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** How long one upstream attempt may take, body included, before a 504 (code 5002). Defaults to `30_000`. */
@@ -207,8 +217,11 @@ export function createKlingAudioProxy(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   const limit = options.rateLimit && createLimiter(options.rateLimit);
-  const store = options.store ?? createMemoryTaskStore();
+  const given = options.store ?? createMemoryTaskStore();
   let warned = options.store !== undefined;
+  const keeping = keepingFor(options.keepAudio, given, options.store !== undefined, basePath);
+  // With keeping on, every change that leaves a record succeeded starts keeping its files.
+  const store = keeping && given ? observeSucceeded(given, keeping) : given;
 
   let token: { value: Promise<string>; expires: number } | undefined;
   /** The vendor credential: the API key, or the cached token (a new one when `fresh` or close to expiry). */
@@ -288,21 +301,32 @@ export function createKlingAudioProxy(
           timeoutMs,
         });
 
-  async function handle(request: Request, url: URL, match: ReturnType<typeof matchRoute>): Promise<Reply> {
+  /** The user `authorize` names: their id, `SHARED_SPACE` for `true`, `undefined` for a refusal. */
+  async function identify(request: Request): Promise<string | undefined> {
+    try {
+      const who = await authorize(request);
+      if (who === true) return SHARED_SPACE;
+      if (typeof who === 'string' && who !== '') return who;
+    } catch {
+      // Fails closed: an error in the app's check is a refusal.
+    }
+    return undefined;
+  }
+
+  async function handle(
+    request: Request,
+    url: URL,
+    match: ReturnType<typeof matchRoute>,
+    asked: { userId?: string },
+  ): Promise<Reply> {
     if (match.route === null) {
       return match.status === 405
         ? fail(405, 1202, `Method not allowed: use ${match.allow}.`, { allow: match.allow })
         : fail(404, 1203, 'Not found.');
     }
-    let userId: string | undefined;
-    try {
-      const who = await authorize(request);
-      if (who === true) userId = SHARED_SPACE;
-      else if (typeof who === 'string' && who !== '') userId = who;
-    } catch {
-      // Fails closed: an error in the app's check is a refusal.
-    }
+    const userId = await identify(request);
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+    asked.userId = userId;
     const wait = limit ? await limit(request) : 0;
     if (wait)
       return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
@@ -371,15 +395,65 @@ export function createKlingAudioProxy(
     return forward('POST', target, JSON.stringify(toWireCreateRequest(input.data)));
   }
 
+  /** `GET`/`HEAD {basePath}/files/…`: one of the asking user's kept files, else 404. */
+  async function serveKept(
+    request: Request,
+    file: ReturnType<typeof matchFilePath>,
+  ): Promise<Response | Reply> {
+    if (!file) return fail(404, 1203, 'Not found.');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return fail(405, 1202, 'Method not allowed: use GET, HEAD.', { allow: 'GET, HEAD' });
+    }
+    const userId = await identify(request);
+    if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+    return keeping!.serve(request, userId, file);
+  }
+
   return async (request) => {
     const started = Date.now();
     const url = new URL(request.url);
+    // The kept files' own route, when keeping is on: binary answers, not the vendor's envelope.
+    const file = keeping ? matchFilePath(url.pathname, basePath) : null;
+    if (file !== null) {
+      const info: KlingProxyRequestInfo = { method: request.method, route: 'keptFile', path: url.pathname };
+      call(onRequest, info);
+      let answer: Response | Reply;
+      try {
+        answer = await serveKept(request, file);
+      } catch {
+        answer = fail(500, 5000, 'The proxy failed to handle the request.');
+      }
+      const response =
+        answer instanceof Response
+          ? answer
+          : new Response(answer.body, {
+              status: answer.status,
+              headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...answer.headers },
+            });
+      call(onResponse, {
+        ...info,
+        status: response.status,
+        code: answer instanceof Response ? undefined : answer.code,
+        requestId: answer instanceof Response ? undefined : answer.requestId,
+        durationMs: Date.now() - started,
+      });
+      return response;
+    }
     const match = matchRoute(request.method, url, basePath);
     const info: KlingProxyRequestInfo = { method: request.method, route: match.route, path: url.pathname };
     call(onRequest, info);
     let reply: Reply;
     try {
-      reply = await handle(request, url, match);
+      const asked: { userId?: string } = {};
+      reply = await handle(request, url, match, asked);
+      // Kept audios point at their copies in every task answered (a create is still pending: no audio).
+      if (
+        keeping &&
+        asked.userId !== undefined &&
+        (match.route === 'getTask' || match.route === 'listTasks')
+      ) {
+        reply = await presentReply(keeping, asked.userId, reply, url.origin);
+      }
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
       reply = fail(500, 5000, 'The proxy failed to handle the request.');

@@ -6,8 +6,11 @@
 import { TEXT_TO_AUDIO_PATH } from '../api/client';
 import { TASK_ID_PATTERN } from '../api/schemas';
 
-/** The three operations the proxy forwards, by name (as they appear in log info). */
-export type KlingProxyRoute = 'createTask' | 'getTask' | 'listTasks';
+/**
+ * The three operations the proxy forwards, by name (as they appear in log info), and `keptFile`, a
+ * kept copy served from `{basePath}/files/…` (see `keepAudio`).
+ */
+export type KlingProxyRoute = 'createTask' | 'getTask' | 'listTasks' | 'keptFile';
 
 export type RouteMatch =
   | { route: 'createTask' }
