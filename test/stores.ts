@@ -23,6 +23,9 @@ let pglite: PGlite | undefined;
 let pool: pg.Pool | undefined;
 const created: string[] = [];
 
+/** The file's in-memory PGlite database (opened before its tests). */
+export const sharedPglite = (): PGlite => pglite!;
+
 /** The suite's PostgreSQL pool (one per test file), closed after the file. */
 export function postgresPool(): pg.Pool {
   pool ??= new pg.Pool({ connectionString: postgresUrl, max: 10 });
