@@ -15,6 +15,8 @@ export interface Demo {
   url: string;
   /** What the proxy forwards to: the in-process mock backend or the real Kling API. */
   upstream: 'mock' | 'kling';
+  /** Moves the mock vendor's clock on (e.g. past the 30-day purge); `undefined` with the real API. */
+  advanceMockClock?: (ms: number) => void;
   close(): Promise<void>;
 }
 

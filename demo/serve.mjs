@@ -44,7 +44,7 @@ const isUnder = (url, base) => url === base || url.startsWith(`${base}/`) || url
  * @param {Record<string, string | undefined>} [options.env] Where the credentials are read. Defaults to
  *   `process.env`.
  * @param {boolean} [options.quiet] No output at all (for tests). Defaults to `false`.
- * @returns {Promise<{ url: string, upstream: 'mock' | 'kling', close: () => Promise<void> }>}
+ * @returns {Promise<import('./serve.d.mts').Demo>}
  */
 export async function startDemo(options = {}) {
   const env = options.env ?? process.env;
@@ -131,8 +131,12 @@ export async function startDemo(options = {}) {
     };
 
     let audio;
+    // The mock vendor's clock runs this far ahead of the real one (tests move it past the 30-day purge).
+    let mockClockOffset = 0;
     if (credentials) {
       Object.assign(proxyOptions, credentials, env.KLING_API_BASE ? { upstream: env.KLING_API_BASE } : {});
+      // Kept copies of the vendor's results, fetched with every check on (https, public CDN addresses).
+      proxyOptions.keepAudio = true;
     } else {
       const { createMockKlingBackend } = await server.ssrLoadModule(`${repo}src/mocks/index.ts`);
       const audioBase = new URL(AUDIO_PATH, url).href;
@@ -141,6 +145,7 @@ export async function startDemo(options = {}) {
         // Absolute, on this server: the browser fetches the files from here, not from the mock's origin.
         audioBaseUrl: audioBase,
         timing: { submittedMs: 1500, processingMs: 4000, ...options.timing },
+        now: () => Date.now() + mockClockOffset,
       });
       Object.assign(proxyOptions, {
         // The mock accepts any credential; a key pair makes the proxy sign real tokens, as in production.
@@ -148,6 +153,13 @@ export async function startDemo(options = {}) {
         secretKey: 'demo-secret-key',
         upstream: MOCK_UPSTREAM,
         fetch: (input, init) => backend.fetch(new Request(input, init)),
+        // Kept copies of the mock's files, as with the real vendor. The mock's files are plain http on
+        // this machine, which the keeper refuses from anywhere else: its origin is trusted here, and they
+        // are read from the mock in process, never over the network.
+        keepAudio: {
+          trustedOrigins: [new URL(audioBase).origin],
+          fetch: (fileUrl, init) => backend.fetch(new Request(fileUrl, init)),
+        },
       });
       // The proxy forwards the three API routes only; the files go straight to the mock, under the origin
       // it was told (the browser may have reached this server by another host name).
@@ -164,7 +176,12 @@ export async function startDemo(options = {}) {
         : 'in-process mock backend';
       console.log(`\n  react-kling-audio demo: ${url} (upstream: ${label})\n`);
     }
-    return { url, upstream, close: () => server.close() };
+    return {
+      url,
+      upstream,
+      advanceMockClock: credentials ? undefined : (ms) => void (mockClockOffset += ms),
+      close: () => server.close(),
+    };
   } catch (error) {
     setHandlers({});
     await server.close();
