@@ -6,6 +6,24 @@ import './demo.css';
 type Theme = 'light' | 'dark';
 const THEME_KEY = 'rka-demo:theme';
 
+// The demo's two users. The dev server's `authorize` reads this cookie: a real app has its own session.
+const USERS = [
+  { id: 'ada', name: 'Ada' },
+  { id: 'grace', name: 'Grace' },
+] as const;
+type UserId = (typeof USERS)[number]['id'];
+const USER_COOKIE = 'rka-demo-user';
+
+/** Signs in as `id`, the demo way: the cookie the dev server's `authorize` reads. */
+function setUserCookie(id: UserId) {
+  document.cookie = `${USER_COOKIE}=${id}; path=/; SameSite=Lax; max-age=31536000`;
+}
+
+function initialUser(): UserId {
+  const match = /(?:^|;\s*)rka-demo-user=([^;]*)/.exec(document.cookie);
+  return USERS.find((user) => user.id === match?.[1])?.id ?? USERS[0].id;
+}
+
 /** What the dev server put behind `/api/kling` (serve.mjs writes it into the page): `mock` or `kling`. */
 const upstream =
   document.querySelector<HTMLMetaElement>('meta[name="rka-demo-upstream"]')?.content === 'kling'
@@ -20,6 +38,11 @@ function initialTheme(): Theme {
 
 export function App() {
   const [theme, setTheme] = useState(initialTheme);
+  const [user, setUser] = useState(initialUser);
+  const signIn = (id: UserId) => {
+    setUserCookie(id);
+    setUser(id);
+  };
   useEffect(() => {
     // The library's tokens switch palettes on this attribute; the page's own colours follow the tokens.
     document.documentElement.dataset.rkaTheme = theme;
@@ -46,6 +69,21 @@ export function App() {
             )}
           </p>
         </div>
+        <fieldset className="demo-user">
+          <legend>Signed in as</legend>
+          {USERS.map(({ id, name }) => (
+            <label key={id}>
+              <input
+                type="radio"
+                name="demo-user"
+                value={id}
+                checked={user === id}
+                onChange={() => signIn(id)}
+              />
+              {name}
+            </label>
+          ))}
+        </fieldset>
         <button
           type="button"
           className="demo-theme"
@@ -56,7 +94,8 @@ export function App() {
         </button>
       </header>
       <main className="demo-main">
-        <KlingAudioProvider baseUrl="/api/kling">
+        {/* A new provider per user: its own cache and its own remembered pending tasks, as after a sign-in. */}
+        <KlingAudioProvider key={user} baseUrl="/api/kling" storageNamespace={`rka-demo:${user}`}>
           <TextToAudioStudio />
         </KlingAudioProvider>
       </main>

@@ -8,6 +8,8 @@ export interface StartDemoOptions {
   env?: Record<string, string | undefined>;
   /** No output at all (for tests). Defaults to `false`. */
   quiet?: boolean;
+  /** Where the records (and the mock's tasks) are kept. Defaults to `RKA_DEMO_DATA` or `.demo-data` in the repository. */
+  dataDir?: string;
 }
 
 export interface Demo {
@@ -15,9 +17,14 @@ export interface Demo {
   url: string;
   /** What the proxy forwards to: the in-process mock backend or the real Kling API. */
   upstream: 'mock' | 'kling';
+  /** The folder of the records (PGlite) and the mock's tasks. */
+  dataDir: string;
   /** Moves the mock vendor's clock on (e.g. past the 30-day purge); `undefined` with the real API. */
   advanceMockClock?: (ms: number) => void;
   close(): Promise<void>;
 }
 
 export function startDemo(options?: StartDemoOptions): Promise<Demo>;
+
+/** The demo's two users (the `rka-demo-user` cookie picks one). */
+export const DEMO_USERS: readonly string[];

@@ -6,9 +6,16 @@
  * KLING_API_KEY) are set; KLING_API_BASE overrides the vendor's host. PORT sets the port (default 5173,
  * the next free one if taken).
  *
+ * Records: the proxy keeps its task records in an embedded PGlite database in `.demo-data/records` (or
+ * `$RKA_DEMO_DATA/records`), so history survives a restart; with the mock upstream, the mock's own tasks
+ * are kept beside it (`mock-vendor.json`), as a real vendor would keep them. Delete the folder to reset.
+ * Two demo users, told apart by the `rka-demo-user` cookie the page's "Signed in as" switch sets.
+ *
  * Plain Node ESM so it runs on a fresh clone after `npm ci`, with no build: the TypeScript proxy and mock
  * are loaded through Vite itself (`ssrLoadModule`).
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { createServer } from 'vite';
@@ -20,6 +27,40 @@ const API_PATH = '/api/kling';
 const AUDIO_PATH = '/mock-audio';
 // Never resolved: the proxy's `fetch` is the mock backend's, so this only names the upstream.
 const MOCK_UPSTREAM = 'http://mock.kling.local';
+
+/** The demo's users: the `rka-demo-user` cookie picks one, the first when there is none. */
+export const DEMO_USERS = ['ada', 'grace'];
+const USER_COOKIE = 'rka-demo-user';
+
+/** The demo's `authorize`: the user id from the cookie (a real app reads its own session here). */
+function demoUser(request) {
+  const cookie = request.headers.get('cookie') ?? '';
+  const match = new RegExp(`(?:^|;\\s*)${USER_COOKIE}=([^;]*)`).exec(cookie);
+  const user = match ? decodeURIComponent(match[1]) : DEMO_USERS[0];
+  // Anything but a known demo user is refused, as an unknown session would be.
+  return DEMO_USERS.includes(user) ? user : false;
+}
+
+/** The mock vendor's tasks from an earlier run, as seeds (they go on advancing from their creation time). */
+function readMockTasks(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+function writeMockTasks(file, tasks) {
+  const seeds = tasks.map((task) => ({
+    taskId: task.taskId,
+    externalTaskId: task.externalTaskId,
+    prompt: task.request?.prompt ?? '',
+    duration: task.request?.duration ?? 3,
+    createdAt: task.createdAt,
+    ...(task.status === 'failed' ? { failReason: task.statusMessage } : {}),
+  }));
+  writeFileSync(file, JSON.stringify(seeds));
+}
 
 /** The vendor credential from the environment, or `undefined` to use the mock backend. */
 function vendorCredentials(env) {
@@ -44,6 +85,8 @@ const isUnder = (url, base) => url === base || url.startsWith(`${base}/`) || url
  * @param {Record<string, string | undefined>} [options.env] Where the credentials are read. Defaults to
  *   `process.env`.
  * @param {boolean} [options.quiet] No output at all (for tests). Defaults to `false`.
+ * @param {string} [options.dataDir] Where the records (and the mock's tasks) are kept. Defaults to
+ *   `RKA_DEMO_DATA` or `.demo-data` in the repository.
  * @returns {Promise<import('./serve.d.mts').Demo>}
  */
 export async function startDemo(options = {}) {
@@ -52,6 +95,8 @@ export async function startDemo(options = {}) {
   const port = options.port ?? Number(env.PORT || 5173);
   const credentials = vendorCredentials(env);
   const upstream = credentials ? 'kling' : 'mock';
+  const dataDir = options.dataDir ?? (env.RKA_DEMO_DATA || `${repo}.demo-data`);
+  mkdirSync(dataDir, { recursive: true });
 
   // The handlers exist only once the port is known (the mock's audio URLs name it); requests that come
   // earlier wait for them.
@@ -109,15 +154,22 @@ export async function startDemo(options = {}) {
     ],
   });
 
+  let db;
   try {
     await server.listen();
     const url = server.resolvedUrls?.local[0] ?? `http://localhost:${server.config.server.port}/`;
-    const { createKlingAudioProxy, toNodeHandler } = await server.ssrLoadModule(`${repo}src/server/index.ts`);
+    const { createKlingAudioProxy, createPostgresTaskStore, toNodeHandler } = await server.ssrLoadModule(
+      `${repo}src/server/index.ts`,
+    );
+    // The app's own package, as PGlite is for an app: loaded only here, never by the library.
+    const { PGlite } = await import('@electric-sql/pglite');
+    db = await PGlite.create(join(dataDir, 'records'));
 
     const proxyOptions = {
       basePath: API_PATH,
-      // Demo only, on purpose: a real app checks its own user here. The dev server listens on localhost.
-      authorize: () => true,
+      // Demo only: the user comes from a cookie anyone can set. A real app checks its own session here.
+      authorize: demoUser,
+      store: createPostgresTaskStore(db),
       onResponse: quiet
         ? undefined
         : ({ method, route, status, code, durationMs }) => {
@@ -140,11 +192,13 @@ export async function startDemo(options = {}) {
     } else {
       const { createMockKlingBackend } = await server.ssrLoadModule(`${repo}src/mocks/index.ts`);
       const audioBase = new URL(AUDIO_PATH, url).href;
+      const mockFile = join(dataDir, 'mock-vendor.json');
       const backend = createMockKlingBackend({
         baseUrl: MOCK_UPSTREAM,
         // Absolute, on this server: the browser fetches the files from here, not from the mock's origin.
         audioBaseUrl: audioBase,
         timing: { submittedMs: 1500, processingMs: 4000, ...options.timing },
+        seed: readMockTasks(mockFile),
         now: () => Date.now() + mockClockOffset,
       });
       Object.assign(proxyOptions, {
@@ -152,7 +206,15 @@ export async function startDemo(options = {}) {
         accessKey: 'demo-access-key',
         secretKey: 'demo-secret-key',
         upstream: MOCK_UPSTREAM,
-        fetch: (input, init) => backend.fetch(new Request(input, init)),
+        fetch: async (input, init) => {
+          const request = new Request(input, init);
+          try {
+            return await backend.fetch(request);
+          } finally {
+            // A real vendor keeps its tasks across the demo's restarts: so does the mock, in the data folder.
+            if (request.method === 'POST') writeMockTasks(mockFile, backend.tasks);
+          }
+        },
         // Kept copies of the mock's files, as with the real vendor. The mock's files are plain http on
         // this machine, which the keeper refuses from anywhere else: its origin is trusted here, and they
         // are read from the mock in process, never over the network.
@@ -179,12 +241,17 @@ export async function startDemo(options = {}) {
     return {
       url,
       upstream,
+      dataDir,
       advanceMockClock: credentials ? undefined : (ms) => void (mockClockOffset += ms),
-      close: () => server.close(),
+      close: async () => {
+        await server.close();
+        await db.close();
+      },
     };
   } catch (error) {
     setHandlers({});
     await server.close();
+    await db?.close();
     throw error;
   }
 }

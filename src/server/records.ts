@@ -132,6 +132,8 @@ export function createRecordOperations(context: RecordContext) {
     const reply = await context.forward('GET', path, undefined);
     const task = parseTask(reply);
     if (!task) return reply;
+    // Most polls of a pending task change nothing: no write then (and nothing for a watcher to hear).
+    if (record.taskId === task.task_id && JSON.stringify(record.task) === JSON.stringify(task)) return record;
     const updated = await store.updateTask(record.userId, record.externalTaskId, {
       taskId: task.task_id,
       task,

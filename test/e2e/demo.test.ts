@@ -4,6 +4,9 @@
  * real proxy at /api/kling and the mock backend as its upstream; headless Chromium drives the page. Every
  * request goes over real HTTP: no msw here.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../demo/serve.mjs';
@@ -13,18 +16,24 @@ const TASKS = 'api/kling/v1/audio/text-to-audio';
 
 let demo: Demo;
 let browser: Browser;
+// The demo's records (PGlite) and mock tasks, in a folder of this run: never the repository's own.
+const dataDir = mkdtempSync(join(tmpdir(), 'rka-demo-e2e-'));
+// Short statuses so the flow takes seconds; long enough that the page shows each pending one.
+const start = () =>
+  startDemo({ port: 0, quiet: true, env: {}, dataDir, timing: { submittedMs: 1000, processingMs: 1500 } });
 
 beforeAll(async () => {
-  // Short statuses so the flow takes seconds; long enough that the page shows each pending one.
   [demo, browser] = await Promise.all([
-    startDemo({ port: 0, quiet: true, env: {}, timing: { submittedMs: 1000, processingMs: 1500 } }),
+    start(),
     chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs }),
   ]);
-});
+  // A first start creates the PGlite database (initdb in WASM): tens of seconds on a busy machine.
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
   await demo?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('the demo server', () => {
@@ -72,7 +81,7 @@ describe('the demo page in Chromium', () => {
   });
 
   afterAll(async () => {
-    await page?.close();
+    if (!page?.isClosed()) await page?.close();
   });
 
   /** The status of the current sound on the page each time it changes, until it ends (or 30 s pass). */
@@ -219,5 +228,56 @@ describe('the demo page in Chromium', () => {
     expect(new Uint8Array(await readFile((await download.path())!))).toEqual(keptMp3);
     expect(await current.getByText(/expired/i).count()).toBe(0);
     expect(errors).toEqual([]);
+    // Back to the real time for the tests after this one.
+    demo.advanceMockClock!(-31 * 86_400_000);
+  });
+
+  const history = (on: Page) => on.getByRole('region', { name: 'History' });
+  const historyButton = (on: Page, prompt: string) => history(on).getByRole('button', { name: prompt });
+
+  it('two signed-in users see only their own sounds', async () => {
+    await expect.poll(() => historyButton(page, 'A small brass bell rung twice').count()).toBe(1);
+    await page.getByRole('radio', { name: 'Grace' }).check();
+    await history(page).getByText('No sounds yet. Generated sounds appear here.').waitFor();
+    expect(await historyButton(page, 'A small brass bell rung twice').count()).toBe(0);
+
+    await page.getByLabel('Describe the sound').fill('Distant thunder over hills');
+    await page.getByRole('button', { name: 'Generate sound' }).click();
+    await historyButton(page, 'Distant thunder over hills').waitFor();
+
+    await page.getByRole('radio', { name: 'Ada' }).check();
+    await historyButton(page, 'A small brass bell rung twice').waitFor();
+    expect(await historyButton(page, 'Distant thunder over hills').count()).toBe(0);
+    // Over the wire too: a request as Grace lists Grace's sound only.
+    const asGrace = await fetch(new URL(`${TASKS}?pageNum=1&pageSize=30`, demo.url), {
+      headers: { cookie: 'rka-demo-user=grace' },
+    });
+    const prompts = (await asGrace.json()).data.map(
+      (task: { task_info: { prompt: string } }) => task.task_info.prompt,
+    );
+    expect(prompts).toEqual(['Distant thunder over hills']);
+    expect(errors).toEqual([]);
+  });
+
+  it('history and prompts survive a restart of the demo server', { timeout: 180_000 }, async () => {
+    // The old page would keep polling the old server: it goes first, as a closed tab would.
+    await page.close();
+    await demo.close();
+    demo = await start();
+    // A new browser context: no cookie, no local storage; everything shown comes from the server.
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await fresh.goto(demo.url);
+      const bell = history(fresh)
+        .getByRole('listitem')
+        .filter({ has: fresh.getByRole('button', { name: 'A small brass bell rung twice' }) });
+      await expect.poll(() => bell.textContent(), { timeout: 20_000 }).toContain('Ready');
+      expect(await historyButton(fresh, 'Distant thunder over hills').count()).toBe(0);
+      await fresh.getByRole('radio', { name: 'Grace' }).check();
+      await historyButton(fresh, 'Distant thunder over hills').waitFor();
+      expect(await historyButton(fresh, 'A small brass bell rung twice').count()).toBe(0);
+    } finally {
+      await fresh.close();
+    }
   });
 });
