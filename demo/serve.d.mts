@@ -21,6 +21,8 @@ export interface Demo {
   upstream: 'mock' | 'kling';
   /** The folder of the records (PGlite) and the mock's tasks. */
   dataDir: string;
+  /** Moves the mock vendor's clock on (e.g. past the 30-day purge); `undefined` with the real API. */
+  advanceMockClock?: (ms: number) => void;
   close(): Promise<void>;
 }
 

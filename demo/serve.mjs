@@ -89,7 +89,7 @@ const isUnder = (url, base) => url === base || url.startsWith(`${base}/`) || url
  * @param {boolean} [options.quiet] No output at all (for tests). Defaults to `false`.
  * @param {string} [options.dataDir] Where the records (and the mock's tasks) are kept. Defaults to
  *   `RKA_DEMO_DATA` or `.demo-data` in the repository.
- * @returns {Promise<{ url: string, upstream: 'mock' | 'kling', close: () => Promise<void> }>}
+ * @returns {Promise<import('./serve.d.mts').Demo>}
  */
 export async function startDemo(options = {}) {
   const env = options.env ?? process.env;
@@ -186,10 +186,14 @@ export async function startDemo(options = {}) {
     };
 
     let audio;
+    // The mock vendor's clock runs this far ahead of the real one (tests move it past the 30-day purge).
+    let mockClockOffset = 0;
     if (credentials) {
       Object.assign(proxyOptions, credentials, env.KLING_API_BASE ? { upstream: env.KLING_API_BASE } : {});
       // The real vendor cannot call localhost back: push only with a public URL (a tunnel) to this proxy.
       if (env.KLING_CALLBACK_URL) proxyOptions.callbackUrl = env.KLING_CALLBACK_URL;
+      // Kept copies of the vendor's results, fetched with every check on (https, public CDN addresses).
+      proxyOptions.keepAudio = true;
     } else {
       const { createMockKlingBackend } = await server.ssrLoadModule(`${repo}src/mocks/index.ts`);
       const audioBase = new URL(AUDIO_PATH, url).href;
@@ -202,6 +206,7 @@ export async function startDemo(options = {}) {
         seed: readMockTasks(mockFile),
         // The vendor's callbacks, over real HTTP to this server's proxy: late, now and then twice or lost.
         callbacks: options.callbacks ?? true,
+        now: () => Date.now() + mockClockOffset,
       });
       Object.assign(proxyOptions, {
         // The mock accepts any credential; a key pair makes the proxy sign real tokens, as in production.
@@ -217,6 +222,13 @@ export async function startDemo(options = {}) {
             // A real vendor keeps its tasks across the demo's restarts: so does the mock, in the data folder.
             if (request.method === 'POST') writeMockTasks(mockFile, backend.tasks);
           }
+        },
+        // Kept copies of the mock's files, as with the real vendor. The mock's files are plain http on
+        // this machine, which the keeper refuses from anywhere else: its origin is trusted here, and they
+        // are read from the mock in process, never over the network.
+        keepAudio: {
+          trustedOrigins: [new URL(audioBase).origin],
+          fetch: (fileUrl, init) => backend.fetch(new Request(fileUrl, init)),
         },
       });
       // The proxy forwards the three API routes only; the files go straight to the mock, under the origin
@@ -238,6 +250,7 @@ export async function startDemo(options = {}) {
       url,
       upstream,
       dataDir,
+      advanceMockClock: credentials ? undefined : (ms) => void (mockClockOffset += ms),
       close: async () => {
         await server.close();
         await db.close();

@@ -238,6 +238,27 @@ describe('getTask', () => {
     });
   });
 
+  it("maps the proxy's kept: true to GeneratedAudio.kept, and nothing else to it", async () => {
+    const audio = (kept: unknown) => ({
+      id: `audio_${String(kept)}`,
+      url_mp3: 'https://app.example.com/api/kling/files/task_1/a.mp3',
+      url_wav: 'https://app.example.com/api/kling/files/task_1/a.wav',
+      duration_mp3: '3',
+      duration_wav: '3',
+      ...(kept !== undefined && { kept }),
+    });
+    server.use(
+      http.get(`${TASKS}/:id`, () =>
+        ok(
+          wireTask({ task_result: { audios: [audio(true), audio(undefined), audio('true'), audio(false)] } }),
+        ),
+      ),
+    );
+    const task = await client.getTask({ taskId: 'task_1' });
+    expect(task.audios.map((item) => item.kept)).toEqual([true, undefined, undefined, undefined]);
+    expect(task.audios[1]).not.toHaveProperty('kept');
+  });
+
   it('returns a failed task as data with its reason', async () => {
     server.use(
       http.get(`${TASKS}/:id`, () =>

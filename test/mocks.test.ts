@@ -520,6 +520,23 @@ describe('.fetch only', () => {
     expect([inside.status, (await inside.json()).data]).toEqual([200, []]);
   });
 
+  it("kills a task's links once its clock is 30 days past the creation, as the vendor purges them", async () => {
+    const { client, fetch, advance } = setup(transports[1]!.connect);
+    const { taskId } = await client.createTask({ prompt: 'Rain', duration: 3 });
+    advance(5_000);
+    const [audio] = (await client.getTask({ taskId })).audios;
+    expect((await fetch(audio!.wavUrl)).status).toBe(200);
+    advance(30 * 86_400_000 - 5_001);
+    expect((await fetch(audio!.mp3Url)).status).toBe(200);
+    advance(1);
+    for (const url of [audio!.mp3Url, audio!.wavUrl]) {
+      const dead = await fetch(url);
+      expect([dead.status, await dead.text()]).toEqual([403, expect.stringContaining('Request has expired')]);
+    }
+    // The task itself is still there, succeeded, with the same (dead) URLs.
+    expect((await client.getTask({ taskId })).audios[0]).toEqual(audio);
+  });
+
   it('uses a default clock with realistic timings', async () => {
     const backend = createMockKlingBackend({ baseUrl: '/api/kling' });
     const client = createKlingAudioClient({

@@ -117,8 +117,12 @@ describe('AudioResultPlayer markup', () => {
     const download = screen.getByRole('link', { name: 'Download MP3' });
     expect(download).toHaveAttribute('href', task(MOCK_TASK_IDS.fireworks).audios[0]!.mp3Url);
     expect(download).toHaveAttribute('download', 'fireworks-over-a-harbour-at-midnight.mp3');
+    // It says when, too: the date the link dies.
+    const dies = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(
+      task(MOCK_TASK_IDS.fireworks).createdAt + RESULT_RETENTION_DAYS * DAY,
+    );
     expect(
-      screen.getByText(`Link expires in ${RESULT_RETENTION_DAYS} days. Download to keep it.`),
+      screen.getByText(`Link expires in ${RESULT_RETENTION_DAYS} days (${dies}). Download to keep it.`),
     ).toHaveAttribute('data-part', 'expiry');
 
     // Every styled part carries both hooks.
@@ -456,12 +460,31 @@ describe('dead links', () => {
     expect(liveAudio()).toHaveLength(0);
   });
 
+  it('counts nothing down for a kept copy, however old the task: it plays and downloads', async () => {
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    const kept: AudioTask = {
+      ...bell,
+      createdAt: Date.now() - 400 * DAY,
+      audios: bell.audios.map((audio) => ({ ...audio, kept: true })),
+    };
+    const { container } = renderWithProvider(<AudioResultPlayer task={kept} />);
+    expect(root(container)).not.toHaveAttribute('data-state', 'error');
+    expect(container.querySelector('[data-part="expiry"]')).toBeNull();
+    expect(screen.queryByText(/expire/i)).toBeNull();
+    expect(screen.getByRole('link', { name: 'Download MP3' })).toHaveAttribute(
+      'href',
+      bell.audios[0]!.mp3Url,
+    );
+    await waitFor(() => expect(requested).toHaveLength(1));
+  });
+
   it('marks the notice urgent in the last days', () => {
     const { task } = seededBackend();
     renderWithProvider(
       <AudioResultPlayer task={{ ...task(MOCK_TASK_IDS.bell), createdAt: Date.now() - 29.5 * DAY }} />,
     );
-    expect(screen.getByText(/Link expires in 1 day\./)).toHaveAttribute('data-urgent');
+    expect(screen.getByText(/^Link expires in 1 day \(/)).toHaveAttribute('data-urgent');
   });
 });
 

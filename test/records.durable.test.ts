@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createMockKlingBackend } from '../src/mocks';
 import { createPostgresTaskStore, type KlingTaskStore } from '../src/server';
+import { TASK_STORE_MIGRATIONS } from '../src/server/postgresStore';
 import { vendorExternalId } from '../src/server/records';
 import { postgresUrl } from './postgres';
 import { createWorld, failure, VENDOR } from './records.harness';
@@ -163,7 +164,7 @@ describe.skipIf(!postgresUrl)('migrations on PostgreSQL', () => {
     });
     await Promise.all(stores.map((store) => store.listTasks('x', { pageNum: 1, pageSize: 1 })));
     const { rows } = await pool.query(`SELECT version FROM ${table}_migrations ORDER BY version`);
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual(TASK_STORE_MIGRATIONS.map((_, index) => ({ version: index + 1 })));
     const { rows: indexes } = await pool.query(
       `SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname`,
       [table],

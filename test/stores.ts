@@ -39,7 +39,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (pool) {
-    for (const table of created) await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_migrations`);
+    for (const table of created)
+      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_migrations, ${table}_files`);
     await pool.end();
   }
   await pglite?.close();

@@ -164,9 +164,12 @@ export const playerMessages = {
   playerFormat: 'Format',
   playerDownload: (format: string): string => `Download ${format.toUpperCase()}`,
   playerLoading: 'Loading…',
-  /** While the result links are alive (they expire `RESULT_RETENTION_DAYS` after creation). */
-  playerExpiresIn: (days: number, locale?: string): string =>
-    `Link expires in ${new Intl.NumberFormat(locale).format(days)} ${days === 1 ? 'day' : 'days'}. Download to keep it.`,
+  /**
+   * While the result links are alive (they expire `RESULT_RETENTION_DAYS` after creation), for audio the
+   * proxy has not kept a copy of; `expiresAt` is when the link dies (ms since the epoch).
+   */
+  playerExpiresIn: (days: number, locale?: string, expiresAt?: number): string =>
+    `Link expires in ${count(days, locale)} ${days === 1 ? 'day' : 'days'}${expiresAt === undefined ? '' : ` (${dateTime(locale).format(expiresAt)})`}. Download to keep it.`,
   /** Why the clip cannot play. */
   playerError: (kind: AudioPlayerErrorKind): string =>
     ({

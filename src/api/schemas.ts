@@ -190,6 +190,8 @@ export const wireAudioSchema = z.object({
   url_wav: z.optional(z.unknown()),
   duration_mp3: wireSeconds,
   duration_wav: wireSeconds,
+  // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
+  kept: z.optional(z.unknown()),
 });
 
 export const wireTaskSchema = z.object({
@@ -259,6 +261,8 @@ export interface GeneratedAudio {
   mp3Duration: number;
   /** Seconds. */
   wavDuration: number;
+  /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
+  kept?: boolean;
 }
 
 export interface AudioTaskRequest {
@@ -288,18 +292,26 @@ type ParsedWireTask = z.output<typeof wireTaskSchema>;
 const toStatus = (status: string): AudioTaskStatus =>
   status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing';
 
+/** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
+export const wireAudioId = (
+  taskId: string,
+  audio: { id?: string; audio_id?: string | number },
+  index: number,
+): string => audio.id ?? (audio.audio_id === undefined ? `${taskId}-${index}` : String(audio.audio_id));
+
 /** Maps a parsed wire task to the domain model. */
 export function toAudioTask(wire: ParsedWireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
     status: toStatus(wire.task_status),
     audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
-      id: audio.id ?? (audio.audio_id === undefined ? `${wire.task_id}-${index}` : String(audio.audio_id)),
+      id: wireAudioId(wire.task_id, audio, index),
       // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
       mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
       wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
       mp3Duration: parseSeconds(audio.duration_mp3),
       wavDuration: parseSeconds(audio.duration_wav),
+      ...(audio.kept === true && { kept: true }),
     })),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,

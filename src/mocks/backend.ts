@@ -6,6 +6,7 @@
 import type { RequestHandler } from 'msw';
 import * as z from 'zod/mini';
 import { getErrorInfo } from '../api/errors';
+import { parseRange } from '../api/range';
 import {
   describeIssues,
   listAudioTasksParamsSchema,
@@ -14,6 +15,7 @@ import {
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
   parseWireCreateRequest,
+  RESULT_RETENTION_DAYS,
   toAudioTask,
   wireTaskSchema,
   type AudioTask,
@@ -69,7 +71,8 @@ export interface MockScenario {
   failTasks?: boolean | ((prompt: string) => string | undefined);
   /**
    * How the audio files answer: `ok` (with `Access-Control-Allow-Origin: *`), `expired` (403 with a
-   * CDN-style "Request has expired" body, like a link cleared after 30 days), `missing` (404), `no-cors`
+   * CDN-style "Request has expired" body, like a link cleared after 30 days, which is also how every
+   * file answers once the clock is 30 days past its task's creation), `missing` (404), `no-cors`
    * (200 without the CORS header, so a waveform `fetch` fails while `<audio>` still plays). Defaults to `ok`.
    */
   audio?: MockAudioMode;
@@ -664,7 +667,9 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     if (!match || !record || statusOf(record, now()).status !== 'succeed' || mode === 'missing') {
       return text(404, 'Not Found');
     }
-    if (mode === 'expired') {
+    // The vendor clears every result 30 days after it is made: past that, on this backend's clock, the
+    // links answer as a purged CDN object does (the task itself still says `succeed` with its URLs).
+    if (mode === 'expired' || now() >= record.createdAt + RESULT_RETENTION_DAYS * 86_400_000) {
       return text(
         403,
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
@@ -733,28 +738,4 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       return [...requests];
     },
   };
-}
-
-/**
- * A `Range: bytes=…` header as an inclusive `[start, end]`: `undefined` for none (or several ranges,
- * which may be answered with the whole file), `'unsatisfiable'` when it starts past the end.
- */
-export function parseRange(
-  header: string | null,
-  size: number,
-): [number, number] | 'unsatisfiable' | undefined {
-  const match = header && /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    if (suffix === 0) return 'unsatisfiable';
-    return [Math.max(0, size - suffix), size - 1];
-  }
-  const start = Number(match[1]);
-  const last = match[2] === '' ? Infinity : Number(match[2]);
-  // `bytes=5-3` is not a valid range: ignore it and send the whole file.
-  if (last < start) return undefined;
-  if (start >= size) return 'unsatisfiable';
-  const end = Math.min(last, size - 1);
-  return [start, end];
 }

@@ -29,3 +29,6 @@ export {
 } from './taskEvents';
 export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './postgresTaskEvents';
 export { createCallbackTokens, type CallbackTokens } from './callbacks';
+export { type KeepAudioOptions, type KeptFileMeta } from './keeping';
+export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keeper';
+export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './keptFiles';

@@ -11,6 +11,7 @@ import {
   type KlingTaskRecordPatch,
   type KlingTaskStore,
 } from './store';
+import { createPostgresFileStore, keptFilesSchema } from './keptFiles';
 
 /** Anything with `query(text, params)` answering `{ rows }`: a PGlite database, a `pg` Pool or Client. */
 export interface SqlDatabase {
@@ -54,6 +55,8 @@ export const TASK_STORE_MIGRATIONS: readonly ((table: string) => string)[] = [
     CREATE INDEX ${t}_by_task_id ON ${t} (user_id, task_id) WHERE task_id IS NOT NULL;
     -- The list query: one user's records that reached the vendor, newest first.
     CREATE INDEX ${t}_list ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL;`,
+  // 2: kept copies of the result files (`keepAudio`), one row per file, the bytes inline (bytea).
+  (t) => `${keptFilesSchema(`${t}_files`)};`,
 ];
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
@@ -148,6 +151,7 @@ export function createPostgresTaskStore(
   };
 
   return {
+    files: createPostgresFileStore(db, { table: `${table}_files`, ready }),
     async claimTask(record) {
       const inserted = await query(
         `INSERT INTO ${table} (user_id, external_task_id, vendor_external_task_id, prompt, duration,

@@ -17,6 +17,8 @@ import {
   parseWireCreateRequest,
   toWireCreateRequest,
 } from '../api/schemas';
+import { matchFilePath } from './files';
+import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from './keeping';
 import { createPushRoutes, taskOfReply } from './push';
 import { answeredTask, createRecordOperations, type CreatesInFlight } from './records';
 import { fail, toResponse, type Reply } from './reply';
@@ -83,6 +85,14 @@ export interface KlingAudioProxyOptions {
    * `createMemoryTaskStore()`, lost at restart (the proxy says so once, at its first request).
    */
   store?: KlingTaskStore | false;
+  /**
+   * Keep both files of each succeeded task before the vendor deletes them (30 days after creation):
+   * fetched once in the background (https only, public addresses only, audio only, size capped), kept in
+   * the store's `files`, then answered as `{origin}{basePath}/files/{taskId}/{audioId}.{mp3|wav}` with
+   * `kept: true` and served from there to their owner only. Options tune the download, or `put` the
+   * files in the app's own storage. Defaults to `true` when a `store` is passed, else `false`.
+   */
+  keepAudio?: boolean | KeepAudioOptions;
   /** The `fetch` used for upstream calls. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /**
@@ -237,21 +247,24 @@ export function createKlingAudioProxy(
   }
   const baseStore = options.store ?? createMemoryTaskStore();
   let warned = options.store !== undefined;
+  const keeping = keepingFor(options.keepAudio, baseStore, options.store !== undefined, basePath);
+  // With keeping on, every change that leaves a record succeeded starts keeping its files.
+  const keptStore = keeping && baseStore ? observeSucceeded(baseStore, keeping) : baseStore;
 
   const { forward } = createUpstream({ apiKey, accessKey, secretKey, fetch: options.fetch, timeoutMs });
 
   // Push: every change to a record goes through the store's `updateTask`, so that is where it is announced.
   const store: KlingTaskStore | false =
-    baseStore && options.callbackUrl
+    keptStore && options.callbackUrl
       ? {
-          ...baseStore,
+          ...keptStore,
           updateTask: async (...args) => {
-            const record = await baseStore.updateTask(...args);
+            const record = await keptStore.updateTask(...args);
             if (record?.task) push?.publish(record.userId, record.externalTaskId, answeredTask(record));
             return record;
           },
         }
-      : baseStore;
+      : keptStore;
   // Creates in flight in this process, shared by every request's record operations (a second tab waits).
   const inFlight: CreatesInFlight = new Map();
   /** The record operations for one request: its upstream calls share that request's budget and signal. */
@@ -303,6 +316,18 @@ export function createKlingAudioProxy(
       })
     : undefined;
 
+  /** The user `authorize` names: their id, `SHARED_SPACE` for `true`, `undefined` for a refusal. */
+  async function identify(request: Request): Promise<string | undefined> {
+    try {
+      const who = await authorize(request);
+      if (who === true) return SHARED_SPACE;
+      if (typeof who === 'string' && who !== '') return who;
+    } catch {
+      // Fails closed: an error in the app's check is a refusal.
+    }
+    return undefined;
+  }
+
   /** The push routes: the vendor's callbacks (no user: the token is the check) and the user's stream. */
   async function handlePush(
     request: Request,
@@ -320,14 +345,7 @@ export function createKlingAudioProxy(
         requestId,
       };
     }
-    let userId: string | undefined;
-    try {
-      const who = await authorize(request);
-      if (who === true) userId = SHARED_SPACE;
-      else if (typeof who === 'string' && who !== '') userId = who;
-    } catch {
-      // Fails closed, as every route does.
-    }
+    const userId = await identify(request);
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
     // The shared space owns the whole account: its stream carries every task.
     const answer = await push.events(request, userId === SHARED_SPACE ? null : userId);
@@ -339,21 +357,16 @@ export function createKlingAudioProxy(
     url: URL,
     match: ReturnType<typeof matchRoute>,
     context: UpstreamContext,
+    asked: { userId?: string },
   ): Promise<Reply> {
     if (match.route === null) {
       return match.status === 405
         ? fail(405, 1202, `Method not allowed: use ${match.allow}.`, { allow: match.allow })
         : fail(404, 1203, 'Not found.');
     }
-    let userId: string | undefined;
-    try {
-      const who = await authorize(request);
-      if (who === true) userId = SHARED_SPACE;
-      else if (typeof who === 'string' && who !== '') userId = who;
-    } catch {
-      // Fails closed: an error in the app's check is a refusal.
-    }
+    const userId = await identify(request);
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+    asked.userId = userId;
     const wait = limit ? await limit(request) : 0;
     if (wait)
       return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
@@ -441,10 +454,45 @@ export function createKlingAudioProxy(
     return reply;
   }
 
+  /** `GET`/`HEAD {basePath}/files/…`: one of the asking user's kept files, else 404. */
+  async function serveKept(
+    request: Request,
+    file: ReturnType<typeof matchFilePath>,
+  ): Promise<Response | Reply> {
+    if (!file) return fail(404, 1203, 'Not found.');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return fail(405, 1202, 'Method not allowed: use GET, HEAD.', { allow: 'GET, HEAD' });
+    }
+    const userId = await identify(request);
+    if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+    return keeping!.serve(request, userId, file);
+  }
+
   return async (request) => {
     const started = Date.now();
     const context: UpstreamContext = { deadline: started + timeoutMs, signal: request.signal };
     const url = new URL(request.url);
+    // The kept files' own route, when keeping is on: binary answers, not the vendor's envelope.
+    const file = keeping ? matchFilePath(url.pathname, basePath) : null;
+    if (file !== null) {
+      const info: KlingProxyRequestInfo = { method: request.method, route: 'keptFile', path: url.pathname };
+      call(onRequest, info);
+      let answer: Response | Reply;
+      try {
+        answer = await serveKept(request, file);
+      } catch {
+        answer = fail(500, 5000, 'The proxy failed to handle the request.');
+      }
+      const response = answer instanceof Response ? answer : toResponse(answer);
+      call(onResponse, {
+        ...info,
+        status: response.status,
+        code: answer instanceof Response ? undefined : answer.code,
+        requestId: answer instanceof Response ? undefined : answer.requestId,
+        durationMs: Date.now() - started,
+      });
+      return response;
+    }
     // The push routes first (their paths would otherwise read as a task lookup); without push the events
     // path is still ours to refuse, never a lookup sent upstream.
     const pushRoute =
@@ -461,7 +509,19 @@ export function createKlingAudioProxy(
     call(onRequest, info);
     let reply: Reply | Response;
     try {
-      reply = pushRoute ? await handlePush(request, pushRoute) : await handle(request, url, match!, context);
+      const asked: { userId?: string } = {};
+      reply = pushRoute
+        ? await handlePush(request, pushRoute)
+        : await handle(request, url, match!, context, asked);
+      // Kept audios point at their copies in every task answered (a create is still pending: no audio).
+      if (
+        keeping &&
+        !(reply instanceof Response) &&
+        asked.userId !== undefined &&
+        (match?.route === 'getTask' || match?.route === 'listTasks')
+      ) {
+        reply = await presentReply(keeping, asked.userId, reply, url.origin);
+      }
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
       reply = fail(500, 5000, 'The proxy failed to handle the request.');

@@ -12,10 +12,11 @@ import { TEXT_TO_AUDIO_PATH } from '../api/client';
 import { TASK_ID_PATTERN } from '../api/schemas';
 
 /**
- * The three operations the proxy forwards, by name (as they appear in log info), and the two push routes
- * it answers itself (`push.ts`).
+ * The three operations the proxy forwards, by name (as they appear in log info), the two push routes it
+ * answers itself (`push.ts`), and `keptFile`, a kept copy served from `{basePath}/files/…` (`keepAudio`).
  */
-export type KlingProxyRoute = 'createTask' | 'getTask' | 'listTasks' | 'taskEvents' | 'taskCallback';
+export type KlingProxyRoute =
+  'createTask' | 'getTask' | 'listTasks' | 'taskEvents' | 'taskCallback' | 'keptFile';
 
 export type RouteMatch =
   | { route: 'createTask' }

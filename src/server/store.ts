@@ -4,6 +4,7 @@
  * is, the browser's external id, the prompt and the last known vendor task.
  */
 import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../api/schemas';
+import { createMemoryFileStore, type KeptFileStore } from './keptFiles';
 
 /** The user id of the shared space (`authorize` returned `true`). A real user id is never empty. */
 export const SHARED_SPACE = '';
@@ -77,6 +78,11 @@ export interface KlingTaskStore {
   findTasks(userId: string, taskIds: readonly string[]): Promise<KlingTaskRecord[]>;
   /** One page of the user's records that have a vendor task, newest first. */
   listTasks(userId: string, page: { pageNum: number; pageSize: number }): Promise<KlingTaskRecord[]>;
+  /**
+   * The kept copies of the tasks' files (`keepAudio`), beside the records. A store without it keeps no
+   * copies.
+   */
+  files?: KeptFileStore;
 }
 
 const RANK: Record<AudioTaskStatus, number> = { submitted: 0, processing: 1, succeed: 2, failed: 2 };
@@ -131,6 +137,7 @@ export function createMemoryTaskStore(): KlingTaskStore {
   const copy = (record: KlingTaskRecord): KlingTaskRecord => structuredClone(record);
 
   return {
+    files: createMemoryFileStore(),
     async claimTask(record) {
       const records = space(record.userId);
       const existing = records.get(record.externalTaskId);

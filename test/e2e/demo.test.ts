@@ -183,6 +183,75 @@ describe('the demo page in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it("keeps the sound: after the vendor's links die it still plays, seeks and downloads from the kept copy", async () => {
+    // The copy is made in the background once the task is seen succeeded.
+    const listed = async () => {
+      const response = await fetch(new URL(`${TASKS}?pageNum=1&pageSize=30`, demo.url));
+      return (await response.json()).data as {
+        task_id: string;
+        task_result?: { audios?: { url_mp3: string; url_wav: string; kept?: boolean }[] };
+      }[];
+    };
+    await expect
+      .poll(async () => (await listed())[0]?.task_result?.audios?.[0]?.kept, { timeout: 30_000 })
+      .toBe(true);
+    const [task] = await listed();
+    const kept = task!.task_result!.audios![0]!;
+    const filesPath = `/api/kling/files/${task!.task_id}/`;
+    expect(new URL(kept.url_mp3).pathname.startsWith(filesPath)).toBe(true);
+    const keptMp3 = new Uint8Array(await (await fetch(kept.url_mp3)).arrayBuffer());
+
+    // The vendor purges it: 31 days on, on the mock's clock, its own link answers 403.
+    demo.advanceMockClock!(31 * 86_400_000);
+    const vendorLink = new URL(`mock-audio/${task!.task_id}.mp3`, demo.url);
+    expect((await fetch(vendorLink)).status).toBe(403);
+
+    const fileAnswers: { status: number; range: string | undefined }[] = [];
+    page.on('response', (response) => {
+      if (new URL(response.url()).pathname.startsWith(filesPath)) {
+        fileAnswers.push({ status: response.status(), range: response.request().headers()['range'] });
+      }
+    });
+    await page.reload();
+    await page
+      .getByRole('region', { name: 'History' })
+      .getByRole('button', { name: 'A small brass bell rung twice' })
+      .first()
+      .click();
+    const current = page.getByRole('region', { name: 'Current sound' });
+    const link = current.getByRole('link', { name: 'Download MP3' });
+    await link.waitFor();
+    // Same origin as the page, and no countdown: the copy does not expire.
+    expect(new URL((await link.getAttribute('href'))!, demo.url).pathname.startsWith(filesPath)).toBe(true);
+    expect(await current.locator('[data-part="expiry"]').count()).toBe(0);
+
+    await current.getByRole('button', { name: 'Play' }).click();
+    const pause = current.getByRole('button', { name: 'Pause' });
+    await expect.poll(() => pause.getAttribute('data-state')).toBe('playing');
+    await pause.click();
+    // Seeking towards the end, then playing from there: the element asks for a range of the kept file.
+    const seek = current.getByRole('slider', { name: 'Seek' });
+    await seek.focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('PageDown');
+    const from = Number(await seek.getAttribute('aria-valuenow'));
+    expect(from).toBeGreaterThan(1);
+    await current.getByRole('button', { name: 'Play' }).click();
+    await expect.poll(async () => Number(await seek.getAttribute('aria-valuenow'))).toBeGreaterThan(from);
+    expect(fileAnswers.some(({ status }) => status === 206)).toBe(true);
+    expect(fileAnswers.every(({ status }) => status === 200 || status === 206 || status === 304)).toBe(true);
+
+    // The download is the blob of the kept bytes, under the prompt's name.
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('a-small-brass-bell-rung-twice.mp3');
+    const { readFile } = await import('node:fs/promises');
+    expect(new Uint8Array(await readFile((await download.path())!))).toEqual(keptMp3);
+    expect(await current.getByText(/expired/i).count()).toBe(0);
+    expect(errors).toEqual([]);
+    // Back to the real time for the tests after this one.
+    demo.advanceMockClock!(-31 * 86_400_000);
+  });
+
   const history = (on: Page) => on.getByRole('region', { name: 'History' });
   const historyButton = (on: Page, prompt: string) => history(on).getByRole('button', { name: prompt });
 

@@ -172,8 +172,13 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
                 {m.playerDownload(format)}
               </a>
               {player.daysLeft !== undefined && (
-                <p {...part('expiry')} data-urgent={player.daysLeft <= 3 ? '' : undefined}>
-                  {m.playerExpiresIn(player.daysLeft, locale)}
+                // The date is in the reader's time zone, which the server rendering it may not share.
+                <p
+                  {...part('expiry')}
+                  data-urgent={player.daysLeft <= 3 ? '' : undefined}
+                  suppressHydrationWarning
+                >
+                  {m.playerExpiresIn(player.daysLeft, locale, player.expiresAt)}
                 </p>
               )}
             </div>

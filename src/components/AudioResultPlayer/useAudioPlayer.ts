@@ -28,7 +28,7 @@ export interface UseAudioPlayerOptions {
   /**
    * When the task was created, in ms since the epoch. Result links die `RESULT_RETENTION_DAYS` (30) days
    * later: the player counts the days left and, past that, shows the `expired` state without a request.
-   * Defaults to unknown (no notice).
+   * Ignored for kept audio (`audio.kept`: the proxy's copy does not expire). Defaults to unknown (no notice).
    */
   createdAt?: number;
   /** The prompt, for the download's file name (`fireworks-over-a-harbour.mp3`). Defaults to none (`kling-audio-<id>`). */
@@ -55,8 +55,10 @@ export interface UseAudioPlayerResult {
   muted: boolean;
   /** Normalised peaks (0–1) of the real audio once decoded; `undefined` before, or when the host blocks CORS. */
   peaks: number[] | undefined;
-  /** Whole days until the links expire (≤ 0 once expired); `undefined` without `createdAt`. */
+  /** Whole days until the links expire (≤ 0 once expired); `undefined` without `createdAt`, or when kept. */
   daysLeft: number | undefined;
+  /** When the links expire, in ms since the epoch; `undefined` when `daysLeft` is. */
+  expiresAt: number | undefined;
   play(): void;
   pause(): void;
   toggle(): void;
@@ -199,8 +201,10 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const url = audio ? audio[`${format}Url`] : '';
   const safeUrl = isHttpUrl(url) ? url : '';
   const duration = fileDuration || (audio ? audio[`${format}Duration`] : 0);
-  const daysLeft =
-    createdAt === undefined ? undefined : Math.ceil((createdAt + RESULT_RETENTION_DAYS * DAY - now) / DAY);
+  // A kept copy is the proxy's own file: it outlives the vendor's purge.
+  const expiresAt =
+    createdAt === undefined || audio?.kept ? undefined : createdAt + RESULT_RETENTION_DAYS * DAY;
+  const daysLeft = expiresAt === undefined ? undefined : Math.ceil((expiresAt - now) / DAY);
   const expired = daysLeft !== undefined && daysLeft <= 0;
   const shownState: AudioPlayerState = expired ? 'error' : safeUrl ? state : 'idle';
   useEffect(() => {
@@ -448,6 +452,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     muted,
     peaks,
     daysLeft,
+    expiresAt,
     play,
     pause,
     toggle,
