@@ -10,7 +10,7 @@ import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../
 import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from './files';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
 import type { KeptFileInfo, KeptFileStore } from './keptFiles';
-import type { KlingTaskStore } from './store';
+import { observeTaskUpdates, type KlingTaskStore } from './store';
 
 /** What `keepAudio.put` is told about the file it stores. */
 export interface KeptFileMeta {
@@ -177,13 +177,9 @@ export function createAudioKeeping({
  * every change goes through `updateTask`.
  */
 export function observeSucceeded(store: KlingTaskStore, keeping: AudioKeeping): KlingTaskStore {
-  const observed: KlingTaskStore = Object.create(store);
-  observed.updateTask = async (...args) => {
-    const record = await store.updateTask(...args);
-    if (record?.status === 'succeed' && record.task) keeping.reachedSucceed(record.userId, record.task);
-    return record;
-  };
-  return observed;
+  return observeTaskUpdates(store, (record) => {
+    if (record.status === 'succeed' && record.task) keeping.reachedSucceed(record.userId, record.task);
+  });
 }
 
 /**

@@ -23,7 +23,7 @@ import { createPushRoutes, taskOfReply } from './push';
 import { answeredTask, createRecordOperations, type CreatesInFlight } from './records';
 import { fail, toResponse, type Reply } from './reply';
 import { matchRoute, type KlingProxyRoute } from './routes';
-import { createMemoryTaskStore, SHARED_SPACE, type KlingTaskStore } from './store';
+import { createMemoryTaskStore, observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from './store';
 import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
 import { createUpstream, type UpstreamContext } from './upstream';
 
@@ -256,14 +256,9 @@ export function createKlingAudioProxy(
   // Push: every change to a record goes through the store's `updateTask`, so that is where it is announced.
   const store: KlingTaskStore | false =
     keptStore && options.callbackUrl
-      ? {
-          ...keptStore,
-          updateTask: async (...args) => {
-            const record = await keptStore.updateTask(...args);
-            if (record?.task) push?.publish(record.userId, record.externalTaskId, answeredTask(record));
-            return record;
-          },
-        }
+      ? observeTaskUpdates(keptStore, (record) => {
+          if (record.task) push?.publish(record.userId, record.externalTaskId, answeredTask(record));
+        })
       : keptStore;
   // Creates in flight in this process, shared by every request's record operations (a second tab waits).
   const inFlight: CreatesInFlight = new Map();

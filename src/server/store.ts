@@ -179,3 +179,20 @@ export function createMemoryTaskStore(): KlingTaskStore {
     },
   };
 }
+
+/**
+ * The store with `listener` told of every record a change leaves (push announces it, keeping starts on a
+ * success). The original's other methods stay as they are, own or inherited.
+ */
+export function observeTaskUpdates(
+  store: KlingTaskStore,
+  listener: (record: KlingTaskRecord) => void,
+): KlingTaskStore {
+  const observed: KlingTaskStore = Object.create(store);
+  observed.updateTask = async (...args) => {
+    const record = await store.updateTask(...args);
+    if (record) listener(record);
+    return record;
+  };
+  return observed;
+}
