@@ -70,8 +70,11 @@ describe('TextToAudioStudio', () => {
       'Ready to play: Owl hooting in a forest',
     ]);
     expect(within(current()).getByRole('button', { name: 'Play' })).toBeInTheDocument();
-    // The studio's announcer speaks for the task: the current player and the history rows stay quiet.
-    expect(within(studio()).getAllByRole('status')).toEqual([announcer()]);
+    // The studio's announcer speaks for the task: the current player and the history rows stay quiet (the
+    // form's own region speaks only of a create waiting to retry, and is silent here).
+    const regions = within(studio()).getAllByRole('status');
+    expect(regions.filter((region) => region.dataset.part !== 'wait')).toEqual([announcer()]);
+    expect(studio().querySelector('[data-part="wait"]')).toHaveTextContent('');
     expect(current().querySelectorAll('[aria-live], [role="status"]')).toHaveLength(0);
     expect(history().querySelectorAll('li [aria-live], li [role="status"]')).toHaveLength(0);
     expect(backend.requests.filter((r) => r.method === 'POST')).toHaveLength(1);

@@ -7,7 +7,8 @@ import {
   type KlingAudioMessages,
 } from '../api';
 import { createTaskMemory, defaultStorage, type TaskMemory } from './pendingTasks';
-import { usePollingOptions, type PollingOptions } from './polling';
+import { type PollingOptions } from './polling';
+import { usePollingOptions } from './usePollingOptions';
 import { startTaskEvents, type TaskUpdatesMode } from './taskEvents';
 
 export interface KlingAudioProviderProps {

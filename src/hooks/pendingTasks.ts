@@ -3,20 +3,7 @@
  * prompt and duration of each task it created (the vendor's task object has no prompt). Namespaced,
  * bounded, and SSR-safe: nothing touches `window` at import or during a server render.
  */
-import { useSyncExternalStore } from 'react';
 import type { AudioTask, AudioTaskRequest } from '../api';
-
-const never = () => () => {};
-/**
- * False during a server render and while hydrating, true after: what this browser remembers must not
- * show before hydration, or the first client render differs from the server's HTML.
- */
-export const useHydrated = () =>
-  useSyncExternalStore(
-    never,
-    () => true,
-    () => false,
-  );
 
 /** At most this many prompts are remembered; the oldest go first. */
 export const REMEMBERED_REQUESTS_MAX = 200;

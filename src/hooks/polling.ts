@@ -4,7 +4,6 @@
  * `refetchInterval` runs per observer, so N watchers would poll N times.
  */
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
-import { useMemo } from 'react';
 import { KlingApiError } from '../api';
 import { isLiveOnPush, onPushChange } from './taskEvents';
 
@@ -29,7 +28,7 @@ export const defaultPollingOptions: PollingOptions = {
   maxWaitMs: 600_000,
 };
 
-const POLLING_FIELDS = ['intervalMs', 'maxIntervalMs', 'backoff', 'jitter', 'maxWaitMs'] as const;
+export const POLLING_FIELDS = ['intervalMs', 'maxIntervalMs', 'backoff', 'jitter', 'maxWaitMs'] as const;
 
 /**
  * The options in force: the defaults, then each layer in turn. `undefined` means "the default" (a key set
@@ -40,19 +39,6 @@ export function resolvePollingOptions(...layers: (Partial<PollingOptions> | unde
   for (const layer of layers)
     for (const key of POLLING_FIELDS) if (layer?.[key] !== undefined) out[key] = layer[key]!;
   return out;
-}
-
-/** The same options as long as their values are the same: apps pass `polling={{ … }}` inline. */
-export function usePollingOptions(...layers: (Partial<PollingOptions> | undefined)[]): PollingOptions {
-  const resolved = resolvePollingOptions(...layers);
-  // Compared by value through a string of plain numbers (`String(Infinity)` reads back as `Infinity`).
-  const key = POLLING_FIELDS.map((field) => resolved[field]).join();
-  return useMemo(() => {
-    const values = key.split(',').map(Number);
-    return Object.fromEntries(
-      POLLING_FIELDS.map((field, i) => [field, values[i]]),
-    ) as unknown as PollingOptions;
-  }, [key]);
 }
 
 const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden';

@@ -12,8 +12,9 @@ import {
   type GeneratedAudio,
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
-import { useHydrated } from './pendingTasks';
-import { usePollingOptions, watchQuery, type PollingOptions } from './polling';
+import { useHydrated } from './useHydrated';
+import { watchQuery, type PollingOptions } from './polling';
+import { usePollingOptions } from './usePollingOptions';
 import { withFields } from './result';
 
 export interface UseAudioTaskOptions {

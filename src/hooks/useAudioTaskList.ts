@@ -17,7 +17,7 @@ import {
   type KlingApiError,
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
-import { useHydrated } from './pendingTasks';
+import { useHydrated } from './useHydrated';
 import { watchQuery } from './polling';
 import { withFields } from './result';
 
