@@ -9,21 +9,11 @@ import * as z from 'zod/mini';
 import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../api/schemas';
 import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from './files';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
-import type { KeptFileInfo, KeptFileStore } from './keptFiles';
+import type { KeptFile, KeptFileInfo, KeptFileStore } from './keptFiles';
 import { observeTaskUpdates, type KlingTaskStore } from './store';
 
-/** What `keepAudio.put` is told about the file it stores. */
-export interface KeptFileMeta {
-  /** The task's owner (`''` for the shared space). */
-  userId: string;
-  taskId: string;
-  audioId: string;
-  format: KeptFormat;
-  contentType: string;
-  size: number;
-  /** A strong entity tag of the bytes, quoted. */
-  etag: string;
-}
+/** What `keepAudio.put` is told about the file it stores: the kept file's description, before it has a place. */
+export type KeptFileMeta = Omit<KeptFile, 'bytes' | 'url' | 'createdAt'>;
 
 export interface KeepAudioOptions extends FetchAudioFileOptions, Omit<KeepQueueOptions, 'onFailure'> {
   /**
