@@ -5,16 +5,11 @@
  * it does not show the user id to the vendor, and it is derived on the fly, never stored, so a database
  * leak lets nobody forge one. WebCrypto only.
  */
+import { base64url } from './token';
 
 const encoder = new TextEncoder();
 // Domain separation: the same secret also signs the vendor's JWTs.
 const PURPOSE = 'react-kling-audio callback token v1\n';
-
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/=+$/, '')
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_');
 
 function fromBase64url(text: string): Uint8Array | undefined {
   if (!/^[\w-]+$/.test(text)) return undefined;

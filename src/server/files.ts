@@ -6,6 +6,7 @@
  */
 import { parseRange } from '../api/range';
 import { TASK_ID_PATTERN } from '../api/schemas';
+import { base64url } from './token';
 
 /** A file as it is served. */
 export interface ServedFile {
@@ -60,11 +61,7 @@ export function matchFilePath(
 /** A strong ETag from the bytes: the first 16 bytes of their SHA-256, base64url. */
 export async function fileEtag(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  const text = btoa(String.fromCharCode(...digest.subarray(0, 16)))
-    .replace(/=+$/, '')
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_');
-  return `"${text}"`;
+  return `"${base64url(digest.subarray(0, 16))}"`;
 }
 
 /** `If-None-Match`: `*`, or a list in which one tag matches (weak comparison, as the RFC says for it). */

@@ -13,6 +13,7 @@ import {
   type WireTask,
 } from '../api/schemas';
 import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from './store';
+import { base64url } from './token';
 
 /** An answer as the proxy sends it (the same shape as the proxy's own `Reply`). */
 export interface RecordReply {
@@ -57,9 +58,7 @@ export async function vendorExternalId(userId: string, externalTaskId: string): 
   if (userId === SHARED_SPACE) return externalTaskId;
   const bytes = new TextEncoder().encode(JSON.stringify([userId, externalTaskId]));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  let binary = '';
-  for (const byte of digest) binary += String.fromCharCode(byte);
-  return `rka-${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+  return `rka-${base64url(digest)}`;
 }
 
 /** The vendor's task from a successful answer, or `undefined` for an error or a body that does not parse. */

@@ -15,7 +15,8 @@ export interface SignKlingTokenOptions {
 
 const encoder = new TextEncoder();
 
-const base64url = (bytes: Uint8Array): string =>
+/** Bytes as unpadded base64url (RFC 4648 §5): JWT parts, callback tokens, ETags, derived ids. */
+export const base64url = (bytes: Uint8Array): string =>
   btoa(String.fromCharCode(...bytes))
     .replace(/=+$/, '')
     .replace(/\+/g, '-')
