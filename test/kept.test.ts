@@ -5,9 +5,14 @@
  * store, the real client for each user, and the files route answering as a browser asks.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createKlingAudioClient } from '../src/api';
+import { createKlingAudioClient, readServerSentEvents, type WireTask } from '../src/api';
 import { createMockKlingBackend } from '../src/mocks';
-import { createKlingAudioProxy, type KeepAudioOptions, type KlingTaskStore } from '../src/server';
+import {
+  createKlingAudioProxy,
+  type KeepAudioOptions,
+  type KlingAudioProxyOptions,
+  type KlingTaskStore,
+} from '../src/server';
 import { APP } from './records.harness';
 import { storeKinds } from './stores';
 
@@ -15,7 +20,11 @@ const DAY = 86_400_000;
 const VENDOR = 'http://vendor.test';
 const CDN = 'https://cdn.test/audio';
 
-function world(store: KlingTaskStore, keepAudio?: boolean | KeepAudioOptions) {
+function world(
+  store: KlingTaskStore,
+  keepAudio?: boolean | KeepAudioOptions,
+  more: Partial<KlingAudioProxyOptions> = {},
+) {
   let now = Date.now();
   const backend = createMockKlingBackend({
     baseUrl: VENDOR,
@@ -37,6 +46,7 @@ function world(store: KlingTaskStore, keepAudio?: boolean | KeepAudioOptions) {
         return backend.fetch(new Request(url, { signal, headers }));
       },
     },
+    ...more,
   });
   const as = (user: string) =>
     createKlingAudioClient({
@@ -125,6 +135,57 @@ describe.each(storeKinds)('kept copies through the proxy on the $name store', ({
         mp3.headers.get('content-length'),
         '',
       ]);
+    },
+    60_000,
+  );
+
+  it.skipIf(skip)(
+    'streams each task as a get answers it: replayed after keeping, the event carries the copies',
+    async () => {
+      const w = world(await make(), undefined, { callbackUrl: `${APP}/api/kling` });
+      const abort = new AbortController();
+      const open = async (headers: Record<string, string> = {}) => {
+        const response = await w.handler(
+          new Request(`${APP}/api/kling/v1/audio/text-to-audio/events`, {
+            headers: { 'x-user': 'alice', ...headers },
+            signal: abort.signal,
+          }),
+        );
+        expect(response.status).toBe(200);
+        const events = readServerSentEvents(response.body!, abort.signal);
+        return async () => {
+          for (;;) {
+            const event = (await events.next()).value!;
+            if (event.event === 'task') return { id: event.id!, task: JSON.parse(event.data) as WireTask };
+          }
+        };
+      };
+      try {
+        const live = await open();
+        const alice = w.as('alice');
+        const created = await alice.createTask({ prompt: 'Wind chimes', duration: 3 });
+        const first = await live();
+        expect(first.task.task_status).toBe('submitted');
+        w.advance(2_500);
+        const done = await alice.getTask({ taskId: created.taskId });
+        expect(done.status).toBe('succeed');
+        const files = `${APP}/api/kling/files/${created.taskId}/${done.audios[0]!.id}`;
+        await vi.waitFor(async () => expect((await alice.listTasks({}))[0]!.audios[0]!.kept).toBe(true), {
+          timeout: 30_000,
+          interval: 50,
+        });
+        // A stream resuming after the first event gets the succeed event as a get answers it now.
+        const resumed = await open({ 'last-event-id': first.id });
+        let event = await resumed();
+        while (event.task.task_status !== 'succeed') event = await resumed();
+        expect(event.task.task_result?.audios?.[0]).toMatchObject({
+          url_mp3: `${files}.mp3`,
+          url_wav: `${files}.wav`,
+          kept: true,
+        });
+      } finally {
+        abort.abort();
+      }
     },
     60_000,
   );

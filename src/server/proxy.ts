@@ -16,6 +16,7 @@ import {
   PAGE_SIZE_MIN,
   parseWireCreateRequest,
   toWireCreateRequest,
+  type WireTask,
 } from '../api/schemas';
 import { matchFilePath } from './files';
 import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from './keeping';
@@ -343,7 +344,12 @@ export function createKlingAudioProxy(
     const userId = await identify(request);
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
     // The shared space owns the whole account: its stream carries every task.
-    const answer = await push.events(request, userId === SHARED_SPACE ? null : userId);
+    // Each event's task as a get answers it: with its kept copies' URLs once they are kept.
+    const origin = new URL(request.url).origin;
+    const present = keeping
+      ? async (owner: string, task: WireTask) => (await keeping.present(owner, [task], origin))[0]!
+      : undefined;
+    const answer = await push.events(request, userId === SHARED_SPACE ? null : userId, present);
     return answer instanceof Response ? answer : fail(answer.status, answer.code, answer.message);
   }
 

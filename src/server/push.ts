@@ -9,7 +9,12 @@
 import { TASK_EVENTS_PATH } from '../api/events';
 import { isTerminalStatus, parseWireTaskBody, withoutNulls, type WireTask } from '../api/schemas';
 import { createCallbackTokens } from './callbacks';
-import { createTaskEventHub, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
+import {
+  createTaskEventHub,
+  type KlingTaskEventLog,
+  type PresentTask,
+  type TaskEventHubOptions,
+} from './taskEvents';
 
 export type PushRoute = 'taskEvents' | 'taskCallback';
 
@@ -138,11 +143,18 @@ export function createPushRoutes(options: PushOptions) {
       return { status: 200, code: 0, message: 'SUCCEED' };
     },
 
-    /** The user's stream (`null`: the shared space's, every task); 429 past the per-user bound. */
-    async events(request: Request, userId: string | null): Promise<Response | PushAnswer> {
+    /**
+     * The user's stream (`null`: the shared space's, every task), each task shown through `present`; 429
+     * past the per-user bound.
+     */
+    async events(
+      request: Request,
+      userId: string | null,
+      present?: PresentTask,
+    ): Promise<Response | PushAnswer> {
       if (request.method !== 'GET')
         return { status: 405, code: 1202, message: 'Method not allowed: use GET.' };
-      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal);
+      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal, present);
       return response ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
     },
 

@@ -120,12 +120,23 @@ export interface TaskEventHub {
    * A streamed `text/event-stream` Response of `owner`'s tasks (`null`: all tasks), replaying what came
    * after `lastEventId`; `undefined` when `owner` already holds the most streams allowed.
    */
-  open(owner: string | null, lastEventId: string | null, signal?: AbortSignal): Promise<Response | undefined>;
+  open(
+    owner: string | null,
+    lastEventId: string | null,
+    signal?: AbortSignal,
+    present?: PresentTask,
+  ): Promise<Response | undefined>;
   /** Stops listening to the log and ends every stream. */
   close(): Promise<void>;
   /** How many streams are open on this instance. */
   readonly streams: number;
 }
+
+/**
+ * How a stream shows a task: as a get would answer it at that moment (kept copies' URLs, say). Called per
+ * event, in order; when it fails, the task goes out as it was logged.
+ */
+export type PresentTask = (owner: string, task: WireTask) => Promise<WireTask>;
 
 interface Subscriber {
   owner: string | null;
@@ -158,7 +169,7 @@ export function createTaskEventHub(log: KlingTaskEventLog, options: TaskEventHub
       return log.append(owner, task);
     },
 
-    async open(owner, lastEventId, signal) {
+    async open(owner, lastEventId, signal, present) {
       const key = owner ?? '\0shared';
       const count = connections.get(key) ?? 0;
       if (count >= maxConnectionsPerUser) return undefined;
@@ -180,12 +191,22 @@ export function createTaskEventHub(log: KlingTaskEventLog, options: TaskEventHub
         }
       };
       const sent = new Set<string>();
+      const writeEvent = (event: TaskEvent, task: WireTask) =>
+        write(encodeServerSentEvent({ event: 'task', id: event.id, data: JSON.stringify(task) }));
+      // Presenting is asynchronous: one chain per stream keeps the events in the log's order.
+      let presented = Promise.resolve();
       const sendEvent = (event: TaskEvent) => {
         // Replay and live delivery overlap for a moment: each event goes out once.
         if (sent.has(event.id)) return;
         sent.add(event.id);
         if (sent.size > 1000) sent.delete(sent.values().next().value!);
-        write(encodeServerSentEvent({ event: 'task', id: event.id, data: JSON.stringify(event.task) }));
+        if (!present) return writeEvent(event, event.task);
+        presented = presented.then(() =>
+          present(event.owner, event.task).then(
+            (task) => writeEvent(event, task),
+            () => writeEvent(event, event.task),
+          ),
+        );
       };
       // Live events that arrive while the replay is read wait here, so the order stays the log's.
       let queued: TaskEvent[] | undefined = [];
