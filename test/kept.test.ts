@@ -190,6 +190,30 @@ describe.each(storeKinds)('kept copies through the proxy on the $name store', ({
     60_000,
   );
 
+  it.skipIf(skip)(
+    'links kept files on the public origin of callbackUrl, not the origin the request reached',
+    async () => {
+      // Behind a load balancer that ends TLS, requests arrive as http://app.test (APP).
+      const w = world(await make(), undefined, { callbackUrl: 'https://sounds.example.com/api/kling' });
+      const alice = w.as('alice');
+      const created = await alice.createTask({ prompt: 'Ship horn', duration: 3 });
+      w.advance(2_500);
+      const done = await alice.getTask({ taskId: created.taskId });
+      const path = `/api/kling/files/${created.taskId}/${done.audios[0]!.id}.mp3`;
+      await vi.waitFor(
+        async () =>
+          expect((await alice.getTask({ taskId: created.taskId })).audios[0]).toMatchObject({
+            mp3Url: `https://sounds.example.com${path}`,
+            kept: true,
+          }),
+        { timeout: 30_000, interval: 50 },
+      );
+      // Served wherever the request arrives: the route is matched on its path.
+      expect((await w.file('alice', `${APP}${path}`)).status).toBe(200);
+    },
+    60_000,
+  );
+
   it.skipIf(skip)('keeps nothing with keepAudio: false, and has no files route then', async () => {
     const w = world(await make(), false);
     const alice = w.as('alice');

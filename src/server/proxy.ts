@@ -89,7 +89,8 @@ export interface KlingAudioProxyOptions {
   /**
    * Keep both files of each succeeded task before the vendor deletes them (30 days after creation):
    * fetched once in the background (https only, public addresses only, audio only, size capped), kept in
-   * the store's `files`, then answered as `{origin}{basePath}/files/{taskId}/{audioId}.{mp3|wav}` with
+   * the store's `files`, then answered as `{origin}{basePath}/files/{taskId}/{audioId}.{mp3|wav}` (`origin`:
+   * `callbackUrl`'s when set, else the request's) with
    * `kept: true` and served from there to their owner only. Options tune the download, or `put` the
    * files in the app's own storage. Defaults to `true` when a `store` is passed, else `false`.
    */
@@ -248,6 +249,9 @@ export function createKlingAudioProxy(
   }
   const baseStore = options.store ?? createMemoryTaskStore();
   let warned = options.store !== undefined;
+  // Kept files are linked on the proxy's public origin when it is known: behind a load balancer that ends
+  // TLS, the request's own origin is the internal one (http://10.0.0.7:3000), which no browser can use.
+  const publicOrigin = options.callbackUrl ? new URL(options.callbackUrl).origin : undefined;
   const keeping = keepingFor(options.keepAudio, baseStore, options.store !== undefined, basePath);
   // With keeping on, every change that leaves a record succeeded starts keeping its files.
   const keptStore = keeping && baseStore ? observeSucceeded(baseStore, keeping) : baseStore;
@@ -345,7 +349,7 @@ export function createKlingAudioProxy(
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
     // The shared space owns the whole account: its stream carries every task.
     // Each event's task as a get answers it: with its kept copies' URLs once they are kept.
-    const origin = new URL(request.url).origin;
+    const origin = publicOrigin ?? new URL(request.url).origin;
     const present = keeping
       ? async (owner: string, task: WireTask) => (await keeping.present(owner, [task], origin))[0]!
       : undefined;
@@ -521,7 +525,7 @@ export function createKlingAudioProxy(
         asked.userId !== undefined &&
         (match?.route === 'getTask' || match?.route === 'listTasks')
       ) {
-        reply = await presentReply(keeping, asked.userId, reply, url.origin);
+        reply = await presentReply(keeping, asked.userId, reply, publicOrigin ?? url.origin);
       }
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
