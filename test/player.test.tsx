@@ -588,12 +588,11 @@ describe('download', () => {
 
 describe('one download per file', () => {
   /** A list row's player (no announcements), seen at once (jsdom has no IntersectionObserver). */
-  function row(audio?: Partial<GeneratedAudio>, { refused = false } = {}) {
+  function row(audio?: Partial<GeneratedAudio>, file?: () => Response) {
     const { task } = seededBackend();
     const bell = task(MOCK_TASK_IDS.bell);
     const given = { ...bell, audios: [{ ...bell.audios[0]!, ...audio }] };
-    // What a script sees of a host without CORS headers: a network error.
-    if (refused) server.use(http.get(given.audios[0]!.mp3Url, () => HttpResponse.error()));
+    if (file) server.use(http.get(given.audios[0]!.mp3Url, file));
     const result = renderWithProvider(<AudioResultPlayer task={given} announce={false} />);
     return { ...result, url: given.audios[0]!.mp3Url };
   }
@@ -613,7 +612,8 @@ describe('one download per file', () => {
   });
 
   it('plays the remote URL where CORS (or the network) refuses the fetch, and still plays', async () => {
-    const { container, url } = row({}, { refused: true });
+    // What a script sees of a host without CORS headers: a network error.
+    const { container, url } = row({}, () => HttpResponse.error());
     const audio = await loadedAudio();
     expect(audio.getAttribute('src')).toBe(url);
     metadataLoaded(audio, 3);
@@ -634,6 +634,18 @@ describe('one download per file', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(audio!.getAttribute('src')).toBe(url);
     expect(root(container)).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('types the blob by its format when the host sends a generic type', async () => {
+    row({}, () =>
+      HttpResponse.arrayBuffer(new Uint8Array([0xff, 0xfb, 0x90, 0x64]).buffer, {
+        headers: { 'Content-Type': 'application/octet-stream' },
+      }),
+    );
+    const audio = await loadedAudio();
+    expect(audio.getAttribute('src')).toBe(created[0]!.url);
+    expect(created[0]!.blob.type).toBe('audio/mpeg');
+    expect(created[0]!.blob.size).toBe(4);
   });
 
   it('plays a kept copy (the proxy’s same-origin file) from its blob the same way', async () => {

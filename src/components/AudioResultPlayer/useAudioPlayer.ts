@@ -227,15 +227,18 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     setState('error');
   }, []);
 
-  // One fetch per file, shared by the waveform, the download and the dead-link probe.
-  const bytes = useCallback((fileUrl: string) => {
+  // One fetch per file, shared by the waveform, playback, the download and the dead-link probe. The blob
+  // is typed by its format (`f`), as a host may send a generic type and a media element may go by it.
+  const bytes = useCallback((fileUrl: string, f?: AudioFormat) => {
     const current = live.current!;
     let file = current.files.get(fileUrl);
     if (!file) {
       const { files, abort } = current;
       file = fetch(fileUrl, { signal: abort.signal }).then(async (response) => {
         if (!response.ok) throw response.status;
-        const blob = await response.blob();
+        let blob = await response.blob();
+        // A typed view of the same bytes (no copy).
+        if (f) blob = blob.slice(0, blob.size, f === 'mp3' ? 'audio/mpeg' : 'audio/wav');
         // Unmounted meanwhile: no URL that nothing would revoke.
         abort.signal.throwIfAborted();
         current.urls.set(fileUrl, URL.createObjectURL(blob));
@@ -347,7 +350,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   useEffect(() => {
     if (!started || expired || !safeUrl || peaks) return;
     let current = true;
-    const file = bytes(safeUrl);
+    const file = bytes(safeUrl, format);
     file.then(
       () => current && load(true),
       // An HTTP error is a dead link whatever <audio> would say; CORS or the network only cost the
@@ -362,7 +365,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     return () => {
       current = false;
     };
-  }, [started, expired, safeUrl, peaks, bytes, fail, load]);
+  }, [started, expired, safeUrl, format, peaks, bytes, fail, load]);
 
   // Smooth progress while playing (timeupdate fires only about four times a second).
   useEffect(() => {
@@ -408,7 +411,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     if (!fileUrl || !current) return;
     const link = document.createElement('a');
     // The same blob URL the element plays: the file is not fetched again.
-    const blobUrl = await bytes(fileUrl).then(
+    const blobUrl = await bytes(fileUrl, f).then(
       () => current.urls.get(fileUrl),
       () => {},
     );
