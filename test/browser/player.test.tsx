@@ -2,10 +2,10 @@
  * Real playback in Chromium: the mock backend's synthesized WAV and MP3 files, served through msw's
  * service worker (range requests answered with 206), decoded and played by the browser.
  */
-import { render, screen, waitFor } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userEvent } from 'vitest/browser';
-import { AudioResultPlayer } from '../../src';
+import { AudioResultPlayer, AudioTaskList } from '../../src';
 import { CROSS_ORIGIN_AUDIO, MOCK_TASK_IDS, storyBackend } from '../../stories/support/mockBackend';
 import { KlingStoryProviders } from '../../stories/support/KlingStoryProviders';
 import { worker } from './worker';
@@ -16,7 +16,20 @@ worker.events.on('request:start', ({ request }) => {
 });
 afterEach(() => {
   audioRequests.length = 0;
+  vi.restoreAllMocks();
 });
+
+/** The players' <audio> elements (never in the document), as they are created. */
+function recordAudioElements() {
+  const elements: HTMLAudioElement[] = [];
+  const create = document.createElement.bind(document);
+  vi.spyOn(document, 'createElement').mockImplementation((tag: string, options?: ElementCreationOptions) => {
+    const element = create(tag, options);
+    if (tag === 'audio') elements.push(element as HTMLAudioElement);
+    return element;
+  });
+  return elements;
+}
 
 function renderPlayers(ids: string[], options: Parameters<typeof storyBackend>[0] = {}) {
   const backend = storyBackend(options);
@@ -119,7 +132,42 @@ describe('AudioResultPlayer in Chromium', () => {
     expect(position(0)).toBe(stoppedAt);
   });
 
+  it('downloads a history row’s MP3 once: its waveform and its playback come from the same bytes', async () => {
+    const elements = recordAudioElements();
+    const backend = storyBackend();
+    worker.use(...backend.handlers);
+    const bell = backend.tasks.find((task) => task.taskId === MOCK_TASK_IDS.bell)!;
+    render(
+      <KlingStoryProviders>
+        <AudioTaskList defaultPageSize={10} style={{ width: 640 }} />
+      </KlingStoryProviders>,
+    );
+    // Made elsewhere (no remembered prompts): the row says the task id.
+    const [title] = await screen.findAllByText(`Task ${MOCK_TASK_IDS.bell}`, {}, { timeout: 8000 });
+    const row = title!.closest<HTMLElement>('[data-part="item"]')!;
+    const root = row.querySelector<HTMLElement>('[data-part="root"]')!;
+    await waitFor(() => expect(row.querySelector('canvas[data-part="waveform"]')).toBeInTheDocument(), {
+      timeout: 8000,
+    });
+    await settle(root, 'ready');
+    await userEvent.click(within(row).getByRole('button', { name: 'Play' }));
+    await settle(root, 'playing');
+    await waitFor(
+      () =>
+        expect(Number(within(row).getByRole('slider').getAttribute('aria-valuenow'))).toBeGreaterThan(0.5),
+      {
+        timeout: 4000,
+      },
+    );
+    const mp3 = new URL(bell.audios[0]!.mp3Url, location.href).href;
+    expect(audioRequests.filter((url) => url === mp3)).toHaveLength(1);
+    const playing = elements.filter((element) => !element.paused);
+    expect(playing).toHaveLength(1);
+    expect(playing[0]!.src).toMatch(/^blob:/);
+  });
+
   it('plays from a host without CORS, with a plain progress bar instead of the waveform', async () => {
+    const elements = recordAudioElements();
     const { roots, container } = renderPlayers([MOCK_TASK_IDS.bell], {
       audioBaseUrl: CROSS_ORIGIN_AUDIO,
       scenario: { audio: 'no-cors' },
@@ -131,6 +179,10 @@ describe('AudioResultPlayer in Chromium', () => {
     await waitFor(() => expect(position()).toBeGreaterThan(0.3), { timeout: 4000 });
     expect(container.querySelector('[data-part="progress"]')).toBeInTheDocument();
     expect(container.querySelector('canvas')).not.toBeInTheDocument();
+    // The element plays the remote URL itself (<audio> needs no CORS).
+    expect(elements.find((element) => !element.paused)!.src).toMatch(
+      new RegExp(`^${CROSS_ORIGIN_AUDIO}/${MOCK_TASK_IDS.bell}\\.mp3$`),
+    );
   });
 
   it('shows the dead-link state for an expired file without retrying', async () => {

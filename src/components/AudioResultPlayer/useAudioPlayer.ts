@@ -130,8 +130,10 @@ export function audioFileName(prompt: string | undefined, fallback: string, form
 }
 
 /** Decodes at a low sample rate (plenty for a picture) and keeps the loudest sample of each bin. */
-async function decodePeaks(bytes: ArrayBuffer, bins = 96): Promise<number[]> {
-  const data = (await new OfflineAudioContext(1, 1, 8000).decodeAudioData(bytes)).getChannelData(0);
+async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
+  const data = (
+    await new OfflineAudioContext(1, 1, 8000).decodeAudioData(await file.arrayBuffer())
+  ).getChannelData(0);
   const size = Math.ceil(data.length / bins);
   const peaks: number[] = [];
   for (let bin = 0; bin < bins; bin++) {
@@ -149,8 +151,9 @@ async function decodePeaks(bytes: ArrayBuffer, bins = 96): Promise<number[]> {
  * an enumerated `state`, and prop getters to spread on your own elements.
  *
  * Nothing is fetched until the root (`getRootProps`) is near the viewport or play is pressed; then the
- * element loads metadata only, and the file is fetched once for the waveform, the download and, after a
- * media error, to tell a dead link (403/410 `expired`, 404 `not-found`) from a network or format fault.
+ * file is fetched once for the waveform, the download, playback (from a `blob:` URL of those bytes) and,
+ * after a media error, to tell a dead link (403/410 `expired`, 404 `not-found`) from a network or format
+ * fault. Where CORS forbids reading the file, the element plays the remote URL itself.
  *
  * @example
  * const player = useAudioPlayer({ audio: task.audios[0], createdAt: task.createdAt, prompt });
@@ -189,17 +192,24 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   }
 
   const el = useRef<HTMLAudioElement>(null);
-  const live = useRef<{ abort: AbortController; files: Map<string, Promise<ArrayBuffer>>; blobs: string[] }>(
-    null,
-  );
+  // `files`: one fetch per file URL; `urls`: the `blob:` URL of each file fetched (ours to revoke).
+  const live = useRef<{
+    abort: AbortController;
+    files: Map<string, Promise<Blob>>;
+    urls: Map<string, string>;
+  }>(null);
   // The position and play state to restore once a switched format has loaded.
   const restore = useRef<{ time: number; play: boolean }>(null);
-  const latest = useRef({ exclusive, url: '', clip: audio?.id });
-  // The clip whose file the element holds.
-  const loadedClip = useRef<string>(undefined);
+  const latest = useRef({ exclusive, url: '' });
+  // The file URL (http(s)) the element holds, whether it plays it from there or from our blob of it.
+  const loaded = useRef('');
 
-  const url = audio ? audio[`${format}Url`] : '';
-  const safeUrl = isHttpUrl(url) ? url : '';
+  // Only http(s) URLs from the server go any further (src, href, fetch).
+  const safe = (f: AudioFormat) => {
+    const fileUrl = audio?.[`${f}Url`];
+    return isHttpUrl(fileUrl) ? fileUrl : '';
+  };
+  const safeUrl = safe(format);
   const duration = fileDuration || (audio ? audio[`${format}Duration`] : 0);
   // A kept copy is the proxy's own file: it outlives the vendor's purge.
   const expiresAt =
@@ -208,7 +218,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const expired = daysLeft !== undefined && daysLeft <= 0;
   const shownState: AudioPlayerState = expired ? 'error' : safeUrl ? state : 'idle';
   useEffect(() => {
-    latest.current = { exclusive, url: safeUrl, clip };
+    latest.current = { exclusive, url: safeUrl };
   });
 
   // A dead link (403/404/410 status), a network fault, or the element's own decode/format error code.
@@ -217,15 +227,22 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     setState('error');
   }, []);
 
-  // One fetch per file, shared by the waveform, the download and the dead-link probe.
-  const bytes = useCallback((fileUrl: string) => {
+  // One fetch per file, shared by the waveform, playback, the download and the dead-link probe. The blob
+  // is typed by its format (`f`), as a host may send a generic type and a media element may go by it.
+  const bytes = useCallback((fileUrl: string, f?: AudioFormat) => {
     const current = live.current!;
     let file = current.files.get(fileUrl);
     if (!file) {
-      const files = current.files;
-      file = fetch(fileUrl, { signal: current.abort.signal }).then((response) => {
+      const { files, abort } = current;
+      file = fetch(fileUrl, { signal: abort.signal }).then(async (response) => {
         if (!response.ok) throw response.status;
-        return response.arrayBuffer();
+        let blob = await response.blob();
+        // A typed view of the same bytes (no copy).
+        if (f) blob = blob.slice(0, blob.size, f === 'mp3' ? 'audio/mpeg' : 'audio/wav');
+        // Unmounted meanwhile: no URL that nothing would revoke.
+        abort.signal.throwIfAborted();
+        current.urls.set(fileUrl, URL.createObjectURL(blob));
+        return blob;
       });
       // A network or CORS failure is not kept: the next download asks again (it may work by then). An
       // HTTP status is an answer (a dead link), kept.
@@ -241,7 +258,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     const audioElement = document.createElement('audio');
     audioElement.preload = 'metadata';
     el.current = audioElement;
-    const current = { abort: new AbortController(), files: new Map(), blobs: [] as string[] };
+    const current = { abort: new AbortController(), files: new Map(), urls: new Map() };
     live.current = current;
     const on = (type: string, listener: () => void) => audioElement.addEventListener(type, listener);
     const sync = () => {
@@ -273,29 +290,29 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     on('error', () => {
       const code = audioElement.error?.code;
       // A media error does not say why; the file's HTTP status does, when CORS lets us read it.
-      bytes(audioElement.src).then(() => fail(code), fail);
+      bytes(loaded.current).then(() => fail(code), fail);
     });
     return () => {
+      // The clip effect below, which also runs on unmount, releases the file and revokes the blob URLs.
       current.abort.abort();
-      current.blobs.forEach(URL.revokeObjectURL);
-      current.blobs.length = 0;
       audioElement.pause();
       if (playingNow === audioElement) playingNow = undefined;
-      // Releases the connection and the decoder; a paused element with a `src` keeps both.
-      audioElement.removeAttribute('src');
-      audioElement.load();
     };
   }, [bytes, fail]);
 
-  // Another clip: the previous clip's files (waveform and download bytes) and saved links are let go, so
-  // a player that shows result after result (the studio's) does not grow with each.
+  // Another clip, or unmount: the element lets the previous clip's file go (it must not play on under the
+  // new one; a paused element with a `src` keeps its connection and decoder), then the clip's bytes and
+  // blob URLs are let go, so a player that shows result after result (the studio's) does not grow with each.
   useEffect(() => {
     const current = live.current;
-    if (!current) return;
+    const audioElement = el.current;
+    if (!current || !audioElement) return;
     return () => {
+      audioElement.removeAttribute('src');
+      audioElement.load();
       current.files.clear();
-      current.blobs.forEach(URL.revokeObjectURL);
-      current.blobs.length = 0;
+      current.urls.forEach((blobUrl) => URL.revokeObjectURL(blobUrl));
+      current.urls.clear();
     };
   }, [clip]);
 
@@ -310,41 +327,45 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     return () => observer.disconnect();
   }, [root, visible]);
 
-  const load = useCallback(() => {
+  // One download per file where CORS allows. The element gets a source only when it is needed: once the
+  // fetch (for the waveform) has the bytes, or failed for CORS or the network, or on play. It plays our
+  // blob URL of the file when the bytes are in (no second download), else the remote URL: pressed before
+  // the fetch is done, play streams at once rather than wait for the whole file, and a CORS-blocked host
+  // still plays (<audio> needs no CORS). A source already loaded is never swapped for the blob mid-clip;
+  // only a format switch (or another clip) changes it. `ifEmpty`: only if the element has no source yet.
+  const load = useCallback((ifEmpty?: boolean) => {
     const audioElement = el.current;
     const target = latest.current.url;
-    if (!audioElement || !target || audioElement.getAttribute('src') === target) return;
-    // Switching formats: come back to the same moment, playing if it was.
-    restore.current =
-      audioElement.getAttribute('src') && loadedClip.current === latest.current.clip
-        ? { time: audioElement.currentTime, play: !audioElement.paused }
-        : null;
-    loadedClip.current = latest.current.clip;
-    audioElement.src = target;
+    const src = audioElement?.getAttribute('src');
+    if (!audioElement || !target || (src && (ifEmpty || loaded.current === target))) return;
+    // Switching formats: come back to the same moment, playing if it was. (Another clip has no source.)
+    restore.current = src ? { time: audioElement.currentTime, play: !audioElement.paused } : null;
+    loaded.current = target;
+    audioElement.src = live.current!.urls.get(target) ?? target;
   }, []);
 
-  useEffect(() => {
-    if (visible && !expired && safeUrl) load();
-  }, [visible, expired, safeUrl, load]);
-
-  // The waveform: decoded once, from whichever format is loaded first, after the player was seen or played.
+  // The file, after the player was seen or played; the waveform is decoded once, from whichever format
+  // comes first.
   const started = visible || state !== 'idle';
   useEffect(() => {
     if (!started || expired || !safeUrl || peaks) return;
     let current = true;
-    bytes(safeUrl)
-      // decodeAudioData detaches its buffer: give it a copy, the download still needs the bytes.
-      .then((buffer) => decodePeaks(buffer.slice(0)))
-      .then(
+    const file = bytes(safeUrl, format);
+    file.then(
+      () => current && load(true),
+      // An HTTP error is a dead link whatever <audio> would say; CORS or the network only cost the
+      // waveform (a plain bar instead): the element plays the remote URL.
+      (reason) => current && (typeof reason === 'number' ? fail(reason) : load(true)),
+    );
+    if (!peaks)
+      file.then(decodePeaks).then(
         (result) => current && setPeaks(result),
-        // An HTTP error is a dead link whatever <audio> says later; CORS or decoding trouble only
-        // costs the waveform (a plain bar instead).
-        (reason) => current && typeof reason === 'number' && fail(reason),
+        () => {},
       );
     return () => {
       current = false;
     };
-  }, [started, expired, safeUrl, peaks, bytes, fail]);
+  }, [started, expired, safeUrl, format, peaks, bytes, fail, load]);
 
   // Smooth progress while playing (timeupdate fires only about four times a second).
   useEffect(() => {
@@ -377,7 +398,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     if (el.current) el.current.muted = !el.current.muted;
   };
   const setFormat = (next: AudioFormat) => {
-    latest.current.url = audio?.[`${next}Url`] ?? '';
+    latest.current.url = safe(next);
     setFormatState(next);
     // Only reload when something was loaded; otherwise the next play or sighting loads the new file.
     if (el.current?.getAttribute('src')) load();
@@ -385,15 +406,19 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const fileName = (f: AudioFormat) => audioFileName(prompt, `kling-audio-${audio?.id ?? 'clip'}`, f);
 
   const download = async (f: AudioFormat = format) => {
-    const fileUrl = audio?.[`${f}Url`];
-    if (!isHttpUrl(fileUrl) || !live.current) return;
+    const fileUrl = safe(f);
+    const current = live.current;
+    if (!fileUrl || !current) return;
     const link = document.createElement('a');
-    try {
-      const blob = new Blob([await bytes(fileUrl)], { type: f === 'mp3' ? 'audio/mpeg' : 'audio/wav' });
-      link.href = URL.createObjectURL(blob);
-      live.current.blobs.push(link.href);
+    // The same blob URL the element plays: the file is not fetched again.
+    const blobUrl = await bytes(fileUrl, f).then(
+      () => current.urls.get(fileUrl),
+      () => {},
+    );
+    if (blobUrl) {
+      link.href = blobUrl;
       link.download = fileName(f);
-    } catch {
+    } else {
       // CORS (or a dead link): the browser can still open the file itself.
       link.href = fileUrl;
       link.target = '_blank';
@@ -512,10 +537,9 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         disabled: !audio,
         onChange: () => setFormat(f),
       }),
-    getDownloadProps: (f = format, props) => {
-      const fileUrl = audio?.[`${f}Url`];
-      return merge(props, {
-        href: isHttpUrl(fileUrl) ? fileUrl : undefined,
+    getDownloadProps: (f = format, props) =>
+      merge(props, {
+        href: safe(f) || undefined,
         download: fileName(f),
         onClick: (event: MouseEvent) => {
           // Modified clicks keep their meaning (new tab, save as…).
@@ -523,7 +547,6 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
           event.preventDefault();
           void download(f);
         },
-      });
-    },
+      }),
   };
 }
