@@ -35,7 +35,7 @@ export interface TaskRecordCache {
 }
 
 export function createTaskRecordCache(options: TaskRecordCacheOptions = {}): TaskRecordCache {
-  const { max = 10_000, freshMs = 1000, now = Date.now } = options;
+  const { max = 10_000, freshMs = 1000, now = () => Date.now() } = options;
   // A Map runs in insertion order: an entry used is moved to the end, so the first one is the least used.
   const entries = new Map<string, { record: KlingTaskRecord; checkedAt: number }>();
   const key = (userId: string, taskId: string) => JSON.stringify([userId, taskId]);
