@@ -164,18 +164,26 @@ describe.each(kinds)('lookups on the $name store', ({ skip, db, other }) => {
     expect((await first.world.as('carol').getTask(ref)).status).toBe('succeed');
     expect((await second.world.as('carol').getTask(ref)).status).toBe('succeed');
 
-    // Another task, ended through the first instance while the vendor no longer answers lookups: once
-    // its memory is no longer fresh, the second instance answers from the store, without the vendor.
-    const next = await first.world
-      .as('carol')
-      .createTask({ prompt: 'Later', duration: 3, externalTaskId: 's-2' });
-    expect((await second.world.as('carol').getTask({ taskId: next.taskId })).status).toBe('submitted');
-    vendorNow += 2500;
-    expect((await first.world.as('carol').getTask({ taskId: next.taskId })).status).toBe('succeed');
-    first.backend.setScenario({ pollError: { code: 5000 } });
+    // Another task, ended through the first instance while the vendor fails every lookup: the second
+    // instance, which remembers it pending, gets the vendor's error and answers the finished record.
+    const carol = { first: first.world.as('carol'), second: second.world.as('carol') };
+    const endedElsewhere = async (externalTaskId: string) => {
+      first.backend.setScenario({ pollError: undefined });
+      const { taskId } = await carol.first.createTask({ prompt: 'Later', duration: 3, externalTaskId });
+      expect((await carol.second.getTask({ taskId })).status).toBe('submitted');
+      vendorNow += 2500;
+      expect((await carol.first.getTask({ taskId })).status).toBe('succeed');
+      first.backend.setScenario({ pollError: { code: 5000 } });
+      second.world.mark();
+      return taskId;
+    };
+    const failedVendor = await endedElsewhere('s-2');
+    expect((await carol.second.getTask({ taskId: failedVendor })).status).toBe('succeed');
+    expect(second.world.vendorRequests()).toHaveLength(1);
+    // And once its memory is no longer fresh, it reads the store first: no vendor call at all.
+    const stale = await endedElsewhere('s-3');
     later(1000);
-    second.world.mark();
-    expect((await second.world.as('carol').getTask({ taskId: next.taskId })).status).toBe('succeed');
+    expect((await carol.second.getTask({ taskId: stale })).status).toBe('succeed');
     expect(second.world.vendorRequests()).toEqual([]);
   });
 });

@@ -191,11 +191,18 @@ export function createRecordOperations(context: RecordContext) {
   }
 
   /** A record's task as a get answers it: from the record once finished, else refreshed from the vendor. */
-  async function answer(record: KlingTaskRecord): Promise<RecordReply> {
+  async function answer(record: KlingTaskRecord, remembered = false): Promise<RecordReply> {
     if (!record.task) return notFound(context);
     if (isTerminalStatus(record.status)) return ok(answeredTask(record));
     const refreshed = await refresh(record);
-    return 'userId' in refreshed ? ok(answeredTask(refreshed)) : refreshed;
+    if ('userId' in refreshed) return ok(answeredTask(refreshed));
+    // The vendor failed, and the record came from this proxy's memory: another instance may have seen
+    // the task end meanwhile, and a finished record is a better answer than the vendor's error.
+    if (remembered) {
+      const stored = known(await store.findTask(record.userId, record.taskId!));
+      if (stored?.taskId === record.taskId && isTerminalStatus(stored?.status)) return answer(stored);
+    }
+    return refreshed;
   }
 
   async function createAtVendor(record: KlingTaskRecord, input: CreateInput): Promise<RecordReply> {
@@ -266,10 +273,11 @@ export function createRecordOperations(context: RecordContext) {
     /** GET one task by its id or the browser's external id: the user's own record only. */
     async getTask(userId: string, id: string): Promise<RecordReply | undefined> {
       // A pending task's poll: from this proxy's memory when it may be trusted, else from the store.
-      const record = cache?.get(userId, id) ?? known(await store.findTask(userId, id));
+      const remembered = cache?.get(userId, id);
+      const record = remembered ?? known(await store.findTask(userId, id));
       if (!record) return undefined;
       const settled = await settle(record);
-      return settled.task ? answer(settled) : notFound(context);
+      return settled.task ? answer(settled, settled === remembered) : notFound(context);
     },
 
     /** GET a page of the user's records, newest first, pending ones refreshed from the vendor. */
