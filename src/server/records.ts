@@ -200,7 +200,7 @@ export function createRecordOperations(context: RecordContext) {
     // the task end meanwhile, and a finished record is a better answer than the vendor's error.
     if (remembered) {
       const stored = known(await store.findTask(record.userId, record.taskId!));
-      if (stored?.taskId === record.taskId && isTerminalStatus(stored?.status)) return answer(stored);
+      if (stored && stored.taskId === record.taskId && isTerminalStatus(stored.status)) return answer(stored);
     }
     return refreshed;
   }
