@@ -68,7 +68,7 @@ export async function vendorExternalId(userId: string, externalTaskId: string): 
  * True when two JSON values are equal, whatever the order of their keys: a record read back from jsonb
  * has its keys in PostgreSQL's order, not the vendor's, so comparing texts would see a change every time.
  */
-export function sameJson(a: unknown, b: unknown): boolean {
+function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
