@@ -192,6 +192,8 @@ export async function presentReply<R extends { status: number; body: string }>(
   if (envelope?.code !== 0 || !envelope.data) return reply;
   const list = Array.isArray(envelope.data);
   const tasks = (list ? envelope.data : [envelope.data]) as unknown[];
+  // Only a succeeded task has files to point at: a pending poll's answer goes out as it came.
+  if (!tasks.some((task) => (task as WireTask | null)?.task_status === 'succeed')) return reply;
   if (!tasks.every((task) => z.safeParse(wireTaskSchema, task).success)) return reply;
   const presented = await keeping.present(userId, tasks as WireTask[], origin);
   return { ...reply, body: JSON.stringify({ ...envelope, data: list ? presented : presented[0] }) };

@@ -21,6 +21,7 @@ import {
 import { matchFilePath } from './files';
 import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from './keeping';
 import { createPushRoutes, taskOfReply } from './push';
+import { createTaskRecordCache } from './recordCache';
 import { answeredTask, createRecordOperations, type CreatesInFlight } from './records';
 import { fail, toResponse, type Reply } from './reply';
 import { matchRoute, type KlingProxyRoute } from './routes';
@@ -267,6 +268,8 @@ export function createKlingAudioProxy(
       : keptStore;
   // Creates in flight in this process, shared by every request's record operations (a second tab waits).
   const inFlight: CreatesInFlight = new Map();
+  // What this process lately read or wrote of the records, so polls of a pending task skip the database.
+  const cache = createTaskRecordCache();
   /** The record operations for one request: its upstream calls share that request's budget and signal. */
   const recordsFor = (context: UpstreamContext) =>
     store === false
@@ -278,6 +281,7 @@ export function createKlingAudioProxy(
           fail,
           timeoutMs,
           inFlight,
+          cache,
           callbackUrl: options.callbackUrl
             ? (record): Promise<string> => push!.callbackUrlFor(record.userId, record.externalTaskId)
             : undefined,

@@ -12,6 +12,7 @@ import {
   type createAudioTaskInputSchema,
   type WireTask,
 } from '../api/schemas';
+import type { TaskRecordCache } from './recordCache';
 import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from './store';
 import { base64url } from './token';
 
@@ -35,6 +36,8 @@ export interface RecordContext {
   inFlight?: CreatesInFlight;
   /** The `callback_url` a create of this record carries (push), or none. */
   callbackUrl?: (record: KlingTaskRecord) => Promise<string>;
+  /** The records this proxy lately read or wrote, shared like `inFlight`: lookups try it before the store. */
+  cache?: TaskRecordCache;
 }
 
 /** Creates a process is making, by user and external id: a second tab's request waits for the first. */
@@ -59,6 +62,21 @@ export async function vendorExternalId(userId: string, externalTaskId: string): 
   const bytes = new TextEncoder().encode(JSON.stringify([userId, externalTaskId]));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return `rka-${base64url(digest)}`;
+}
+
+/**
+ * True when two JSON values are equal, whatever the order of their keys: a record read back from jsonb
+ * has its keys in PostgreSQL's order, not the vendor's, so comparing texts would see a change every time.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  return keys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]));
 }
 
 /** The vendor's task from a successful answer, or `undefined` for an error or a body that does not parse. */
@@ -124,7 +142,12 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 
 /** The record operations of one proxy, sharing its in-flight creates. */
 export function createRecordOperations(context: RecordContext) {
-  const { store } = context;
+  const { store, cache } = context;
+  // Every record the store answers or writes is what the cache learns from, and nothing else.
+  const known = <T extends KlingTaskRecord | undefined>(record: T): T => {
+    if (record) cache?.remember(record);
+    return record;
+  };
   const inFlight: CreatesInFlight = context.inFlight ?? new Map();
   const key = (userId: string, externalTaskId: string) => JSON.stringify([userId, externalTaskId]);
   const claimMs = () => context.timeoutMs * 2 + 1000;
@@ -138,12 +161,12 @@ export function createRecordOperations(context: RecordContext) {
     const task = parseTask(reply);
     if (!task) return reply;
     // Most polls of a pending task change nothing: no write then (and nothing for a watcher to hear).
-    if (record.taskId === task.task_id && JSON.stringify(record.task) === JSON.stringify(task)) return record;
+    if (record.taskId === task.task_id && sameJson(record.task, task)) return record;
     const updated = await store.updateTask(record.userId, record.externalTaskId, {
       taskId: task.task_id,
       task,
     });
-    return updated ?? record;
+    return known(updated) ?? record;
   }
 
   /**
@@ -160,7 +183,7 @@ export function createRecordOperations(context: RecordContext) {
       else if (current.claimedUntil !== undefined && current.claimedUntil > Date.now()) {
         await sleep(SETTLE_POLL_MS);
       } else break;
-      current = (await store.findTask(current.userId, current.externalTaskId)) ?? current;
+      current = known(await store.findTask(current.userId, current.externalTaskId)) ?? current;
     }
     // Nobody is creating it: the vendor may still have it, if an earlier answer was dropped.
     const found = await refresh(current);
@@ -168,11 +191,18 @@ export function createRecordOperations(context: RecordContext) {
   }
 
   /** A record's task as a get answers it: from the record once finished, else refreshed from the vendor. */
-  async function answer(record: KlingTaskRecord): Promise<RecordReply> {
+  async function answer(record: KlingTaskRecord, remembered = false): Promise<RecordReply> {
     if (!record.task) return notFound(context);
     if (isTerminalStatus(record.status)) return ok(answeredTask(record));
     const refreshed = await refresh(record);
-    return 'userId' in refreshed ? ok(answeredTask(refreshed)) : refreshed;
+    if ('userId' in refreshed) return ok(answeredTask(refreshed));
+    // The vendor failed, and the record came from this proxy's memory: another instance may have seen
+    // the task end meanwhile, and a finished record is a better answer than the vendor's error.
+    if (remembered) {
+      const stored = known(await store.findTask(record.userId, record.taskId!));
+      if (stored && stored.taskId === record.taskId && isTerminalStatus(stored.status)) return answer(stored);
+    }
+    return refreshed;
   }
 
   async function createAtVendor(record: KlingTaskRecord, input: CreateInput): Promise<RecordReply> {
@@ -187,10 +217,12 @@ export function createRecordOperations(context: RecordContext) {
       const found = await refresh(record);
       if ('userId' in found && found.task) task = found.task;
     }
-    const updated = await store.updateTask(
-      record.userId,
-      record.externalTaskId,
-      task ? { taskId: task.task_id, task, claimedUntil: null } : { claimedUntil: null },
+    const updated = known(
+      await store.updateTask(
+        record.userId,
+        record.externalTaskId,
+        task ? { taskId: task.task_id, task, claimedUntil: null } : { claimedUntil: null },
+      ),
     );
     if (!task || !updated?.task) return reply;
     return ok(answeredTask(updated), created ? reply : undefined);
@@ -240,15 +272,17 @@ export function createRecordOperations(context: RecordContext) {
 
     /** GET one task by its id or the browser's external id: the user's own record only. */
     async getTask(userId: string, id: string): Promise<RecordReply | undefined> {
-      const record = await store.findTask(userId, id);
+      // A pending task's poll: from this proxy's memory when it may be trusted, else from the store.
+      const remembered = cache?.get(userId, id);
+      const record = remembered ?? known(await store.findTask(userId, id));
       if (!record) return undefined;
       const settled = await settle(record);
-      return settled.task ? answer(settled) : notFound(context);
+      return settled.task ? answer(settled, settled === remembered) : notFound(context);
     },
 
     /** GET a page of the user's records, newest first, pending ones refreshed from the vendor. */
     async listTasks(userId: string, page: { pageNum: number; pageSize: number }): Promise<RecordReply> {
-      const records = await store.listTasks(userId, page);
+      const records = (await store.listTasks(userId, page)).map(known);
       const tasks = await mapLimited(records, REFRESH_CONCURRENCY, async (record) => {
         if (isTerminalStatus(record.status)) return answeredTask(record);
         const refreshed = await refresh(record);
