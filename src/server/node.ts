@@ -1,9 +1,11 @@
 /**
- * Serves a Fetch handler from node:http, Express or Connect. The only module of the server entry that
+ * Serves a Fetch handler from node:http, Express or Connect. With the entry's other Node-only module
+ * (nodeTransport.ts, loaded from here and loading Node's modules at its first call), the only code that
  * needs Node; the proxy itself uses the Fetch API and WebCrypto only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fail, takeText, toResponse } from './reply';
+import { createNodeTransport } from './nodeTransport';
+import { fail, NODE_BINDING, replyHeaders, takeText, type NodeBinding, type Reply } from './reply';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -118,21 +120,34 @@ function parsedBody(body: unknown): BodyInit | undefined {
 export function toNodeHandler(
   handler: FetchHandler,
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
+  // The proxy's own handler: its answers are written without a `Response` in between, and its upstream
+  // calls go over node:http with keep-alive sockets (unless the app gave it a `fetch`).
+  const binding = (handler as { [NODE_BINDING]?: NodeBinding })[NODE_BINDING];
+  binding?.useTransport(createNodeTransport());
   return (req: NodeRequest, res, next) => {
     let discard: (() => void) | undefined;
     const gone = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) gone.abort();
     });
+    const head = (status: number) => {
+      res.statusCode = status;
+      if (status === 408 && !req.complete) res.setHeader('connection', 'close');
+      return req.method === 'HEAD';
+    };
+    /** A reply as its `Response` would go out: the same status, headers and text. */
+    const write = (reply: Reply) => {
+      const headers = replyHeaders(reply.headers);
+      for (const name in headers) res.setHeader(name, headers[name]!);
+      res.end(head(reply.status) ? undefined : reply.body);
+    };
     const send = async (response: Response) => {
-      res.statusCode = response.status;
       response.headers.forEach((value, name) => {
         if (name !== 'set-cookie') res.setHeader(name, value);
       });
       const cookies = response.headers.getSetCookie();
       if (cookies.length) res.setHeader('set-cookie', cookies);
-      if (response.status === 408 && !req.complete) res.setHeader('connection', 'close');
-      if (req.method === 'HEAD') return void res.end();
+      if (head(response.status)) return void res.end();
       if (response.body && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
         return streamBody(response.body, res);
       }
@@ -142,35 +157,32 @@ export function toNodeHandler(
       const method = req.method ?? 'GET';
       const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
       const origin = originOf(protocol, req.headers.host);
-      if (origin === undefined) {
-        return send(toResponse(fail(400, 1200, 'The Host header is not a valid host name.')));
-      }
+      if (origin === undefined) return write(fail(400, 1200, 'The Host header is not a valid host name.'));
       if (FORBIDDEN_METHOD.test(method)) {
-        return send(
-          toResponse(fail(405, 1202, 'Method not allowed: use GET, POST.', { allow: 'GET, POST' })),
-        );
-      }
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        // HTTP/2 pseudo-headers (`:path`) are not header names the Fetch API accepts.
-        if (name[0] === ':') continue;
-        for (const item of Array.isArray(value) ? value : [value])
-          if (item !== undefined) headers.append(name, item);
+        return write(fail(405, 1202, 'Method not allowed: use GET, POST.', { allow: 'GET, POST' }));
       }
       let body: BodyInit | undefined;
+      const parsed = method !== 'GET' && method !== 'HEAD' && req.readableEnded;
       if (method !== 'GET' && method !== 'HEAD') {
-        if (req.readableEnded) {
-          // A body parser got here first: what it parsed is the body now, with its own length.
-          body = parsedBody(req.body);
-          headers.delete('content-length');
-          headers.delete('transfer-encoding');
-        } else {
-          ({ stream: body, discard } = bodyStream(req));
-        }
+        // A body parser got here first: what it parsed is the body now, with its own length.
+        if (parsed) body = parsedBody(req.body);
+        else ({ stream: body, discard } = bodyStream(req));
       }
+      // Pairs, not a `Headers`: the `Request` builds its own list from them.
+      const headers: [string, string][] = [];
+      for (const name in req.headers) {
+        // HTTP/2 pseudo-headers (`:path`) are not header names the Fetch API accepts.
+        if (name[0] === ':' || (parsed && (name === 'content-length' || name === 'transfer-encoding')))
+          continue;
+        const value = req.headers[name];
+        if (typeof value === 'string') headers.push([name, value]);
+        else if (value) for (const item of value) headers.push([name, item]);
+      }
+      let url: URL;
       let request: Request;
       try {
-        request = new Request(`${origin}${safeTarget(req.originalUrl ?? req.url ?? '/')}`, {
+        url = new URL(`${origin}${safeTarget(req.originalUrl ?? req.url ?? '/')}`);
+        request = new Request(url, {
           method,
           headers,
           body,
@@ -180,14 +192,16 @@ export function toNodeHandler(
         } as RequestInit);
       } catch {
         // node:http took it, the Fetch API does not: it is no request the handler could answer.
-        return send(toResponse(fail(400, 1200, 'The request could not be read.')));
+        return write(fail(400, 1200, 'The request could not be read.'));
       }
-      await send(await handler(request));
+      if (!binding) return send(await handler(request));
+      const answer = await binding.respond(request, url);
+      return answer instanceof Response ? send(answer) : write(answer);
     })()
       .catch((error: unknown) => {
         if (next) next(error);
         else if (res.headersSent) res.destroy();
-        else void send(toResponse(fail(500, 5000, 'The proxy failed to handle the request.')));
+        else write(fail(500, 5000, 'The proxy failed to handle the request.'));
       })
       .finally(() => discard?.());
   };

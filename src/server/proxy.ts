@@ -21,7 +21,7 @@ import { matchFilePath } from './files';
 import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from './keeping';
 import { createPushRoutes, taskOfReply } from './push';
 import { answeredTask, createRecordOperations, type CreatesInFlight } from './records';
-import { fail, toResponse, type Reply } from './reply';
+import { fail, NODE_BINDING, toResponse, type NodeBinding, type Reply } from './reply';
 import { matchRoute, type KlingProxyRoute } from './routes';
 import { createMemoryTaskStore, observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from './store';
 import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
@@ -251,7 +251,13 @@ export function createKlingAudioProxy(
   // With keeping on, every change that leaves a record succeeded starts keeping its files.
   const keptStore = keeping && baseStore ? observeSucceeded(baseStore, keeping) : baseStore;
 
-  const { forward } = createUpstream({ apiKey, accessKey, secretKey, fetch: options.fetch, timeoutMs });
+  const { forward, useTransport } = createUpstream({
+    apiKey,
+    accessKey,
+    secretKey,
+    fetch: options.fetch,
+    timeoutMs,
+  });
 
   // Push: every change to a record goes through the store's `updateTask`, so that is where it is announced.
   const store: KlingTaskStore | false =
@@ -463,10 +469,10 @@ export function createKlingAudioProxy(
     return keeping!.serve(request, userId, file);
   }
 
-  return async (request) => {
+  /** The answer to `request` (whose URL is `url`), before the reply becomes a `Response`. */
+  async function respond(request: Request, url: URL): Promise<Reply | Response> {
     const started = Date.now();
     const context: UpstreamContext = { deadline: started + timeoutMs, signal: request.signal };
-    const url = new URL(request.url);
     // The kept files' own route, when keeping is on: binary answers, not the vendor's envelope.
     const file = keeping ? matchFilePath(url.pathname, basePath) : null;
     if (file !== null) {
@@ -478,15 +484,14 @@ export function createKlingAudioProxy(
       } catch {
         answer = fail(500, 5000, 'The proxy failed to handle the request.');
       }
-      const response = answer instanceof Response ? answer : toResponse(answer);
       call(onResponse, {
         ...info,
-        status: response.status,
+        status: answer.status,
         code: answer instanceof Response ? undefined : answer.code,
         requestId: answer instanceof Response ? undefined : answer.requestId,
         durationMs: Date.now() - started,
       });
-      return response;
+      return answer;
     }
     // The push routes first (their paths would otherwise read as a task lookup); without push the events
     // path is still ours to refuse, never a lookup sent upstream.
@@ -534,6 +539,13 @@ export function createKlingAudioProxy(
     }
     const { status, code, requestId } = reply;
     call(onResponse, { ...info, status, code, requestId, durationMs: Date.now() - started });
-    return toResponse(reply);
+    return reply;
+  }
+
+  const handler = async (request: Request): Promise<Response> => {
+    const answer = await respond(request, new URL(request.url));
+    return answer instanceof Response ? answer : toResponse(answer);
   };
+  const binding: NodeBinding = { respond, useTransport };
+  return Object.defineProperty(handler, NODE_BINDING, { value: binding });
 }
