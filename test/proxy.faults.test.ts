@@ -14,6 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createKlingAudioProxy,
@@ -34,6 +35,8 @@ const TASK_PATH = '/api/kling/v1/audio/text-to-audio';
 interface Seen {
   method: string;
   url: string;
+  /** Header names as sent, in lower case. */
+  names: string[];
   authorization: string;
   body: string;
   /** True once the proxy closed the request before the upstream had answered it. */
@@ -57,6 +60,7 @@ const upstream: Server = createServer(async (req, res) => {
   const record: Seen = {
     method: req.method ?? '',
     url: req.url ?? '',
+    names: req.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()),
     authorization: req.headers.authorization ?? '',
     body: Buffer.concat(chunks).toString('utf8'),
     abandoned: false,
@@ -70,6 +74,9 @@ const upstream: Server = createServer(async (req, res) => {
   await behave(req, res, record);
 });
 let UPSTREAM = '';
+// Connections the upstream accepted: keep-alive shows as fewer connections than requests.
+let connections = 0;
+upstream.on('connection', () => void connections++);
 
 const servers: Server[] = [];
 let responses: KlingProxyResponseInfo[] = [];
@@ -125,6 +132,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   seen = [];
+  connections = 0;
   responses = [];
   behave = vendorOk;
   upstream.closeAllConnections();
@@ -480,3 +488,119 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+describe('the node:http transport (toNodeHandler, no `fetch` given)', () => {
+  beforeAll(() => {
+    upstreamFetch = undefined;
+  });
+
+  const getKeepAlive = (path = `${TASK_PATH}/786412301234`) =>
+    `GET ${path} HTTP/1.1\r\nHost: app.test\r\n\r\n`;
+
+  it('sends the vendor only its own headers, whatever the browser sent', async () => {
+    const port = await serve();
+    const extra =
+      'Cookie: session=abc\r\nAuthorization: Bearer users-own\r\nX-Forwarded-For: 203.0.113.9\r\n' +
+      'User-Agent: browser/1.0\r\nAccept-Encoding: zstd\r\n';
+    expect((await exchange(port, postText(validBody, extra))).status).toBe(200);
+    expect((await exchange(port, getText().replace('\r\n\r\n', `\r\n${extra}\r\n`))).status).toBe(200);
+    const own = [
+      'host',
+      'connection',
+      'accept',
+      'content-type',
+      'authorization',
+      'accept-encoding',
+      'user-agent',
+    ];
+    expect([...seen[0]!.names].sort()).toEqual([...own, 'content-length'].sort());
+    expect([...seen[1]!.names].sort()).toEqual([...own].sort());
+    for (const record of seen) expect(record.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(JSON.stringify(seen)).not.toMatch(/session=abc|users-own|203\.0\.113|browser\/1\.0|zstd/);
+  });
+
+  it('keeps its upstream connections alive: 20 lookups in a row open one', async () => {
+    const port = await serve();
+    const connection = await open(port);
+    for (let i = 0; i < 20; i++) {
+      const before = connection.data().length;
+      connection.socket.write(getKeepAlive());
+      await vi.waitFor(() => expect(connection.data().slice(before)).toMatch(/"request_id":"up-1"/), {
+        timeout: 3000,
+        interval: 5,
+      });
+    }
+    connection.socket.destroy();
+    expect(seen).toHaveLength(20);
+    expect(connections).toBe(1);
+  });
+
+  it('opens a new connection after an upstream one is cut, and never reuses the cut one', async () => {
+    let count = 0;
+    behave = (req, res, record) => {
+      // The second answer is cut off mid-body: that socket must not go back to the pool.
+      if (++count === 2) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"code":0');
+        return void setTimeout(() => res.socket?.destroy(), 20);
+      }
+      vendorOk(req, res, record);
+    };
+    const port = await serve();
+    expect((await exchange(port, getText())).status).toBe(200);
+    expectOwnError(await exchange(port, getText()), 502, 5000);
+    expect((await exchange(port, getText())).status).toBe(200);
+    expect(connections).toBe(2);
+  });
+
+  it('reads a gzip answer as fetch would, and refuses one that inflates past 4 MiB', async () => {
+    let body = Buffer.from(JSON.stringify({ code: 0, message: 'SUCCEED', request_id: 'up-gz', data: task }));
+    behave = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(body));
+    };
+    const port = await serve();
+    const answer = await exchange(port, getText());
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 0, request_id: 'up-gz', data: task });
+    // About 5 KB on the wire, 5 MiB once inflated.
+    body = Buffer.from(`{"code":0,"data":"${' '.repeat(5 * 2 ** 20)}"}`);
+    expectOwnError(await exchange(port, getText()), 502, 5000);
+  });
+
+  it('hands `authorize` a Request whose signal fires when the client leaves', async () => {
+    behave = () => {}; // never answers
+    let asked: Request | undefined;
+    const port = await serve({
+      timeoutMs: 20_000,
+      authorize: (request) => {
+        asked = request;
+        return true;
+      },
+    });
+    const connection = await open(port);
+    connection.socket.write(getText());
+    await vi.waitFor(() => expect(seen).toHaveLength(1), { timeout: 3000 });
+    expect(asked).toBeInstanceOf(Request);
+    expect(asked!.signal.aborted).toBe(false);
+    const fired = new Promise((resolve) => asked!.signal.addEventListener('abort', resolve));
+    connection.socket.destroy();
+    await fired;
+    expect(asked!.signal.aborted).toBe(true);
+    await vi.waitFor(() => expect(seen[0]!.abandoned).toBe(true), { timeout: 3000 });
+  });
+
+  it('leaves a `fetch` the app passed in charge, under toNodeHandler too', async () => {
+    const calls: string[] = [];
+    const port = await serve({
+      fetch: async (input) => {
+        calls.push(String(input));
+        return Response.json({ code: 0, message: 'SUCCEED', request_id: 'fake', data: task });
+      },
+    });
+    const answer = await exchange(port, getText());
+    expect(JSON.parse(answer.body)).toMatchObject({ request_id: 'fake' });
+    expect(calls).toEqual([`${UPSTREAM}/v1/audio/text-to-audio/786412301234`]);
+    expect(seen).toEqual([]);
+  });
+});

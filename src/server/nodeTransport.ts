@@ -81,7 +81,11 @@ function send(node: Node, { method, url, headers, body, timeoutMs, signal }: Ups
     signal?.addEventListener('abort', onGone);
 
     // node:http follows no redirect: a 3xx is an answer like any other, refused by the status check.
-    const req = (secure ? node.secureRequest : node.request)(target, {
+    const req = (secure ? node.secureRequest : node.request)({
+      // An [IPv6] literal goes to the socket without its brackets.
+      host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: target.port,
+      path: target.pathname + target.search,
       method,
       headers: {
         ...headers,
@@ -90,6 +94,7 @@ function send(node: Node, { method, url, headers, body, timeoutMs, signal }: Ups
         'user-agent': 'react-kling-audio',
         ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
       },
+      // The https agent checks the certificate against `host`, as fetch does.
       agent: secure ? node.secureAgent : node.agent,
     });
     req.on('error', () => failed(answer ? 'cut' : 'unreachable'));

@@ -469,10 +469,17 @@ export function createKlingAudioProxy(
     return keeping!.serve(request, userId, file);
   }
 
-  /** The answer to `request` (whose URL is `url`), before the reply becomes a `Response`. */
-  async function respond(request: Request, url: URL): Promise<Reply | Response> {
+  /**
+   * The answer to `request` (whose URL is `url`, and `signal` its signal or one that fires with it), before
+   * the reply becomes a `Response`.
+   */
+  async function respond(
+    request: Request,
+    url: URL,
+    signal: AbortSignal = request.signal,
+  ): Promise<Reply | Response> {
     const started = Date.now();
-    const context: UpstreamContext = { deadline: started + timeoutMs, signal: request.signal };
+    const context: UpstreamContext = { deadline: started + timeoutMs, signal };
     // The kept files' own route, when keeping is on: binary answers, not the vendor's envelope.
     const file = keeping ? matchFilePath(url.pathname, basePath) : null;
     if (file !== null) {
@@ -537,8 +544,10 @@ export function createKlingAudioProxy(
       });
       return reply;
     }
-    const { status, code, requestId } = reply;
-    call(onResponse, { ...info, status, code, requestId, durationMs: Date.now() - started });
+    if (onResponse) {
+      const { status, code, requestId } = reply;
+      call(onResponse, { ...info, status, code, requestId, durationMs: Date.now() - started });
+    }
     return reply;
   }
 

@@ -64,8 +64,11 @@ export function takeText(response: Response): string | undefined {
 export const NODE_BINDING = Symbol('react-kling-audio: node binding');
 
 export interface NodeBinding {
-  /** The handler's work for `request`, whose URL is `url`: a reply, or a `Response` (a stream, a file). */
-  respond(request: Request, url: URL): Promise<Reply | Response>;
+  /**
+   * The handler's work for `request`, whose URL is `url` and `signal` its signal (or one that fires with
+   * it): a reply, or a `Response` (a stream, a file).
+   */
+  respond(request: Request, url: URL, signal?: AbortSignal): Promise<Reply | Response>;
   /** Upstream calls go through `transport` from now on, unless the app passed its own `fetch`. */
   useTransport(transport: UpstreamTransport): void;
 }
