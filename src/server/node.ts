@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeTransport } from './nodeTransport';
 import { fail, NODE_BINDING, replyHeaders, takeText, type NodeBinding, type Reply } from './reply';
+import type { ClientSignal } from './upstream';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -82,6 +83,37 @@ function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>;
 }
 
 /**
+ * The client's leaving, for one request: listeners for the proxy's upstream calls, and an `AbortSignal`
+ * only when something asks for one (the Request's `signal`). Node makes an AbortSignal in about the time
+ * the rest of a lookup's own work takes, and `authorize` rarely reads it.
+ */
+class Departure implements ClientSignal {
+  aborted = false;
+  #listeners: (() => void)[] = [];
+  #controller: AbortController | undefined;
+  addEventListener(_type: 'abort', listener: () => void) {
+    this.#listeners.push(listener);
+  }
+  removeEventListener(_type: 'abort', listener: () => void) {
+    const index = this.#listeners.indexOf(listener);
+    if (index >= 0) this.#listeners.splice(index, 1);
+  }
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+  leave() {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#controller?.abort();
+    for (const listener of this.#listeners.splice(0)) listener();
+  }
+}
+
+/**
  * A `Request` whose `signal` is the connection's own, for the proxy's handler. A signal passed to the
  * `Request` constructor is followed through a new one (measured: three times the cost of the rest of the
  * Request); the proxy and the app's `authorize` only read `signal`. What the Fetch API copies from the
@@ -89,13 +121,13 @@ function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>;
  * follows this one.
  */
 class ConnectionRequest extends Request {
-  readonly #signal: AbortSignal;
-  constructor(url: URL, init: RequestInit, signal: AbortSignal) {
+  readonly #departure: Departure;
+  constructor(url: URL, init: RequestInit, departure: Departure) {
     super(url, init);
-    this.#signal = signal;
+    this.#departure = departure;
   }
   override get signal(): AbortSignal {
-    return this.#signal;
+    return this.#departure.signal;
   }
 }
 
@@ -144,9 +176,9 @@ export function toNodeHandler(
   binding?.useTransport(createNodeTransport());
   return (req: NodeRequest, res, next) => {
     let discard: (() => void) | undefined;
-    const gone = new AbortController();
+    const gone = new Departure();
     res.on('close', () => {
-      if (!res.writableFinished) gone.abort();
+      if (!res.writableFinished) gone.leave();
     });
     // After a 408 the rest of a trickled body would follow: the connection closes instead.
     const closing = (status: number) => status === 408 && !req.complete;
@@ -205,14 +237,14 @@ export function toNodeHandler(
         // Node needs `duplex` for a streamed request body.
         const init = { method, headers, body, duplex: 'half' } as RequestInit;
         request = binding
-          ? new ConnectionRequest(url, init, gone.signal)
+          ? new ConnectionRequest(url, init, gone)
           : new Request(url, { ...init, signal: gone.signal });
       } catch {
         // node:http took it, the Fetch API does not: it is no request the handler could answer.
         return write(fail(400, 1200, 'The request could not be read.'));
       }
       if (!binding) return send(await handler(request));
-      const answer = await binding.respond(request, url, gone.signal);
+      const answer = await binding.respond(request, url, gone);
       return answer instanceof Response ? send(answer) : write(answer);
     })()
       .catch((error: unknown) => {

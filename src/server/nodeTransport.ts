@@ -80,20 +80,20 @@ function send(node: Node, { method, url, headers, body, timeoutMs, signal }: Ups
     const timer = setTimeout(() => drop('late'), timeoutMs);
     signal?.addEventListener('abort', onGone);
 
+    const sent: Record<string, string> = { ...headers };
+    // The proxy undoes these itself (`decoded`), as fetch would.
+    sent['accept-encoding'] = 'gzip, deflate, br';
+    sent['user-agent'] = 'react-kling-audio';
+    if (body !== undefined) sent['content-length'] = String(Buffer.byteLength(body));
+    const { hostname } = target;
     // node:http follows no redirect: a 3xx is an answer like any other, refused by the status check.
     const req = (secure ? node.secureRequest : node.request)({
       // An [IPv6] literal goes to the socket without its brackets.
-      host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+      host: hostname[0] === '[' ? hostname.slice(1, -1) : hostname,
       port: target.port,
       path: target.pathname + target.search,
       method,
-      headers: {
-        ...headers,
-        // The proxy undoes these itself (`decoded`), as fetch would.
-        'accept-encoding': 'gzip, deflate, br',
-        'user-agent': 'react-kling-audio',
-        ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
-      },
+      headers: sent,
       // The https agent checks the certificate against `host`, as fetch does.
       agent: secure ? node.secureAgent : node.agent,
     });

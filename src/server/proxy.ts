@@ -25,7 +25,7 @@ import { fail, NODE_BINDING, toResponse, type NodeBinding, type Reply } from './
 import { matchRoute, type KlingProxyRoute } from './routes';
 import { createMemoryTaskStore, observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from './store';
 import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
-import { createUpstream, type UpstreamContext } from './upstream';
+import { createUpstream, type ClientSignal, type UpstreamContext } from './upstream';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
 export interface KlingProxyRequestInfo {
@@ -476,7 +476,7 @@ export function createKlingAudioProxy(
   async function respond(
     request: Request,
     url: URL,
-    signal: AbortSignal = request.signal,
+    signal: ClientSignal = request.signal,
   ): Promise<Reply | Response> {
     const started = Date.now();
     const context: UpstreamContext = { deadline: started + timeoutMs, signal };

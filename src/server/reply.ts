@@ -2,7 +2,7 @@
  * What the proxy answers, in one place: the vendor's envelope for its own errors, and the headers every
  * answer carries (from the proxy or, checked, from the vendor). Fetch API only.
  */
-import type { UpstreamTransport } from './upstream';
+import type { ClientSignal, UpstreamTransport } from './upstream';
 
 /** An answer before it becomes a `Response`: the body is always JSON text the proxy wrote or checked. */
 export interface Reply {
@@ -68,7 +68,7 @@ export interface NodeBinding {
    * The handler's work for `request`, whose URL is `url` and `signal` its signal (or one that fires with
    * it): a reply, or a `Response` (a stream, a file).
    */
-  respond(request: Request, url: URL, signal?: AbortSignal): Promise<Reply | Response>;
+  respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response>;
   /** Upstream calls go through `transport` from now on, unless the app passed its own `fetch`. */
   useTransport(transport: UpstreamTransport): void;
 }
