@@ -161,6 +161,10 @@ function parsedBody(body: unknown): BodyInit | undefined {
  * the client goes away, the request's `signal` fires (the proxy then cancels lookups and lists). After a
  * 408 the connection is closed, since the rest of a trickled body would follow.
  *
+ * Given the proxy's own handler, it writes the proxy's answers without a `Response` in between, and the
+ * proxy then calls the vendor over node:http / node:https with keep-alive sockets, unless it was given a
+ * `fetch` of its own.
+ *
  * Give the server deadlines of its own, which cover what happens before the handler runs (the headers) and
  * requests to other routes: `http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, …)`.
  *
