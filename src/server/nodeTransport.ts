@@ -1,9 +1,8 @@
 /**
  * The upstream transport `toNodeHandler` gives its proxy: node:http / node:https with keep-alive sockets.
  * In `npm run bench`, a pass-through on node:http serves more than twice the requests of the same on
- * Node 20's global fetch. It only moves bytes;
- * every check of the answer stays in upstream.ts. Node's modules are loaded at the first call, so the
- * server entry still loads on runtimes that have none.
+ * Node 20's global fetch. It only moves bytes; every check of the answer stays in upstream.ts. Node's
+ * modules are loaded at the first call, so the server entry still loads on runtimes that have none.
  */
 import { UpstreamFailure, type UpstreamAnswer, type UpstreamCall, type UpstreamTransport } from './upstream';
 
