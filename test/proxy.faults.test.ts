@@ -15,6 +15,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createKlingAudioProxy,
@@ -23,6 +24,7 @@ import {
   type KlingProxyResponseInfo,
 } from '../src/server';
 import { exchange, open, parseAnswer, type RawAnswer } from './rawHttp';
+import { server as msw } from './server';
 
 // Taken before msw patches the global fetch (test/setup.ts starts it in beforeAll): the proxy speaks to
 // the loopback upstream directly, so an abort reaches the real socket.
@@ -87,6 +89,10 @@ const TRANSPORTS = [
   { name: 'upstream over node:http', fetch: undefined },
 ];
 let upstreamFetch: typeof fetch | undefined = realFetch;
+// msw/node (test/setup.ts) sees node:http calls as it sees an app's: the node:http suites talk to the
+// loopback upstream's real sockets with it off.
+const pauseMsw = () => msw.close();
+const resumeMsw = () => msw.listen({ onUnhandledRequest: 'error' });
 
 /** The proxy behind a real node:http server on a free port, with the server settings the README gives. */
 async function serve(options: Partial<KlingAudioProxyOptions> = {}, serverOptions: ServerOptions = {}) {
@@ -153,6 +159,10 @@ for (const transport of TRANSPORTS) {
   describe(transport.name, () => {
     beforeAll(() => {
       upstreamFetch = transport.fetch;
+      if (!transport.fetch) pauseMsw();
+    });
+    afterAll(() => {
+      if (!transport.fetch) resumeMsw();
     });
 
     describe('upstream faults', () => {
@@ -492,7 +502,9 @@ for (const transport of TRANSPORTS) {
 describe('the node:http transport (toNodeHandler, no `fetch` given)', () => {
   beforeAll(() => {
     upstreamFetch = undefined;
+    pauseMsw();
   });
+  afterAll(resumeMsw);
 
   const getKeepAlive = (path = `${TASK_PATH}/786412301234`) =>
     `GET ${path} HTTP/1.1\r\nHost: app.test\r\n\r\n`;
@@ -588,6 +600,23 @@ describe('the node:http transport (toNodeHandler, no `fetch` given)', () => {
     await fired;
     expect(asked!.signal.aborted).toBe(true);
     await vi.waitFor(() => expect(seen[0]!.abandoned).toBe(true), { timeout: 3000 });
+  });
+
+  it("is seen by msw/node like any node:http call, so an app's tests can fake the vendor with it", async () => {
+    resumeMsw();
+    try {
+      msw.use(
+        http.get('http://vendor.test/*', () =>
+          HttpResponse.json({ code: 0, message: 'SUCCEED', request_id: 'from-msw', data: task }),
+        ),
+      );
+      const port = await serve({ upstream: 'http://vendor.test' });
+      const answer = await exchange(port, getText());
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 0, request_id: 'from-msw', data: task });
+    } finally {
+      msw.resetHandlers();
+      pauseMsw();
+    }
   });
 
   it('leaves a `fetch` the app passed in charge, under toNodeHandler too', async () => {

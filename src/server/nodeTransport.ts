@@ -13,8 +13,10 @@ type Modules = Awaited<ReturnType<typeof loadModules>>;
 type IncomingMessage = InstanceType<Modules[0]['IncomingMessage']>;
 
 interface Node {
-  request: Modules[0]['request'];
-  secureRequest: Modules[1]['request'];
+  // The modules' own objects, and `request` read from them at each call: what patches them (msw/node in an
+  // app's tests, an APM agent) sees these calls as it sees any other.
+  http: Pick<Modules[0], 'request'>;
+  https: Pick<Modules[1], 'request'>;
   zlib: Modules[2];
   agent: InstanceType<Modules[0]['Agent']>;
   secureAgent: InstanceType<Modules[1]['Agent']>;
@@ -87,7 +89,7 @@ function send(node: Node, { method, url, headers, body, timeoutMs, signal }: Ups
     if (body !== undefined) sent['content-length'] = String(Buffer.byteLength(body));
     const { hostname } = target;
     // node:http follows no redirect: a 3xx is an answer like any other, refused by the status check.
-    const req = (secure ? node.secureRequest : node.request)({
+    const req = (secure ? node.https : node.http).request({
       // An [IPv6] literal goes to the socket without its brackets.
       host: hostname[0] === '[' ? hostname.slice(1, -1) : hostname,
       port: target.port,
@@ -159,8 +161,8 @@ export function createNodeTransport(): UpstreamTransport {
     modules ??= loadModules();
     const [http, https, zlib] = await modules;
     return (node ??= {
-      request: http.request,
-      secureRequest: https.request,
+      http: http.default ?? http,
+      https: https.default ?? https,
       zlib,
       agent: new http.Agent({ keepAlive: true, timeout: IDLE_MS }),
       secureAgent: new https.Agent({ keepAlive: true, timeout: IDLE_MS }),
