@@ -1,9 +1,12 @@
 /**
- * Serves a Fetch handler from node:http, Express or Connect. The only module of the server entry that
+ * Serves a Fetch handler from node:http, Express or Connect. With the entry's other Node-only module
+ * (nodeTransport.ts, loaded from here and loading Node's modules at its first call), the only code that
  * needs Node; the proxy itself uses the Fetch API and WebCrypto only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fail, takeText, toResponse } from './reply';
+import { createNodeTransport } from './nodeTransport';
+import { fail, NODE_BINDING, replyHeaders, takeText, type NodeBinding, type Reply } from './reply';
+import type { ClientSignal } from './upstream';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -79,6 +82,55 @@ function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>;
   return { stream, discard };
 }
 
+/**
+ * The client's leaving, for one request: listeners for the proxy's upstream calls, and an `AbortSignal`
+ * only when something asks for one (the Request's `signal`). Node makes an AbortSignal in about the time
+ * the rest of a lookup's own work takes, and `authorize` rarely reads it.
+ */
+class Departure implements ClientSignal {
+  aborted = false;
+  #listeners: (() => void)[] = [];
+  #controller: AbortController | undefined;
+  addEventListener(_type: 'abort', listener: () => void) {
+    this.#listeners.push(listener);
+  }
+  removeEventListener(_type: 'abort', listener: () => void) {
+    const index = this.#listeners.indexOf(listener);
+    if (index >= 0) this.#listeners.splice(index, 1);
+  }
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+  leave() {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#controller?.abort();
+    for (const listener of this.#listeners.splice(0)) listener();
+  }
+}
+
+/**
+ * A `Request` whose `signal` is the connection's own, for the proxy's handler. A signal passed to the
+ * `Request` constructor is followed through a new one (measured: three times the cost of the rest of the
+ * Request); the proxy and the app's `authorize` only read `signal`. What the Fetch API copies from the
+ * request itself (`new Request(request)`, `fetch(request)`) keeps the plain, unlinked signal; `clone()`
+ * follows this one.
+ */
+class ConnectionRequest extends Request {
+  readonly #departure: Departure;
+  constructor(url: URL, init: RequestInit, departure: Departure) {
+    super(url, init);
+    this.#departure = departure;
+  }
+  override get signal(): AbortSignal {
+    return this.#departure.signal;
+  }
+}
+
 /** An event stream goes out as it comes, until either side ends it; a client that leaves cancels it. */
 async function streamBody(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
   const reader = body.getReader();
@@ -109,6 +161,10 @@ function parsedBody(body: unknown): BodyInit | undefined {
  * the client goes away, the request's `signal` fires (the proxy then cancels lookups and lists). After a
  * 408 the connection is closed, since the rest of a trickled body would follow.
  *
+ * Given the proxy's own handler, it writes the proxy's answers without a `Response` in between, and the
+ * proxy then calls the vendor over node:http / node:https with keep-alive sockets, unless it was given a
+ * `fetch` of its own.
+ *
  * Give the server deadlines of its own, which cover what happens before the handler runs (the headers) and
  * requests to other routes: `http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, …)`.
  *
@@ -118,20 +174,35 @@ function parsedBody(body: unknown): BodyInit | undefined {
 export function toNodeHandler(
   handler: FetchHandler,
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
+  // The proxy's own handler: its answers are written without a `Response` in between, and its upstream
+  // calls go over node:http with keep-alive sockets (unless the app gave it a `fetch`).
+  const binding = (handler as { [NODE_BINDING]?: NodeBinding })[NODE_BINDING];
+  binding?.useTransport(createNodeTransport());
   return (req: NodeRequest, res, next) => {
     let discard: (() => void) | undefined;
-    const gone = new AbortController();
+    const gone = new Departure();
     res.on('close', () => {
-      if (!res.writableFinished) gone.abort();
+      if (!res.writableFinished) gone.leave();
     });
+    // After a 408 the rest of a trickled body would follow: the connection closes instead.
+    const closing = (status: number) => status === 408 && !req.complete;
+    /** A reply as its `Response` would go out: the same status, headers and text. */
+    const write = ({ status, headers, body }: Reply) => {
+      const head = replyHeaders(headers);
+      if (closing(status)) head.connection = 'close';
+      // Headers given to writeHead go out as they are: the length too, or the body would be chunked.
+      if (req.method === 'HEAD') return void res.writeHead(status, head).end();
+      head['content-length'] = String(Buffer.byteLength(body));
+      res.writeHead(status, head).end(body);
+    };
     const send = async (response: Response) => {
-      res.statusCode = response.status;
       response.headers.forEach((value, name) => {
         if (name !== 'set-cookie') res.setHeader(name, value);
       });
       const cookies = response.headers.getSetCookie();
       if (cookies.length) res.setHeader('set-cookie', cookies);
-      if (response.status === 408 && !req.complete) res.setHeader('connection', 'close');
+      res.statusCode = response.status;
+      if (closing(response.status)) res.setHeader('connection', 'close');
       if (req.method === 'HEAD') return void res.end();
       if (response.body && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
         return streamBody(response.body, res);
@@ -142,52 +213,48 @@ export function toNodeHandler(
       const method = req.method ?? 'GET';
       const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
       const origin = originOf(protocol, req.headers.host);
-      if (origin === undefined) {
-        return send(toResponse(fail(400, 1200, 'The Host header is not a valid host name.')));
-      }
+      if (origin === undefined) return write(fail(400, 1200, 'The Host header is not a valid host name.'));
       if (FORBIDDEN_METHOD.test(method)) {
-        return send(
-          toResponse(fail(405, 1202, 'Method not allowed: use GET, POST.', { allow: 'GET, POST' })),
-        );
-      }
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        // HTTP/2 pseudo-headers (`:path`) are not header names the Fetch API accepts.
-        if (name[0] === ':') continue;
-        for (const item of Array.isArray(value) ? value : [value])
-          if (item !== undefined) headers.append(name, item);
+        return write(fail(405, 1202, 'Method not allowed: use GET, POST.', { allow: 'GET, POST' }));
       }
       let body: BodyInit | undefined;
+      const parsed = method !== 'GET' && method !== 'HEAD' && req.readableEnded;
       if (method !== 'GET' && method !== 'HEAD') {
-        if (req.readableEnded) {
-          // A body parser got here first: what it parsed is the body now, with its own length.
-          body = parsedBody(req.body);
-          headers.delete('content-length');
-          headers.delete('transfer-encoding');
-        } else {
-          ({ stream: body, discard } = bodyStream(req));
-        }
+        // A body parser got here first: what it parsed is the body now, with its own length.
+        if (parsed) body = parsedBody(req.body);
+        else ({ stream: body, discard } = bodyStream(req));
       }
+      // Pairs, not a `Headers`: the `Request` builds its own list from them.
+      const headers: [string, string][] = [];
+      for (const name in req.headers) {
+        // HTTP/2 pseudo-headers (`:path`) are not header names the Fetch API accepts.
+        if (name[0] === ':' || (parsed && (name === 'content-length' || name === 'transfer-encoding')))
+          continue;
+        const value = req.headers[name];
+        if (typeof value === 'string') headers.push([name, value]);
+        else if (value) for (const item of value) headers.push([name, item]);
+      }
+      let url: URL;
       let request: Request;
       try {
-        request = new Request(`${origin}${safeTarget(req.originalUrl ?? req.url ?? '/')}`, {
-          method,
-          headers,
-          body,
-          signal: gone.signal,
-          // Node needs this for a streamed request body.
-          duplex: 'half',
-        } as RequestInit);
+        url = new URL(`${origin}${safeTarget(req.originalUrl ?? req.url ?? '/')}`);
+        // Node needs `duplex` for a streamed request body.
+        const init = { method, headers, body, duplex: 'half' } as RequestInit;
+        request = binding
+          ? new ConnectionRequest(url, init, gone)
+          : new Request(url, { ...init, signal: gone.signal });
       } catch {
         // node:http took it, the Fetch API does not: it is no request the handler could answer.
-        return send(toResponse(fail(400, 1200, 'The request could not be read.')));
+        return write(fail(400, 1200, 'The request could not be read.'));
       }
-      await send(await handler(request));
+      if (!binding) return send(await handler(request));
+      const answer = await binding.respond(request, url, gone);
+      return answer instanceof Response ? send(answer) : write(answer);
     })()
       .catch((error: unknown) => {
         if (next) next(error);
         else if (res.headersSent) res.destroy();
-        else void send(toResponse(fail(500, 5000, 'The proxy failed to handle the request.')));
+        else write(fail(500, 5000, 'The proxy failed to handle the request.'));
       })
       .finally(() => discard?.());
   };

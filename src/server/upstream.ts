@@ -1,6 +1,8 @@
 /**
  * The proxy's one way to the vendor: the credential (API key, or a cached JWT), one request's time budget,
- * and the check of every answer before any of it reaches a browser. Fetch API and WebCrypto only.
+ * and the check of every answer before any of it reaches a browser. The calls themselves go through a
+ * transport: the Fetch API by default (every runtime), or node:http with keep-alive sockets once the proxy
+ * is served by `toNodeHandler` (nodeTransport.ts). Every check of the answer stays here, whichever it is.
  */
 import { TOKEN_RETRY_CODES } from '../api/errors';
 import { fail, type Reply } from './reply';
@@ -15,12 +17,61 @@ export interface UpstreamOptions {
   timeoutMs: number;
 }
 
+/**
+ * What upstream calls need of the signal that the browser went away: an `AbortSignal` has it, and so has
+ * `toNodeHandler`'s lighter stand-in (making an AbortSignal costs more than a whole upstream call's own work).
+ */
+export interface ClientSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** What one browser request gives its upstream calls. */
 export interface UpstreamContext {
   /** `Date.now()` by which the whole request must be answered, every attempt included. */
   deadline: number;
   /** Fires when the browser goes away (the browser request's own signal). */
-  signal?: AbortSignal;
+  signal?: ClientSignal;
+}
+
+/** One call to the vendor, as `forward` hands it to a transport. */
+export interface UpstreamCall {
+  method: string;
+  url: string;
+  /** Every header sent, built from scratch by `forward` (the transport adds only Host and framing). */
+  headers: Record<string, string>;
+  body: string | undefined;
+  /** How long the call may take, the answer's body included; then it fails with `'late'`. */
+  timeoutMs: number;
+  /** When this fires, the call is dropped and fails with `'gone'`. */
+  signal: ClientSignal | undefined;
+}
+
+/** The vendor's answer: status and headers, the body not read yet. */
+export interface UpstreamAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+  /** The body up to `max` bytes, or `null` once it is larger (then the rest is not read). */
+  read(max: number): Promise<Uint8Array | null>;
+  /** Drops the body unread. */
+  discard(): void;
+}
+
+/**
+ * Makes calls to the vendor without following redirects, and fails with an `UpstreamFailure`. Every call
+ * it answers ends in `read` or `discard`.
+ */
+export type UpstreamTransport = (call: UpstreamCall) => Promise<UpstreamAnswer>;
+
+/**
+ * Why a call failed: nothing answered (`unreachable`), the answer was cut off (`cut`), the call's time ran
+ * out (`late`) or its signal fired (`gone`).
+ */
+export class UpstreamFailure extends Error {
+  constructor(readonly reason: 'unreachable' | 'cut' | 'late' | 'gone') {
+    super(reason);
+  }
 }
 
 /**
@@ -98,8 +149,60 @@ function decode(bytes: Uint8Array | null): string | null {
   }
 }
 
+/** The Fetch API as a transport: `redirect: 'error'`, `cache: 'no-store'`, one abort for both limits. */
+export function fetchTransport(getFetch: () => typeof fetch): UpstreamTransport {
+  return async ({ method, url, headers, body, timeoutMs, signal }) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const cancel = () => controller.abort();
+    signal?.addEventListener('abort', cancel);
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+    };
+    const failure = (answered: boolean) =>
+      new UpstreamFailure(
+        signal?.aborted ? 'gone' : controller.signal.aborted ? 'late' : answered ? 'cut' : 'unreachable',
+      );
+    let response: Response;
+    try {
+      response = await getFetch()(url, {
+        method,
+        headers,
+        body,
+        cache: 'no-store',
+        // A redirect would carry the credential somewhere not configured: refuse it.
+        redirect: 'error',
+        signal: controller.signal,
+      });
+    } catch {
+      done();
+      throw failure(false);
+    }
+    return {
+      status: response.status,
+      headers: response.headers,
+      async read(max) {
+        try {
+          return await readCapped(response, max);
+        } catch {
+          throw failure(true);
+        } finally {
+          done();
+        }
+      },
+      discard() {
+        done();
+        void response.body?.cancel().catch(() => {});
+      },
+    };
+  };
+}
+
 export function createUpstream(options: UpstreamOptions) {
   const { apiKey, accessKey, secretKey, timeoutMs } = options;
+  // The global fetch is looked up at each call, as an app or a test may replace it after this.
+  let transport = fetchTransport(() => options.fetch ?? fetch);
 
   // Every string that must never reach a browser or a log, JSON-escaped as it would appear in an answer:
   // the credentials, and the last tokens signed with them (with their signatures on their own).
@@ -136,7 +239,7 @@ export function createUpstream(options: UpstreamOptions) {
    * status of 200–299 or 400–599 (an HTML error page, cut-off JSON, a redirect, a status like 600) becomes
    * the proxy's own 502; a credential or token inside an envelope (an echoing gateway) is replaced.
    */
-  function check(status: number, text: string | null, headers: Headers): Reply {
+  function check(status: number, text: string | null, headers: UpstreamAnswer['headers']): Reply {
     if (text === null) return unusable();
     let value: unknown;
     try {
@@ -190,15 +293,11 @@ export function createUpstream(options: UpstreamOptions) {
       // The retry's time is what the first attempt left: the vendor's own answer beats a 504.
       if (left <= 0) return previous ?? late();
       const authorization = `Bearer ${await credential(attempt > 0)}`;
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), left);
-      const cancel = () => controller.abort();
-      client?.addEventListener('abort', cancel);
-      let answered = false;
       let reply: Reply;
       try {
-        const response = await (options.fetch ?? fetch)(target, {
+        const answer = await transport({
           method,
+          url: target,
           // Built from scratch: nothing of the browser's request (cookies, its Authorization, hop-by-hop
           // or X-Forwarded-* headers) reaches the vendor.
           headers: {
@@ -207,28 +306,24 @@ export function createUpstream(options: UpstreamOptions) {
             authorization,
           },
           body,
-          cache: 'no-store',
-          // A redirect would carry the credential somewhere not configured: refuse it.
-          redirect: 'error',
-          signal: controller.signal,
+          timeoutMs: left,
+          signal: client,
         });
-        answered = true;
-        const { status } = response;
+        const { status } = answer;
         if (status < 200 || status > 599 || (status >= 300 && status < 400)) {
-          void response.body?.cancel().catch(() => {});
+          answer.discard();
           reply = unusable();
         } else {
-          reply = check(status, decode(await readCapped(response, MAX_UPSTREAM_BYTES)), response.headers);
+          reply = check(status, decode(await answer.read(MAX_UPSTREAM_BYTES)), answer.headers);
         }
-      } catch {
+      } catch (error) {
         if (client?.aborted) return gone();
-        if (controller.signal.aborted) return late();
-        return answered
+        const reason = error instanceof UpstreamFailure ? error.reason : 'unreachable';
+        if (reason === 'late') return late();
+        if (reason === 'gone') return gone();
+        return reason === 'cut'
           ? fail(502, 5000, 'The audio service’s answer was cut off.')
           : fail(502, 5000, 'Could not reach the audio service.');
-      } finally {
-        clearTimeout(timer);
-        client?.removeEventListener('abort', cancel);
       }
       // 1003/1004: the vendor refused the token before doing anything, so one retry with a fresh token
       // cannot create a second task. An API key cannot be refreshed.
@@ -240,5 +335,13 @@ export function createUpstream(options: UpstreamOptions) {
     }
   }
 
-  return { forward };
+  /**
+   * Where calls go from now on: `toNodeHandler` gives a node:http transport. A `fetch` passed in the
+   * options is the app's choice (a test's fake vendor, an instrumented client) and always wins.
+   */
+  const useTransport = (next: UpstreamTransport) => {
+    if (!options.fetch) transport = next;
+  };
+
+  return { forward, useTransport };
 }
