@@ -37,7 +37,7 @@ export const parts = [
     label: 'react-kling-audio/server',
     entry: 'src/server/index.ts',
     names: '*',
-    budget: 4_000,
+    // No budget: DESIGN.md budgets what browsers download; the server entry runs on the app's server.
   },
 ];
 
@@ -98,14 +98,14 @@ if (isMain) {
     if (row.missing) {
       failed = true;
       console.log(
-        `${row.label.padEnd(46)}${pad('-', 9)}${pad('-', 10)}${pad(row.budget, 9)}  missing: ${row.missing}`,
+        `${row.label.padEnd(46)}${pad('-', 9)}${pad('-', 10)}${pad(row.budget ?? '-', 9)}  missing: ${row.missing}`,
       );
       continue;
     }
-    const over = row.gzip > row.budget;
+    const over = row.budget !== undefined && row.gzip > row.budget;
     failed ||= over;
     console.log(
-      `${row.label.padEnd(46)}${pad(row.min, 9)}${pad(row.gzip, 10)}${pad(row.budget, 9)}  ${over ? 'OVER' : 'ok'}`,
+      `${row.label.padEnd(46)}${pad(row.min, 9)}${pad(row.gzip, 10)}${pad(row.budget ?? '-', 9)}  ${over ? 'OVER' : 'ok'}`,
     );
   }
   console.log(

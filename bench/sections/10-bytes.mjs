@@ -14,7 +14,10 @@ export async function run() {
             name: part.label,
             value: part.gzip,
             unit: 'B',
-            note: `budget ${part.budget.toLocaleString('en-US')} B: ${part.gzip <= part.budget ? 'ok' : `OVER by ${(part.gzip - part.budget).toLocaleString('en-US')} B`}`,
+            note:
+              part.budget === undefined
+                ? 'no budget (server side: never in a browser bundle)'
+                : `budget ${part.budget.toLocaleString('en-US')} B: ${part.gzip <= part.budget ? 'ok' : `OVER by ${(part.gzip - part.budget).toLocaleString('en-US')} B`}`,
           },
     );
   }
