@@ -238,8 +238,10 @@ export function toNodeHandler(
       let request: Request;
       try {
         url = new URL(`${origin}${safeTarget(req.originalUrl ?? req.url ?? '/')}`);
-        // Node needs `duplex` for a streamed request body.
-        const init = { method, headers, body, duplex: 'half' } as RequestInit;
+        // Node needs `duplex` for a streamed request body (a GET has none: the fewer fields, the faster).
+        const init = (
+          body === undefined ? { method, headers } : { method, headers, body, duplex: 'half' }
+        ) as RequestInit;
         request = binding
           ? new ConnectionRequest(url, init, gone)
           : new Request(url, { ...init, signal: gone.signal });

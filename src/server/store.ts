@@ -159,8 +159,16 @@ export function createMemoryTaskStore(): KlingTaskStore {
       return copy(next);
     },
     async findTask(userId, id) {
-      const records = [...space(userId).values()];
-      const found = records.find((record) => record.taskId === id) ?? space(userId).get(id);
+      const records = users.get(userId);
+      if (!records) return undefined;
+      let found: KlingTaskRecord | undefined;
+      for (const record of records.values()) {
+        if (record.taskId === id) {
+          found = record;
+          break;
+        }
+      }
+      found ??= records.get(id);
       return found && copy(found);
     },
     async findTasks(userId, taskIds) {
