@@ -390,22 +390,9 @@ const fetchMethods = [
   'PROPFIND',
   'X-CUSTOM',
 ];
-const nodeMethods = [
-  'GET',
-  'GET',
-  'GET',
-  'POST',
-  'POST',
-  'POST',
-  'PUT',
-  'DELETE',
-  'PATCH',
-  'HEAD',
-  'OPTIONS',
-  'TRACE',
-  'PROPFIND',
-  'PURGE',
-];
+// node:http's parser refuses a method it does not know (X-CUSTOM) before any handler runs, and takes
+// TRACE and PURGE, which the Fetch API's `Request` refuses or never sees.
+const nodeMethods = [...fetchMethods.filter((method) => method !== 'X-CUSTOM'), 'TRACE', 'PURGE'];
 
 const requestCase = (methods: string[], hosts: fc.Arbitrary<string>) =>
   fc

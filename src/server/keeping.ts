@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../api/schemas';
 import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from './files';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
+import { recordKey } from './keys';
 import type { KeptFile, KeptFileInfo, KeptFileStore } from './keptFiles';
 import { observeTaskUpdates, type KlingTaskStore } from './store';
 
@@ -109,7 +110,7 @@ export function createAudioKeeping({
 
   const reachedSucceed = (userId: string, task: WireTask) => {
     if (task.task_status !== 'succeed' || !task.task_result?.audios?.length) return;
-    queue.add(JSON.stringify([userId, task.task_id]), () => keep(userId, task));
+    queue.add(recordKey(userId, task.task_id), () => keep(userId, task));
   };
 
   return {

@@ -4,6 +4,7 @@
  * written once: a second write of the same file is a no-op.
  */
 import type { KeptFormat } from './files';
+import { recordKey as key } from './keys';
 import type { SqlDatabase } from './postgresStore';
 
 /** One kept file. */
@@ -39,21 +40,17 @@ export interface KeptFileStore {
   findFiles(userId: string, taskIds: readonly string[]): Promise<KeptFileInfo[]>;
 }
 
-const key = (userId: string, taskId: string, audioId: string, format: string) =>
-  JSON.stringify([userId, taskId, audioId, format]);
-
 /** Kept files in this process's memory (lost at restart): the default beside the memory task store. */
 export function createMemoryFileStore(): KeptFileStore {
   const files = new Map<string, KeptFile>();
   const byTask = new Map<string, Set<string>>();
-  const taskKey = (userId: string, taskId: string) => JSON.stringify([userId, taskId]);
   return {
     async putFile(file) {
       const id = key(file.userId, file.taskId, file.audioId, file.format);
       if (files.has(id)) return;
       // A copy: what the caller does with its array afterwards does not change the kept file.
       files.set(id, { ...file, bytes: file.bytes?.slice() });
-      const task = taskKey(file.userId, file.taskId);
+      const task = key(file.userId, file.taskId);
       if (!byTask.has(task)) byTask.set(task, new Set());
       byTask.get(task)!.add(id);
     },
@@ -62,7 +59,7 @@ export function createMemoryFileStore(): KeptFileStore {
     },
     async findFiles(userId, taskIds) {
       return taskIds.flatMap((taskId) =>
-        [...(byTask.get(taskKey(userId, taskId)) ?? [])].map((id) => {
+        [...(byTask.get(key(userId, taskId)) ?? [])].map((id) => {
           const { bytes: _bytes, ...info } = files.get(id)!;
           return info;
         }),

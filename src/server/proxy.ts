@@ -258,6 +258,7 @@ export function createKlingAudioProxy(
   // Kept files are linked on the proxy's public origin when it is known: behind a load balancer that ends
   // TLS, the request's own origin is the internal one (http://10.0.0.7:3000), which no browser can use.
   const publicOrigin = options.callbackUrl ? new URL(options.callbackUrl).origin : undefined;
+  const keptOrigin = (url: URL) => publicOrigin ?? url.origin;
   const keeping = keepingFor(options.keepAudio, baseStore, options.store !== undefined, basePath);
   // With keeping on, every change that leaves a record succeeded starts keeping its files.
   const keptStore = keeping && baseStore ? observeSucceeded(baseStore, keeping) : baseStore;
@@ -346,6 +347,7 @@ export function createKlingAudioProxy(
   /** The push routes: the vendor's callbacks (no user: the token is the check) and the user's stream. */
   async function handlePush(
     request: Request,
+    url: URL,
     route: { route: 'taskEvents' | 'taskCallback'; token: string },
   ): Promise<Reply | Response> {
     if (!push) return fail(404, 1203, 'Not found: this proxy has no `callbackUrl`, so it pushes nothing.');
@@ -364,7 +366,7 @@ export function createKlingAudioProxy(
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
     // The shared space owns the whole account: its stream carries every task.
     // Each event's task as a get answers it: with its kept copies' URLs once they are kept.
-    const origin = publicOrigin ?? new URL(request.url).origin;
+    const origin = keptOrigin(url);
     const present = keeping
       ? async (owner: string, task: WireTask) => (await keeping.present(owner, [task], origin))[0]!
       : undefined;
@@ -537,7 +539,7 @@ export function createKlingAudioProxy(
     try {
       const asked: { userId?: string } = {};
       reply = pushRoute
-        ? await handlePush(request, pushRoute)
+        ? await handlePush(request, url, pushRoute)
         : await handle(request, url, match!, context, asked);
       // Kept audios point at their copies in every task answered (a create is still pending: no audio).
       if (
@@ -546,7 +548,7 @@ export function createKlingAudioProxy(
         asked.userId !== undefined &&
         (match?.route === 'getTask' || match?.route === 'listTasks')
       ) {
-        reply = await presentReply(keeping, asked.userId, reply, publicOrigin ?? url.origin);
+        reply = await presentReply(keeping, asked.userId, reply, keptOrigin(url));
       }
     } catch {
       // The error may come from the app's rate-limit key or the platform; its text is not for browsers.

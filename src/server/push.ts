@@ -9,6 +9,7 @@
 import { TASK_EVENTS_PATH } from '../api/events';
 import { isTerminalStatus, parseWireTaskBody, withoutNulls, type WireTask } from '../api/schemas';
 import { createCallbackTokens } from './callbacks';
+import { recordKey } from './keys';
 import {
   createTaskEventHub,
   type KlingTaskEventLog,
@@ -61,7 +62,6 @@ export function createPushRoutes(options: PushOptions) {
   >();
   // A task the vendor never finishes must not be read forever: the sweep lets go of it after this long.
   const SWEEP_FOR_MS = 30 * 60_000;
-  const pendingKey = (userId: string, externalTaskId: string) => JSON.stringify([userId, externalTaskId]);
 
   let sweeping = false;
   const sweep = setInterval(() => {
@@ -99,7 +99,7 @@ export function createPushRoutes(options: PushOptions) {
      * a real change; a pending task joins the sweep, a finished one leaves it.
      */
     publish(userId: string, externalTaskId: string, task: WireTask) {
-      const key = pendingKey(userId, externalTaskId);
+      const key = recordKey(userId, externalTaskId);
       if (isTerminalStatus(task.task_status as never)) pending.delete(key);
       else if (!pending.has(key)) {
         pending.set(key, { userId, externalTaskId, changedAt: Date.now(), since: Date.now() });

@@ -12,6 +12,7 @@
  * the store. Bounded: the least recently used entries go first.
  */
 import { isTerminalStatus } from '../api/schemas';
+import { recordKey as key } from './keys';
 import { statusRank, type KlingTaskRecord } from './store';
 
 export interface TaskRecordCacheOptions {
@@ -38,9 +39,6 @@ export function createTaskRecordCache(options: TaskRecordCacheOptions = {}): Tas
   const { max = 10_000, freshMs = 1000, now = () => Date.now() } = options;
   // A Map runs in insertion order: an entry used is moved to the end, so the first one is the least used.
   const entries = new Map<string, { record: KlingTaskRecord; checkedAt: number }>();
-  // The user id's length first: no two (user, task id) pairs give the same key, without a JSON.stringify
-  // on every lookup.
-  const key = (userId: string, taskId: string) => `${userId.length}:${userId}${taskId}`;
 
   return {
     get(userId, taskId) {

@@ -12,6 +12,7 @@ import {
   type createAudioTaskInputSchema,
   type WireTask,
 } from '../api/schemas';
+import { recordKey as key } from './keys';
 import type { TaskRecordCache } from './recordCache';
 import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from './store';
 import { base64url } from './token';
@@ -149,7 +150,6 @@ export function createRecordOperations(context: RecordContext) {
     return record;
   };
   const inFlight: CreatesInFlight = context.inFlight ?? new Map();
-  const key = (userId: string, externalTaskId: string) => JSON.stringify([userId, externalTaskId]);
   const claimMs = () => context.timeoutMs * 2 + 1000;
 
   /** Asks the vendor for the record's task and keeps the answer; the vendor's error reply if it failed. */

@@ -357,11 +357,10 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
       // waveform (a plain bar instead): the element plays the remote URL.
       (reason) => current && (typeof reason === 'number' ? fail(reason) : load(true)),
     );
-    if (!peaks)
-      file.then(decodePeaks).then(
-        (result) => current && setPeaks(result),
-        () => {},
-      );
+    file.then(decodePeaks).then(
+      (result) => current && setPeaks(result),
+      () => {},
+    );
     return () => {
       current = false;
     };
