@@ -4,10 +4,10 @@ export {
   type KlingProxyRateLimit,
   type KlingProxyRequestInfo,
   type KlingProxyResponseInfo,
-} from './proxy';
-export { type KlingProxyRoute } from './routes';
-export { signKlingToken, type SignKlingTokenOptions } from './token';
-export { toNodeHandler } from './node';
+} from './proxy/createProxy';
+export { type KlingProxyRoute } from './http/routes';
+export { signKlingToken, type SignKlingTokenOptions } from './vendor/token';
+export { toNodeHandler } from './adapters/node/toNodeHandler';
 export {
   createMemoryTaskStore,
   type KlingTaskRecord,
@@ -15,8 +15,12 @@ export {
   type KlingTaskRecordPatch,
   type KlingTaskStore,
   type NewKlingTaskRecord,
-} from './store';
-export { createPostgresTaskStore, type PostgresTaskStoreOptions, type SqlDatabase } from './postgresStore';
+} from './core/taskStore';
+export {
+  createPostgresTaskStore,
+  type PostgresTaskStoreOptions,
+  type SqlDatabase,
+} from './storage/postgres/taskStore';
 export {
   createMemoryTaskEventLog,
   createTaskEventHub,
@@ -26,9 +30,9 @@ export {
   type TaskEvent,
   type TaskEventHub,
   type TaskEventHubOptions,
-} from './taskEvents';
-export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './postgresTaskEvents';
-export { createCallbackTokens, type CallbackTokens } from './callbacks';
-export { type KeepAudioOptions, type KeptFileMeta } from './keeping';
-export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keeper';
-export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './keptFiles';
+} from './core/eventLog';
+export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './storage/postgres/eventLog';
+export { createCallbackTokens, type CallbackTokens } from './push/callbacks';
+export { type KeepAudioOptions, type KeptFileMeta } from './keep/keeping';
+export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keep/keeper';
+export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './core/fileStore';

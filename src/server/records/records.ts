@@ -11,11 +11,11 @@ import {
   wireTaskSchema,
   type createAudioTaskInputSchema,
   type WireTask,
-} from '../api/schemas';
-import { recordKey as key } from './keys';
+} from '../../api/schemas';
+import { recordKey as key } from '../core/keys';
 import type { TaskRecordCache } from './recordCache';
-import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from './store';
-import { base64url } from './token';
+import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from '../core/taskStore';
+import { base64url } from '../vendor/token';
 
 /** An answer as the proxy sends it (the same shape as the proxy's own `Reply`). */
 export interface RecordReply {

@@ -4,8 +4,8 @@
  * transport: the Fetch API by default (every runtime), or node:http with keep-alive sockets once the proxy
  * is served by `toNodeHandler` (nodeTransport.ts). Every check of the answer stays here, whichever it is.
  */
-import { TOKEN_RETRY_CODES } from '../api/errors';
-import { fail, type Reply } from './reply';
+import { TOKEN_RETRY_CODES } from '../../api/errors';
+import { fail, type Reply } from '../http/reply';
 import { signKlingToken } from './token';
 
 export interface UpstreamOptions {

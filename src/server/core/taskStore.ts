@@ -3,8 +3,8 @@
  * store. A record is written before the vendor is called and is the proxy's memory of one task: whose it
  * is, the browser's external id, the prompt and the last known vendor task.
  */
-import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../api/schemas';
-import { createMemoryFileStore, type KeptFileStore } from './keptFiles';
+import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../../api/schemas';
+import { createMemoryFileStore, type KeptFileStore } from './fileStore';
 
 /** The user id of the shared space (`authorize` returned `true`). A real user id is never empty. */
 export const SHARED_SPACE = '';

@@ -5,7 +5,7 @@
  * it does not show the user id to the vendor, and it is derived on the fly, never stored, so a database
  * leak lets nobody forge one. WebCrypto only.
  */
-import { base64url } from './token';
+import { base64url } from '../vendor/token';
 
 const encoder = new TextEncoder();
 // Domain separation: the same secret also signs the vendor's JWTs.

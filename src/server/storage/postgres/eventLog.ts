@@ -4,8 +4,8 @@
  * `pg_notify`, which reaches every instance's LISTEN. PGlite offers the same in process (`db.listen`); a
  * `pg` Pool gets one dedicated client for LISTEN. No broker of our own.
  */
-import type { WireTask } from '../api/schemas';
-import type { KlingTaskEventLog, TaskEvent } from './taskEvents';
+import type { WireTask } from '../../../api/schemas';
+import type { KlingTaskEventLog, TaskEvent } from '../../core/eventLog';
 
 interface Rows {
   rows: Record<string, unknown>[];

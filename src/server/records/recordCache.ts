@@ -11,9 +11,9 @@
  * Keyed by (user, vendor task id): a user never gets another's record from it, and a miss always asks
  * the store. Bounded: the least recently used entries go first.
  */
-import { isTerminalStatus } from '../api/schemas';
-import { recordKey as key } from './keys';
-import { statusRank, type KlingTaskRecord } from './store';
+import { isTerminalStatus } from '../../api/schemas';
+import { recordKey as key } from '../core/keys';
+import { statusRank, type KlingTaskRecord } from '../core/taskStore';
 
 export interface TaskRecordCacheOptions {
   /** Most records kept. Defaults to `10_000`. */

@@ -3,9 +3,9 @@
  * through `pg`, or PGlite: the same schema, `bytea` columns). A kept file belongs to one user and is
  * written once: a second write of the same file is a no-op.
  */
-import type { KeptFormat } from './files';
+import type { KeptFormat } from '../http/files';
 import { recordKey as key } from './keys';
-import type { SqlDatabase } from './postgresStore';
+import type { SqlDatabase } from '../storage/postgres/taskStore';
 
 /** One kept file. */
 export interface KeptFile {

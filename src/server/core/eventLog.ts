@@ -4,7 +4,7 @@
  * replay, heartbeats and a per-user connection bound. The log decides what several proxy instances share:
  * in memory for one process, or PostgreSQL LISTEN/NOTIFY (`createPostgresTaskEventLog`).
  */
-import { compareTaskStates, type WireTask } from '../api/schemas';
+import { compareTaskStates, type WireTask } from '../../api/schemas';
 
 /** One change of one task, as streams send it. */
 export interface TaskEvent {

@@ -4,9 +4,9 @@
  * needs Node; the proxy itself uses the Fetch API and WebCrypto only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createNodeTransport } from './nodeTransport';
-import { fail, NODE_BINDING, replyHeaders, takeText, type NodeBinding, type Reply } from './reply';
-import type { ClientSignal } from './upstream';
+import { createNodeTransport } from './transport';
+import { fail, NODE_BINDING, replyHeaders, takeText, type NodeBinding, type Reply } from '../../http/reply';
+import type { ClientSignal } from '../../vendor/upstream';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 

@@ -8,8 +8,8 @@
  * is one. `toNodeHandler` sees the raw target first and keeps every `\` as `%5C`: over node:http, a path
  * with a backslash matches nothing.
  */
-import { TEXT_TO_AUDIO_PATH } from '../api/client';
-import { TASK_ID_PATTERN } from '../api/schemas';
+import { TEXT_TO_AUDIO_PATH } from '../../api/client';
+import { TASK_ID_PATTERN } from '../../api/schemas';
 
 /**
  * The three operations the proxy forwards, by name (as they appear in log info), the two push routes it

@@ -4,9 +4,9 @@
  * `Cache-Control: private, immutable` (a kept file never changes, and it is one user's).
  * Fetch API only.
  */
-import { parseRange } from '../api/range';
-import { TASK_ID_PATTERN } from '../api/schemas';
-import { base64url } from './token';
+import { parseRange } from '../../api/range';
+import { TASK_ID_PATTERN } from '../../api/schemas';
+import { base64url } from '../vendor/token';
 
 /** A file as it is served. */
 export interface ServedFile {

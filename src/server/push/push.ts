@@ -6,16 +6,16 @@
  * Plus the safety net for lost callbacks: while a stream is open, a pending task that has not changed for
  * a while is read again from the vendor, once for all its watchers.
  */
-import { TASK_EVENTS_PATH } from '../api/events';
-import { isTerminalStatus, parseWireTaskBody, withoutNulls, type WireTask } from '../api/schemas';
+import { TASK_EVENTS_PATH } from '../../api/events';
+import { isTerminalStatus, parseWireTaskBody, withoutNulls, type WireTask } from '../../api/schemas';
 import { createCallbackTokens } from './callbacks';
-import { recordKey } from './keys';
+import { recordKey } from '../core/keys';
 import {
   createTaskEventHub,
   type KlingTaskEventLog,
   type PresentTask,
   type TaskEventHubOptions,
-} from './taskEvents';
+} from '../core/eventLog';
 
 export type PushRoute = 'taskEvents' | 'taskCallback';
 

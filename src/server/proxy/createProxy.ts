@@ -4,8 +4,8 @@
  * Fetch API and WebCrypto only, so it runs on Node 20+ and on edge runtimes.
  */
 import * as z from 'zod/mini';
-import { TEXT_TO_AUDIO_PATH } from '../api/client';
-import { TASK_EVENTS_PATH } from '../api/events';
+import { TEXT_TO_AUDIO_PATH } from '../../api/client';
+import { TASK_EVENTS_PATH } from '../../api/events';
 import {
   describeIssues,
   isHttpUrl,
@@ -17,17 +17,22 @@ import {
   parseWireCreateRequest,
   toWireCreateRequest,
   type WireTask,
-} from '../api/schemas';
-import { matchFilePath } from './files';
-import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from './keeping';
-import { createPushRoutes, taskOfReply } from './push';
-import { createTaskRecordCache } from './recordCache';
-import { answeredTask, createRecordOperations, type CreatesInFlight } from './records';
-import { fail, NODE_BINDING, toResponse, type NodeBinding, type Reply } from './reply';
-import { matchRoute, type KlingProxyRoute } from './routes';
-import { createMemoryTaskStore, observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from './store';
-import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from './taskEvents';
-import { createUpstream, type ClientSignal, type UpstreamContext } from './upstream';
+} from '../../api/schemas';
+import { matchFilePath } from '../http/files';
+import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } from '../keep/keeping';
+import { createPushRoutes, taskOfReply } from '../push/push';
+import { createTaskRecordCache } from '../records/recordCache';
+import { answeredTask, createRecordOperations, type CreatesInFlight } from '../records/records';
+import { fail, NODE_BINDING, toResponse, type NodeBinding, type Reply } from '../http/reply';
+import { matchRoute, type KlingProxyRoute } from '../http/routes';
+import {
+  createMemoryTaskStore,
+  observeTaskUpdates,
+  SHARED_SPACE,
+  type KlingTaskStore,
+} from '../core/taskStore';
+import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from '../core/eventLog';
+import { createUpstream, type ClientSignal, type UpstreamContext } from '../vendor/upstream';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
 export interface KlingProxyRequestInfo {

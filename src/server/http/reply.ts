@@ -2,7 +2,7 @@
  * What the proxy answers, in one place: the vendor's envelope for its own errors, and the headers every
  * answer carries (from the proxy or, checked, from the vendor). Fetch API only.
  */
-import type { ClientSignal, UpstreamTransport } from './upstream';
+import type { ClientSignal, UpstreamTransport } from '../vendor/upstream';
 
 /** An answer before it becomes a `Response`: the body is always JSON text the proxy wrote or checked. */
 export interface Reply {

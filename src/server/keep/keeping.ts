@@ -6,12 +6,12 @@
  * `present` (every task it answers goes through it) and `serve` (the files route).
  */
 import * as z from 'zod/mini';
-import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../api/schemas';
-import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from './files';
+import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../../api/schemas';
+import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from '../http/files';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
-import { recordKey } from './keys';
-import type { KeptFile, KeptFileInfo, KeptFileStore } from './keptFiles';
-import { observeTaskUpdates, type KlingTaskStore } from './store';
+import { recordKey } from '../core/keys';
+import type { KeptFile, KeptFileInfo, KeptFileStore } from '../core/fileStore';
+import { observeTaskUpdates, type KlingTaskStore } from '../core/taskStore';
 
 /** What `keepAudio.put` is told about the file it stores: the kept file's description, before it has a place. */
 export type KeptFileMeta = Omit<KeptFile, 'bytes' | 'url' | 'createdAt'>;

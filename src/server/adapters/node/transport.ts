@@ -4,7 +4,12 @@
  * Node 20's global fetch. It only moves bytes; every check of the answer stays in upstream.ts. Node's
  * modules are loaded at the first call, so the server entry still loads on runtimes that have none.
  */
-import { UpstreamFailure, type UpstreamAnswer, type UpstreamCall, type UpstreamTransport } from './upstream';
+import {
+  UpstreamFailure,
+  type UpstreamAnswer,
+  type UpstreamCall,
+  type UpstreamTransport,
+} from '../../vendor/upstream';
 
 // Loaded at the first call (no module of the entry but node.ts names a built-in statically), and typed
 // from that.

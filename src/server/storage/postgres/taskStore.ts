@@ -3,15 +3,15 @@
  * or a `pg` Pool (a PostgreSQL server shared by several proxy instances). One SQL schema serves both, and
  * the store migrates it itself. Neither package is imported here: the app passes its own database.
  */
-import type { WireTask } from '../api/schemas';
+import type { WireTask } from '../../../api/schemas';
 import {
   statusRank,
   toRecordStatus,
   type KlingTaskRecord,
   type KlingTaskRecordPatch,
   type KlingTaskStore,
-} from './store';
-import { createPostgresFileStore, keptFilesSchema } from './keptFiles';
+} from '../../core/taskStore';
+import { createPostgresFileStore, keptFilesSchema } from '../../core/fileStore';
 
 /** Anything with `query(text, params)` answering `{ rows }`: a PGlite database, a `pg` Pool or Client. */
 export interface SqlDatabase {
