@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMockKlingBackend } from '../src/mocks';
 import { createPostgresTaskStore } from '../src/server';
-import type { SqlDatabase } from '../src/server/storage/postgres/taskStore';
+import type { SqlDatabase } from '../src/server/core/sql';
 import { createTaskRecordCache } from '../src/server/records/recordCache';
 import type { KlingTaskRecord } from '../src/server/core/taskStore';
 import { postgresUrl } from './postgres';

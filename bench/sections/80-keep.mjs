@@ -24,7 +24,7 @@ async function load() {
     stdin: {
       contents: `
         export { createAudioKeeping } from './src/server/keep/keeping';
-        export { createMemoryTaskStore } from './src/server/core/taskStore';
+        export { createMemoryTaskStore } from './src/server/storage/memory/taskStore';
         export { createPostgresTaskStore } from './src/server/storage/postgres/taskStore';
         export { createMockKlingCore } from './src/mocks/backend';`,
       resolveDir: root,

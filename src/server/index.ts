@@ -8,29 +8,20 @@ export {
 export { type KlingProxyRoute } from './http/routes';
 export { signKlingToken, type SignKlingTokenOptions } from './vendor/token';
 export { toNodeHandler } from './adapters/node/toNodeHandler';
+export { createMemoryTaskStore } from './storage/memory/taskStore';
 export {
-  createMemoryTaskStore,
   type KlingTaskRecord,
   type KlingTaskRecordCondition,
   type KlingTaskRecordPatch,
   type KlingTaskStore,
   type NewKlingTaskRecord,
 } from './core/taskStore';
-export {
-  createPostgresTaskStore,
-  type PostgresTaskStoreOptions,
-  type SqlDatabase,
-} from './storage/postgres/taskStore';
-export {
-  createMemoryTaskEventLog,
-  createTaskEventHub,
-  encodeServerSentEvent,
-  type KlingTaskEventLog,
-  type MemoryTaskEventLogOptions,
-  type TaskEvent,
-  type TaskEventHub,
-  type TaskEventHubOptions,
-} from './core/eventLog';
+export { createPostgresTaskStore, type PostgresTaskStoreOptions } from './storage/postgres/taskStore';
+export { type SqlDatabase } from './core/sql';
+export { type KlingTaskEventLog, type TaskEvent } from './core/eventLog';
+export { createMemoryTaskEventLog, type MemoryTaskEventLogOptions } from './storage/memory/eventLog';
+export { createTaskEventHub, type TaskEventHub, type TaskEventHubOptions } from './push/hub';
+export { encodeServerSentEvent } from './http/sse';
 export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './storage/postgres/eventLog';
 export { createCallbackTokens, type CallbackTokens } from './push/callbacks';
 export { type KeepAudioOptions, type KeptFileMeta } from './keep/keeping';

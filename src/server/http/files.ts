@@ -6,7 +6,8 @@
  */
 import { parseRange } from '../../api/range';
 import { TASK_ID_PATTERN } from '../../api/schemas';
-import { base64url } from '../vendor/token';
+import type { KeptFormat } from '../core/fileStore';
+import { base64url } from '../core/base64';
 
 /** A file as it is served. */
 export interface ServedFile {
@@ -16,10 +17,6 @@ export interface ServedFile {
   /** A strong entity tag, quoted: `"…"`. */
   etag: string;
 }
-
-/** The two formats every result comes in, and the media type each is served with. */
-export const KEPT_FORMATS = { mp3: 'audio/mpeg', wav: 'audio/wav' } as const;
-export type KeptFormat = keyof typeof KEPT_FORMATS;
 
 /** The part of the proxy's path space the kept files live in: `{basePath}/files/…`. */
 export const FILES_SEGMENT = '/files/';

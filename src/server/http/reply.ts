@@ -2,7 +2,6 @@
  * What the proxy answers, in one place: the vendor's envelope for its own errors, and the headers every
  * answer carries (from the proxy or, checked, from the vendor). Fetch API only.
  */
-import type { ClientSignal, UpstreamTransport } from '../vendor/upstream';
 
 /** An answer before it becomes a `Response`: the body is always JSON text the proxy wrote or checked. */
 export interface Reply {
@@ -54,21 +53,4 @@ export function takeText(response: Response): string | undefined {
   const text = response.bodyUsed ? undefined : texts.get(response);
   texts.delete(response);
   return text;
-}
-
-/**
- * Where `toNodeHandler` finds what a handler made by `createKlingAudioProxy` offers Node: the answer before
- * it becomes a `Response` (written to the socket as it is), and a way to hand the proxy a node:http
- * transport. A handler without it (one an app wrapped) is served through the Fetch API as usual.
- */
-export const NODE_BINDING = Symbol('react-kling-audio: node binding');
-
-export interface NodeBinding {
-  /**
-   * The handler's work for `request`, whose URL is `url` and `signal` its signal (or one that fires with
-   * it): a reply, or a `Response` (a stream, a file).
-   */
-  respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response>;
-  /** Upstream calls go through `transport` from now on, unless the app passed its own `fetch`. */
-  useTransport(transport: UpstreamTransport): void;
 }

@@ -7,10 +7,16 @@
  */
 import * as z from 'zod/mini';
 import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../../api/schemas';
-import { fileEtag, KEPT_FORMATS, keptFileUrl, serveFile, type KeptFormat } from '../http/files';
+import { fileEtag, keptFileUrl, serveFile } from '../http/files';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
 import { recordKey } from '../core/keys';
-import type { KeptFile, KeptFileInfo, KeptFileStore } from '../core/fileStore';
+import {
+  KEPT_FORMATS,
+  type KeptFile,
+  type KeptFileInfo,
+  type KeptFileStore,
+  type KeptFormat,
+} from '../core/fileStore';
 import { observeTaskUpdates, type KlingTaskStore } from '../core/taskStore';
 
 /** What `keepAudio.put` is told about the file it stores: the kept file's description, before it has a place. */

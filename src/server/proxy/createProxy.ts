@@ -23,15 +23,14 @@ import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } fro
 import { createPushRoutes, taskOfReply } from '../push/push';
 import { createTaskRecordCache } from '../records/recordCache';
 import { answeredTask, createRecordOperations, type CreatesInFlight } from '../records/records';
-import { fail, NODE_BINDING, toResponse, type NodeBinding, type Reply } from '../http/reply';
+import { fail, toResponse, type Reply } from '../http/reply';
+import { NODE_BINDING, type NodeBinding } from './nodeBinding';
 import { matchRoute, type KlingProxyRoute } from '../http/routes';
-import {
-  createMemoryTaskStore,
-  observeTaskUpdates,
-  SHARED_SPACE,
-  type KlingTaskStore,
-} from '../core/taskStore';
-import { createMemoryTaskEventLog, type KlingTaskEventLog, type TaskEventHubOptions } from '../core/eventLog';
+import { observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from '../core/taskStore';
+import type { KlingTaskEventLog } from '../core/eventLog';
+import { createMemoryTaskStore } from '../storage/memory/taskStore';
+import { createMemoryTaskEventLog } from '../storage/memory/eventLog';
+import type { TaskEventHubOptions } from '../push/hub';
 import { createUpstream, type ClientSignal, type UpstreamContext } from '../vendor/upstream';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */

@@ -5,20 +5,11 @@
  * it does not show the user id to the vendor, and it is derived on the fly, never stored, so a database
  * leak lets nobody forge one. WebCrypto only.
  */
-import { base64url } from '../vendor/token';
+import { base64url, fromBase64url } from '../core/base64';
 
 const encoder = new TextEncoder();
 // Domain separation: the same secret also signs the vendor's JWTs.
 const PURPOSE = 'react-kling-audio callback token v1\n';
-
-function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[\w-]+$/.test(text)) return undefined;
-  try {
-    return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
 
 /** Seals and opens callback tokens with one secret. */
 export interface CallbackTokens {

@@ -10,12 +10,8 @@ import { TASK_EVENTS_PATH } from '../../api/events';
 import { isTerminalStatus, parseWireTaskBody, withoutNulls, type WireTask } from '../../api/schemas';
 import { createCallbackTokens } from './callbacks';
 import { recordKey } from '../core/keys';
-import {
-  createTaskEventHub,
-  type KlingTaskEventLog,
-  type PresentTask,
-  type TaskEventHubOptions,
-} from '../core/eventLog';
+import type { KlingTaskEventLog } from '../core/eventLog';
+import { createTaskEventHub, type PresentTask, type TaskEventHubOptions } from './hub';
 
 export type PushRoute = 'taskEvents' | 'taskCallback';
 

@@ -15,7 +15,7 @@ import {
 import { recordKey as key } from '../core/keys';
 import type { TaskRecordCache } from './recordCache';
 import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from '../core/taskStore';
-import { base64url } from '../vendor/token';
+import { base64url } from '../core/base64';
 
 /** An answer as the proxy sends it (the same shape as the proxy's own `Reply`). */
 export interface RecordReply {

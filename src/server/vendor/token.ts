@@ -1,6 +1,7 @@
 /**
  * The vendor's access-key JWT, signed with WebCrypto only so it runs on Node and on edge runtimes alike.
  */
+import { base64url } from '../core/base64';
 
 export interface SignKlingTokenOptions {
   /** The access key: the token's `iss`. */
@@ -14,13 +15,6 @@ export interface SignKlingTokenOptions {
 }
 
 const encoder = new TextEncoder();
-
-/** Bytes as unpadded base64url (RFC 4648 §5): JWT parts, callback tokens, ETags, derived ids. */
-export const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/=+$/, '')
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_');
 
 const encodeJson = (value: object) => base64url(encoder.encode(JSON.stringify(value)));
 

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeTransport } from './transport';
-import { fail, NODE_BINDING, replyHeaders, takeText, type NodeBinding, type Reply } from '../../http/reply';
+import { fail, replyHeaders, takeText, type Reply } from '../../http/reply';
+import { NODE_BINDING, type NodeBinding } from '../../proxy/nodeBinding';
 import type { ClientSignal } from '../../vendor/upstream';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;

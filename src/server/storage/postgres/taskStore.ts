@@ -11,14 +11,8 @@ import {
   type KlingTaskRecordPatch,
   type KlingTaskStore,
 } from '../../core/taskStore';
-import { createPostgresFileStore, keptFilesSchema } from '../../core/fileStore';
-
-/** Anything with `query(text, params)` answering `{ rows }`: a PGlite database, a `pg` Pool or Client. */
-export interface SqlDatabase {
-  // `any`: PGlite and pg type their rows differently, and each row is read through `fromRow` anyway.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  query(text: string, params?: any[]): Promise<{ rows: any[] }>;
-}
+import type { SqlDatabase } from '../../core/sql';
+import { createPostgresFileStore, keptFilesSchema } from './fileStore';
 
 export interface PostgresTaskStoreOptions {
   /**
