@@ -4,6 +4,7 @@
  * is, the browser's external id, the prompt and the last known vendor task.
  */
 import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../../api/schemas';
+import { STATUS_RANK, toKnownStatus } from '../../api/status';
 import type { KeptFileStore } from './fileStore';
 
 /** The user id of the shared space (`authorize` returned `true`). A real user id is never empty. */
@@ -85,15 +86,9 @@ export interface KlingTaskStore {
   files?: KeptFileStore;
 }
 
-const RANK: Record<AudioTaskStatus, number> = { submitted: 0, processing: 1, succeed: 2, failed: 2 };
-
-/** A vendor status as the proxy ranks it: an unknown future status counts as processing. */
-export const toRecordStatus = (status: string): AudioTaskStatus =>
-  status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing';
-
-/** How far along a status is: a record never goes to a lower rank, and a finished task never changes. */
+/** How far along a record's status is (`-1`: no task yet): a record never goes to a lower rank. */
 export const statusRank = (status: AudioTaskStatus | undefined): number =>
-  status === undefined ? -1 : RANK[status];
+  status === undefined ? -1 : STATUS_RANK[status];
 
 /** True when `next` may replace what the record holds (it is at least as far along, and not after the end). */
 export function mayReplace(current: AudioTaskStatus | undefined, next: AudioTaskStatus): boolean {
@@ -110,7 +105,7 @@ export function applyPatch(
   const next = { ...record, updatedAt: now };
   if (patch.taskId !== undefined) next.taskId = patch.taskId;
   if (patch.task) {
-    const status = toRecordStatus(patch.task.task_status);
+    const status = toKnownStatus(patch.task.task_status);
     if (mayReplace(record.status, status)) {
       next.task = patch.task;
       next.status = status;

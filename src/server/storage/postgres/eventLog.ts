@@ -5,24 +5,20 @@
  * `pg` Pool gets one dedicated client for LISTEN. No broker of our own.
  */
 import type { WireTask } from '../../../api/schemas';
+import { statusRankSql } from '../../../api/status';
 import type { KlingTaskEventLog, TaskEvent } from '../../core/eventLog';
+import { checkTableName, type SqlDatabase } from '../../core/sql';
+import { createMigrator, type MigrationStep } from './migrate';
 
-interface Rows {
-  rows: Record<string, unknown>[];
-}
-/** What both PGlite and a `pg` Pool offer. */
-export interface SqlQueryable {
-  query(text: string, params?: unknown[]): Promise<Rows>;
-}
-interface PGliteLike extends SqlQueryable {
+interface PGliteLike extends SqlDatabase {
   listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
 }
-interface PgClientLike extends SqlQueryable {
+interface PgClientLike extends SqlDatabase {
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   release(error?: Error | boolean): void;
 }
-interface PgPoolLike extends SqlQueryable {
+interface PgPoolLike extends SqlDatabase {
   connect(): Promise<PgClientLike>;
 }
 
@@ -31,7 +27,27 @@ export interface PostgresTaskEventLogOptions {
   table?: string;
 }
 
-const RANK_SQL = `case $3 when 'submitted' then 0 when 'succeed' then 2 when 'failed' then 2 else 1 end`;
+const RANK_SQL = statusRankSql('$3');
+
+/**
+ * The events' schema, one step per version (run by `migrate.ts`). Step 1 is written `IF NOT EXISTS`: a
+ * database whose event table predates migrations (created by statements of its own) adopts it as it is.
+ */
+export const TASK_EVENT_MIGRATIONS: readonly MigrationStep[] = [
+  (table) => `
+    CREATE TABLE IF NOT EXISTS "${table}" (
+      id bigserial PRIMARY KEY,
+      owner text NOT NULL,
+      task_id text NOT NULL,
+      rank smallint NOT NULL,
+      updated_at bigint NOT NULL,
+      task jsonb NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+    -- One row per state of a task: two instances receiving the same callback append it once.
+    CREATE UNIQUE INDEX IF NOT EXISTS "${table}_state" ON "${table}" (task_id, rank, updated_at);
+    CREATE INDEX IF NOT EXISTS "${table}_owner" ON "${table}" (owner, id);`,
+];
 
 /**
  * A task event log on PostgreSQL: `db` is an `@electric-sql/pglite` database or a `pg` Pool (anything with
@@ -42,42 +58,12 @@ const RANK_SQL = `case $3 when 'submitted' then 0 when 'succeed' then 2 when 'fa
  * createKlingAudioProxy({ ..., callbackUrl, events: createPostgresTaskEventLog(pool) });
  */
 export function createPostgresTaskEventLog(
-  db: SqlQueryable,
+  db: SqlDatabase,
   { table = 'kling_task_events' }: PostgresTaskEventLogOptions = {},
 ): KlingTaskEventLog {
-  if (!/^[a-z_][a-z\d_]{0,62}$/.test(table)) {
-    throw new TypeError('createPostgresTaskEventLog: `table` must be a lower-case SQL identifier.');
-  }
+  checkTableName(table, 'createPostgresTaskEventLog');
   const t = `"${table}"`;
-  let ready: Promise<void> | undefined;
-  const migrate = () =>
-    (ready ??= (async () => {
-      const statements = [
-        `create table if not exists ${t} (
-          id bigserial primary key,
-          owner text not null,
-          task_id text not null,
-          rank smallint not null,
-          updated_at bigint not null,
-          task jsonb not null,
-          created_at timestamptz not null default now()
-        )`,
-        // One row per state of a task: two instances receiving the same callback append it once.
-        `create unique index if not exists "${table}_state" on ${t} (task_id, rank, updated_at)`,
-        `create index if not exists "${table}_owner" on ${t} (owner, id)`,
-      ];
-      for (const statement of statements) {
-        try {
-          await db.query(statement);
-        } catch (error) {
-          // Two instances migrating at once: `if not exists` still races on the catalog. The other won.
-          if (!/already exists|duplicate key/i.test(String((error as Error).message))) throw error;
-        }
-      }
-    })().catch((error) => {
-      ready = undefined;
-      throw error;
-    }));
+  const migrate = createMigrator(db, table, TASK_EVENT_MIGRATIONS);
 
   const toEvent = (row: Record<string, unknown>): TaskEvent => ({
     id: String(row.id),

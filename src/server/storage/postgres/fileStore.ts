@@ -1,7 +1,7 @@
 /** Kept files in a SQL table (PostgreSQL through `pg`, or PGlite: the same schema, `bytea` columns). */
 import type { KeptFile, KeptFileStore, KeptFormat } from '../../core/fileStore';
 import { fromBase64, toBase64 } from '../../core/base64';
-import type { SqlDatabase } from '../../core/sql';
+import { checkTableName, type SqlDatabase } from '../../core/sql';
 
 interface FileRow {
   user_id: string;
@@ -37,8 +37,6 @@ export const keptFilesSchema = (table: string) => `
 // The bytes cross the driver as base64 text (`encode`/`decode` in SQL): PGlite's own bytea conversion is
 // several times slower (about 400 ms against 70 ms for a 10 s WAV here), and pg handles either alike.
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
 /**
  * Kept files in a SQL table. `db` is a `pg` Pool or Client, or a PGlite database. The bytes are a
  * `bytea` column, stored out of line (TOAST) without anything else to set up. `createPostgresTaskStore`
@@ -48,7 +46,7 @@ export function createPostgresFileStore(
   db: SqlDatabase,
   { table, ready }: { table: string; ready: () => Promise<unknown> },
 ): KeptFileStore {
-  if (!IDENTIFIER.test(table)) throw new TypeError(`createPostgresFileStore: bad table name ${table}`);
+  checkTableName(table, 'createPostgresFileStore');
   const migrate = ready;
   const info = (row: FileRow): KeptFile => {
     const file: KeptFile = {

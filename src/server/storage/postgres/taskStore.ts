@@ -3,15 +3,16 @@
  * or a `pg` Pool (a PostgreSQL server shared by several proxy instances). One SQL schema serves both, and
  * the store migrates it itself. Neither package is imported here: the app passes its own database.
  */
-import type { WireTask } from '../../../api/schemas';
+import { TERMINAL_STATUSES, type WireTask } from '../../../api/schemas';
+import { statusRankSql, toKnownStatus } from '../../../api/status';
 import {
   statusRank,
-  toRecordStatus,
   type KlingTaskRecord,
   type KlingTaskRecordPatch,
   type KlingTaskStore,
 } from '../../core/taskStore';
-import type { SqlDatabase } from '../../core/sql';
+import { checkTableName, type SqlDatabase } from '../../core/sql';
+import { createMigrator, type MigrationStep } from './migrate';
 import { createPostgresFileStore, keptFilesSchema } from './fileStore';
 
 export interface PostgresTaskStoreOptions {
@@ -22,12 +23,8 @@ export interface PostgresTaskStoreOptions {
   table?: string;
 }
 
-/**
- * The schema, one step per version, in order. A step is never edited once released: a change is a new
- * step appended at the end. Each is PL/pgSQL statements (run inside one `DO` block with the others that are
- * due), given the table name.
- */
-export const TASK_STORE_MIGRATIONS: readonly ((table: string) => string)[] = [
+/** The records' schema, one step per version, in order (run by `migrate.ts`). */
+export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
   (t) => `
     CREATE TABLE ${t} (
       user_id text NOT NULL,
@@ -53,7 +50,10 @@ export const TASK_STORE_MIGRATIONS: readonly ((table: string) => string)[] = [
   (t) => `${keptFilesSchema(`${t}_files`)};`,
 ];
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+// `mayReplace` in SQL, against the row as it is: a new task ($5: its status, $6: its rank) replaces the
+// stored one unless that one is finished or further along.
+const MAY_REPLACE = `$5::text IS NOT NULL AND (status IS NULL OR (status NOT IN (${TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ')})
+             AND $6::int >= ${statusRankSql('status')}))`;
 
 interface Row {
   user_id: string;
@@ -84,27 +84,9 @@ function fromRow(row: Row): KlingTaskRecord {
   };
   if (row.task_id !== null) record.taskId = row.task_id;
   if (row.task !== null) record.task = typeof row.task === 'string' ? JSON.parse(row.task) : row.task;
-  if (row.status !== null) record.status = toRecordStatus(row.status);
+  if (row.status !== null) record.status = toKnownStatus(row.status);
   if (row.claimed_until !== null) record.claimedUntil = ms(row.claimed_until);
   return record;
-}
-
-/** The migrations still due, as one statement: run under a lock, so two instances starting at once take turns. */
-function migrationScript(table: string): string {
-  const steps = TASK_STORE_MIGRATIONS.map(
-    (step, index) => `
-    IF NOT EXISTS (SELECT 1 FROM ${table}_migrations WHERE version = ${index + 1}) THEN
-      ${step(table)}
-      INSERT INTO ${table}_migrations (version, applied_at) VALUES (${index + 1}, now());
-    END IF;`,
-  ).join('');
-  // One DO block is one statement, so one transaction on whichever connection of a pool runs it; the
-  // transaction-scoped advisory lock ends with it.
-  return `DO $migrate$ BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('react-kling-audio:${table}'));
-    CREATE TABLE IF NOT EXISTS ${table}_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL);
-    ${steps}
-  END $migrate$;`;
 }
 
 /**
@@ -122,23 +104,11 @@ export function createPostgresTaskStore(
   db: SqlDatabase,
   options: PostgresTaskStoreOptions = {},
 ): KlingTaskStore {
-  const table = options.table ?? 'kling_tasks';
-  if (!NAME.test(table)) {
-    throw new TypeError('createPostgresTaskStore: `table` must be letters, digits and _ (at most 48).');
-  }
+  const table = checkTableName(options.table ?? 'kling_tasks', 'createPostgresTaskStore');
   if (typeof db?.query !== 'function') {
     throw new TypeError('createPostgresTaskStore: pass a database with query(text, params).');
   }
-  let migrated: Promise<void> | undefined;
-  const ready = () =>
-    (migrated ??= db.query(migrationScript(table)).then(
-      () => {},
-      (error: unknown) => {
-        // The next call tries again (the database may have been starting up).
-        migrated = undefined;
-        throw error;
-      },
-    ));
+  const ready = createMigrator(db, table, TASK_STORE_MIGRATIONS);
   const query = async (text: string, params: unknown[]) => {
     await ready();
     return (await db.query(text, params)).rows as Row[];
@@ -173,17 +143,13 @@ export function createPostgresTaskStore(
     },
 
     async updateTask(userId, externalTaskId, patch: KlingTaskRecordPatch, condition) {
-      const status = patch.task ? toRecordStatus(patch.task.task_status) : null;
+      const status = patch.task ? toKnownStatus(patch.task.task_status) : null;
       // One statement: the "never backwards" rule is checked against the row as it is, not as it was read.
       const rows = await query(
         `UPDATE ${table} SET
            task_id = COALESCE($3, task_id),
-           task = CASE WHEN $5::text IS NOT NULL AND (status IS NULL OR (status NOT IN ('succeed', 'failed')
-             AND $6::int >= (CASE status WHEN 'submitted' THEN 0 WHEN 'processing' THEN 1 ELSE 2 END)))
-             THEN $4::jsonb ELSE task END,
-           status = CASE WHEN $5::text IS NOT NULL AND (status IS NULL OR (status NOT IN ('succeed', 'failed')
-             AND $6::int >= (CASE status WHEN 'submitted' THEN 0 WHEN 'processing' THEN 1 ELSE 2 END)))
-             THEN $5::text ELSE status END,
+           task = CASE WHEN ${MAY_REPLACE} THEN $4::jsonb ELSE task END,
+           status = CASE WHEN ${MAY_REPLACE} THEN $5::text ELSE status END,
            claimed_until = CASE WHEN $7::boolean THEN $8::bigint ELSE claimed_until END,
            updated_at = $9
          WHERE user_id = $1 AND external_task_id = $2
