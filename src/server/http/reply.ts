@@ -25,6 +25,22 @@ export function fail(status: number, code: number, message: string, headers?: Re
   };
 }
 
+/** A successful answer in the vendor's envelope: `from`'s request id and headers when it answers one. */
+export function succeed(
+  data: unknown,
+  from?: Pick<Reply, 'headers' | 'requestId'>,
+  message = 'SUCCEED',
+): Reply {
+  const requestId = from?.requestId ?? crypto.randomUUID();
+  return {
+    status: 200,
+    body: JSON.stringify({ code: 0, message, request_id: requestId, data }),
+    headers: { ...from?.headers, 'x-request-id': requestId },
+    code: 0,
+    requestId,
+  };
+}
+
 /**
  * The headers of a reply. Every answer is JSON the proxy wrote or re-serialised itself, never cached, and
  * `nosniff`: a browser must not read any of it as a page of the app's origin.

@@ -5,9 +5,10 @@
  * The proxy calls three things: `reachedSucceed` (a record reached `succeed`, e.g. from a callback),
  * `present` (every task it answers goes through it) and `serve` (the files route).
  */
-import * as z from 'zod/mini';
-import { TASK_ID_PATTERN, wireAudioId, wireTaskSchema, type WireTask } from '../../api/schemas';
+import { TASK_ID_PATTERN, wireAudioId, type WireTask } from '../../api/schemas';
+import { envelopeTasks } from '../http/envelope';
 import { fileEtag, keptFileUrl, serveFile } from '../http/files';
+import { fail, toResponse } from '../http/reply';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
 import { recordKey } from '../core/keys';
 import {
@@ -157,10 +158,7 @@ export function createAudioKeeping({
     async serve(request, userId, { taskId, audioId, format }) {
       const file = await store.getFile(userId, taskId, audioId, format);
       if (!file?.bytes) {
-        return new Response(JSON.stringify({ code: 1203, message: 'Not found.', data: null }), {
-          status: 404,
-          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-        });
+        return toResponse(fail(404, 1203, 'Not found.'));
       }
       return serveFile(request, { bytes: file.bytes, contentType: file.contentType, etag: file.etag });
     },
@@ -189,20 +187,12 @@ export async function presentReply<R extends { status: number; body: string }>(
   reply: R,
   origin: string,
 ): Promise<R> {
-  if (reply.status !== 200) return reply;
-  let envelope: { code?: unknown; data?: unknown };
-  try {
-    envelope = JSON.parse(reply.body);
-  } catch {
-    return reply;
-  }
-  if (envelope?.code !== 0 || !envelope.data) return reply;
-  const list = Array.isArray(envelope.data);
-  const tasks = (list ? envelope.data : [envelope.data]) as unknown[];
+  const found = envelopeTasks(reply);
+  if (!found) return reply;
+  const { envelope, tasks, list } = found;
   // Only a succeeded task has files to point at: a pending poll's answer goes out as it came.
-  if (!tasks.some((task) => (task as WireTask | null)?.task_status === 'succeed')) return reply;
-  if (!tasks.every((task) => z.safeParse(wireTaskSchema, task).success)) return reply;
-  const presented = await keeping.present(userId, tasks as WireTask[], origin);
+  if (!tasks.some((task) => task.task_status === 'succeed')) return reply;
+  const presented = await keeping.present(userId, tasks, origin);
   return { ...reply, body: JSON.stringify({ ...envelope, data: list ? presented : presented[0] }) };
 }
 

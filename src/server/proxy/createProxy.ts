@@ -23,7 +23,7 @@ import { keepingFor, observeSucceeded, presentReply, type KeepAudioOptions } fro
 import { createPushRoutes, taskOfReply } from '../push/push';
 import { createTaskRecordCache } from '../records/recordCache';
 import { answeredTask, createRecordOperations, type CreatesInFlight } from '../records/records';
-import { fail, toResponse, type Reply } from '../http/reply';
+import { fail, succeed, toResponse, type Reply } from '../http/reply';
 import { NODE_BINDING, type NodeBinding } from './nodeBinding';
 import { matchRoute, type KlingProxyRoute } from '../http/routes';
 import { observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from '../core/taskStore';
@@ -330,7 +330,7 @@ export function createKlingAudioProxy(
             undefined,
             context,
           );
-          const task = reply.status === 200 ? taskOfReply(reply.body) : undefined;
+          const task = taskOfReply(reply);
           if (task) push!.publish(SHARED_SPACE, externalTaskId, task);
         },
       })
@@ -358,13 +358,7 @@ export function createKlingAudioProxy(
     if (route.route === 'taskCallback') {
       const answer = await push.callback(request, route.token);
       if (answer.code !== 0) return fail(answer.status, answer.code, answer.message);
-      const requestId = crypto.randomUUID();
-      return {
-        status: 200,
-        body: JSON.stringify({ code: 0, message: answer.message, request_id: requestId, data: null }),
-        code: 0,
-        requestId,
-      };
+      return succeed(null, undefined, answer.message);
     }
     const userId = await identify(request);
     if (userId === undefined) return fail(401, 1000, 'Not authorized.');
@@ -472,7 +466,7 @@ export function createKlingAudioProxy(
       body.callback_url = await push.callbackUrlFor(SHARED_SPACE, body.external_task_id);
     }
     const reply = await forward('POST', target, JSON.stringify(body), context);
-    const task = push && reply.status === 200 ? taskOfReply(reply.body) : undefined;
+    const task = push ? taskOfReply(reply) : undefined;
     if (task) {
       created.set(body.external_task_id!, { taskId: task.task_id });
       push!.publish(SHARED_SPACE, body.external_task_id!, task);

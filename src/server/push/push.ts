@@ -7,7 +7,15 @@
  * a while is read again from the vendor, once for all its watchers.
  */
 import { TASK_EVENTS_PATH } from '../../api/events';
-import { isTerminalStatus, parseWireTaskBody, withoutNulls, type WireTask } from '../../api/schemas';
+import * as z from 'zod/mini';
+import {
+  isTerminalStatus,
+  parseWireTaskBody,
+  wireTaskSchema,
+  withoutNulls,
+  type WireTask,
+} from '../../api/schemas';
+import { envelopeTasks } from '../http/envelope';
 import { createCallbackTokens } from './callbacks';
 import { recordKey } from '../core/keys';
 import type { KlingTaskEventLog } from '../core/eventLog';
@@ -158,12 +166,9 @@ export function createPushRoutes(options: PushOptions) {
   };
 }
 
-/** A task in an answer body (the vendor's envelope as text), if it is one. */
-export function taskOfReply(body: string): WireTask | undefined {
-  try {
-    const parsed = parseWireTaskBody(JSON.parse(body, withoutNulls));
-    return parsed.success ? (parsed.data as WireTask) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The task of a successful answer (the vendor's envelope around one task), as streams send it. */
+export function taskOfReply(reply: { status: number; body: string }): WireTask | undefined {
+  const found = envelopeTasks(reply, withoutNulls);
+  // Parsed again for its output: streams send the task's known fields only.
+  return found && !found.list ? (z.parse(wireTaskSchema, found.tasks[0]) as WireTask) : undefined;
 }

@@ -2,13 +2,10 @@
  * The three operations on the proxy's records: create exactly once, get and list a user's own tasks.
  * `createKlingAudioProxy` calls these after `authorize`; the vendor is reached only through `forward`.
  */
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import {
   isTerminalStatus,
   toWireCreateRequest,
-  wireEnvelopeSchema,
-  wireTaskListSchema,
-  wireTaskSchema,
   type createAudioTaskInputSchema,
   type WireTask,
 } from '../../api/schemas';
@@ -16,15 +13,11 @@ import { recordKey as key } from '../core/keys';
 import type { TaskRecordCache } from './recordCache';
 import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from '../core/taskStore';
 import { base64url } from '../core/base64';
+import { envelopeTasks, successEnvelope } from '../http/envelope';
+import { succeed, type Reply } from '../http/reply';
 
-/** An answer as the proxy sends it (the same shape as the proxy's own `Reply`). */
-export interface RecordReply {
-  status: number;
-  body: string;
-  headers?: Record<string, string>;
-  code: number | undefined;
-  requestId: string | undefined;
-}
+/** An answer as the proxy sends it. */
+export type RecordReply = Reply;
 
 export interface RecordContext {
   store: KlingTaskStore;
@@ -82,22 +75,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 /** The vendor's task from a successful answer, or `undefined` for an error or a body that does not parse. */
 function parseTask(reply: RecordReply): WireTask | undefined {
-  const data = parseData(reply, wireTaskSchema);
-  return data as WireTask | undefined;
-}
-
-function parseData(reply: RecordReply, schema: z.ZodMiniType): unknown {
-  if (reply.status !== 200) return undefined;
-  let json: { data?: unknown };
-  try {
-    json = JSON.parse(reply.body);
-  } catch {
-    return undefined;
-  }
-  const envelope = z.safeParse(wireEnvelopeSchema, json);
-  if (!envelope.success || envelope.data.code !== 0) return undefined;
-  // The vendor's object itself (unknown keys kept), once it is known to have the shape.
-  return z.safeParse(schema, json.data).success ? json.data : undefined;
+  const found = envelopeTasks(reply);
+  return found && !found.list ? found.tasks[0] : undefined;
 }
 
 /** The task as the browser gets it: the vendor's object, with the browser's external id and the prompt. */
@@ -114,16 +93,7 @@ export function answeredTask(record: KlingTaskRecord): WireTask {
   };
 }
 
-function ok(data: unknown, from?: RecordReply): RecordReply {
-  const requestId = from?.requestId ?? crypto.randomUUID();
-  return {
-    status: 200,
-    body: JSON.stringify({ code: 0, message: 'SUCCEED', request_id: requestId, data }),
-    headers: { ...from?.headers, 'x-request-id': requestId },
-    code: 0,
-    requestId,
-  };
-}
+const ok = (data: unknown, from?: RecordReply): RecordReply => succeed(data, from);
 
 const notFound = (context: RecordContext) => context.fail(404, 1203, 'Task not found.');
 
@@ -294,8 +264,10 @@ export function createRecordOperations(context: RecordContext) {
 
     /** The shared space's list: the vendor's page, with the prompts of the tasks this proxy made. */
     async enrichList(reply: RecordReply): Promise<RecordReply> {
-      const tasks = parseData(reply, wireTaskListSchema) as WireTask[] | undefined;
-      if (!tasks) return reply;
+      const data = successEnvelope(reply)?.data;
+      // Read item by item below: one unreadable task must not hide a whole page.
+      if (!Array.isArray(data)) return reply;
+      const tasks = data as WireTask[];
       const records = await store.findTasks(
         SHARED_SPACE,
         tasks.map((task) => task.task_id),

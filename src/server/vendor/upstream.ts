@@ -5,6 +5,7 @@
  * is served by `toNodeHandler` (nodeTransport.ts). Every check of the answer stays here, whichever it is.
  */
 import { TOKEN_RETRY_CODES } from '../../api/errors';
+import { isEnvelope } from '../http/envelope';
 import { fail, type Reply } from '../http/reply';
 import { signKlingToken } from './token';
 
@@ -89,23 +90,6 @@ const PLAIN_HEADER = /^[\w .,:/+=-]{1,200}$/;
 // Shorter "secrets" are test placeholders; scrubbing them would mangle ordinary words in an answer.
 const MIN_SECRET_LENGTH = 8;
 const REDACTED = '[redacted]';
-
-interface Envelope {
-  code: number;
-  message?: unknown;
-  request_id?: unknown;
-}
-
-/** The vendor's envelope: a JSON object with an integer `code` and, when present, string `message` and `request_id`. */
-function isEnvelope(value: unknown): value is Envelope {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const { code, message, request_id: requestId } = value as Record<string, unknown>;
-  return (
-    Number.isInteger(code) &&
-    (message == null || typeof message === 'string') &&
-    (requestId == null || typeof requestId === 'string')
-  );
-}
 
 /** Reads a body up to `max` bytes, or `null` once it is larger (then the rest is not read). */
 async function readCapped(response: Response, max: number): Promise<Uint8Array | null> {
