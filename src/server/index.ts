@@ -1,5 +1,6 @@
 export {
   createKlingAudioProxy,
+  type KlingAudioProxy,
   type KlingAudioProxyOptions,
   type KlingProxyRateLimit,
   type KlingProxyRequestInfo,

@@ -269,6 +269,11 @@ export interface KeepQueue {
   add(key: string, job: () => Promise<void>): void;
   /** Resolves once nothing is queued, running or waiting to retry (for tests, benchmarks and shutdown). */
   idle(): Promise<void>;
+  /**
+   * Takes no more jobs and drops those not running (queued or waiting to retry: a later `add` on another
+   * queue starts them afresh); resolves once the running ones have ended.
+   */
+  close(): Promise<void>;
 }
 
 const MAX_FAILED = 10_000;
@@ -284,15 +289,22 @@ export function createKeepQueue(options: KeepQueueOptions = {}): KeepQueue {
   const busy = new Set<string>();
   const failedAt = new Map<string, number>();
   let running = 0;
-  let timers = 0;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let closed = false;
   let idlers: (() => void)[] = [];
 
   const settle = () => {
-    if (running || waiting.length || timers) return;
+    if (running || waiting.length || timers.size) return;
     const done = idlers;
     idlers = [];
     done.forEach((resolve) => resolve());
   };
+
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      idlers.push(resolve);
+      settle();
+    });
 
   const pump = () => {
     while (running < concurrency && waiting.length) {
@@ -304,14 +316,14 @@ export function createKeepQueue(options: KeepQueueOptions = {}): KeepQueue {
           () => busy.delete(item.key),
           (error: unknown) => {
             const retryable = !(error instanceof KeepError) || error.retryable;
-            if (retryable && item.attempt < retries) {
-              timers++;
+            if (retryable && item.attempt < retries && !closed) {
               const delay = backoffMs * 2 ** item.attempt * (0.8 + Math.random() * 0.4);
               const timer = setTimeout(() => {
-                timers--;
+                timers.delete(timer);
                 waiting.push({ ...item, attempt: item.attempt + 1 });
                 pump();
               }, delay);
+              timers.add(timer);
               // A pending retry must not keep a Node process alive on its own.
               (timer as { unref?: () => void }).unref?.();
               return;
@@ -337,7 +349,7 @@ export function createKeepQueue(options: KeepQueueOptions = {}): KeepQueue {
 
   return {
     add(key, job) {
-      if (busy.has(key)) return;
+      if (closed || busy.has(key)) return;
       const failed = failedAt.get(key);
       if (failed !== undefined && Date.now() - failed < retryLaterMs) return;
       failedAt.delete(key);
@@ -345,11 +357,13 @@ export function createKeepQueue(options: KeepQueueOptions = {}): KeepQueue {
       waiting.push({ key, job, attempt: 0 });
       pump();
     },
-    idle() {
-      return new Promise<void>((resolve) => {
-        idlers.push(resolve);
-        settle();
-      });
+    idle,
+    close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const item of waiting.splice(0)) busy.delete(item.key);
+      return idle();
     },
   };
 }

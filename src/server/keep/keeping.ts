@@ -50,6 +50,8 @@ export interface AudioKeeping {
   ): Promise<Response>;
   /** Resolves once no keeping is queued, running or waiting to retry (tests, benchmarks, shutdown). */
   idle(): Promise<void>;
+  /** Starts no more keeping and resolves once what is running has ended (see `KeepQueue.close`). */
+  close(): Promise<void>;
 }
 
 const FORMATS = Object.keys(KEPT_FORMATS) as KeptFormat[];
@@ -163,6 +165,7 @@ export function createAudioKeeping({
       return serveFile(request, { bytes: file.bytes, contentType: file.contentType, etag: file.etag });
     },
     idle: () => queue.idle(),
+    close: () => queue.close(),
   };
 }
 

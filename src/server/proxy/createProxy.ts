@@ -234,9 +234,19 @@ const call = <T>(hook: ((info: T) => void) | undefined, info: T) => {
  * });
  * export { handler as GET, handler as POST }; // app/api/kling/[...path]/route.ts
  */
-export function createKlingAudioProxy(
-  options: KlingAudioProxyOptions,
-): (request: Request) => Promise<Response> {
+/**
+ * A proxy: a Fetch handler (`Request` in, `Response` out) that can be shut down. `close()` answers new
+ * requests with 503, waits for those in flight, then stops the push sweep, the event streams and the
+ * log's LISTEN client, and the keep queue (waiting for the files being kept). `await using` calls it too.
+ */
+export interface KlingAudioProxy {
+  (request: Request): Promise<Response>;
+  /** Shuts the proxy down, once; later calls get the same promise. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export function createKlingAudioProxy(options: KlingAudioProxyOptions): KlingAudioProxy {
   const { accessKey, secretKey, apiKey, authorize, onRequest, onResponse } = options;
   if (typeof authorize !== 'function') {
     throw new TypeError(
@@ -492,7 +502,25 @@ export function createKlingAudioProxy(
    * The answer to `request` (whose URL is `url`, and `signal` its signal or one that fires with it), before
    * the reply becomes a `Response`.
    */
-  async function respond(
+  // Requests being answered, so `close()` can wait for them.
+  const answering = new Set<Promise<unknown>>();
+  let closing: Promise<void> | undefined;
+  function respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response> {
+    if (closing) return Promise.resolve(fail(503, 5001, 'The proxy is shutting down.'));
+    const work = answer(request, url, signal);
+    answering.add(work);
+    const done = () => answering.delete(work);
+    work.then(done, done);
+    return work;
+  }
+  const close = () =>
+    (closing ??= (async () => {
+      await Promise.allSettled([...answering]);
+      await push?.close();
+      await keeping?.close();
+    })());
+
+  async function answer(
     request: Request,
     url: URL,
     signal: ClientSignal = request.signal,
@@ -575,5 +603,8 @@ export function createKlingAudioProxy(
     return answer instanceof Response ? answer : toResponse(answer);
   };
   const binding: NodeBinding = { respond, useTransport };
-  return Object.defineProperty(handler, NODE_BINDING, { value: binding });
+  Object.defineProperty(handler, NODE_BINDING, { value: binding });
+  // Runtimes without explicit resource management have no `Symbol.asyncDispose`: `close()` alone there.
+  const dispose = typeof Symbol.asyncDispose === 'symbol' ? { [Symbol.asyncDispose]: close } : {};
+  return Object.assign(handler, { close }, dispose) as KlingAudioProxy;
 }
