@@ -1,11 +1,10 @@
+export { createKlingAudioProxy, type KlingAudioProxy } from './proxy/createProxy';
 export {
-  createKlingAudioProxy,
-  type KlingAudioProxy,
   type KlingAudioProxyOptions,
   type KlingProxyRateLimit,
   type KlingProxyRequestInfo,
   type KlingProxyResponseInfo,
-} from './proxy/createProxy';
+} from './proxy/options';
 export { type KlingProxyRoute } from './http/routes';
 export { signKlingToken, type SignKlingTokenOptions } from './vendor/token';
 export { toNodeHandler } from './adapters/node/toNodeHandler';
