@@ -138,10 +138,11 @@ async function vendorRoutes(
     return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
   proxy.warnIfInMemory();
   const scoped = userId !== SHARED_SPACE;
-  // A create runs to completion (its lookups included) even if the browser leaves, so a retry finds it.
-  const records = proxy.recordsFor(match.route === 'createTask' ? { deadline: context.deadline } : context);
+  const { records } = proxy;
   if (scoped && !records) return fail(500, 5000, 'The proxy has no task store for signed-in users.');
-  const route: RouteRequest = { request, url, context, userId, scoped, records };
+  // A create runs to completion (its lookups included) even if the browser leaves, so a retry finds it.
+  const forward = proxy.forwardFor(match.route === 'createTask' ? { deadline: context.deadline } : context);
+  const route: RouteRequest = { request, url, context, userId, scoped, records, forward };
   if (match.route === 'createTask') return createTask(proxy, route);
   const reply =
     match.route === 'getTask' ? await getTask(proxy, route, match) : await listTasks(proxy, route);

@@ -1,5 +1,5 @@
 import type { UpstreamContext } from '../vendor/upstream';
-import type { ProxyWiring } from './wiring';
+import type { RecordForward, RecordOperations } from '../records/records';
 
 /** One request as a route handler gets it, once the dispatcher has let it through. */
 export interface RouteRequest {
@@ -12,5 +12,7 @@ export interface RouteRequest {
   /** A real user: only their own records, never the account-wide answers. */
   scoped: boolean;
   /** The record operations, unless the proxy keeps no records (`store: false`). */
-  records: ReturnType<ProxyWiring['recordsFor']>;
+  records: RecordOperations | undefined;
+  /** The request's vendor calls, for the record operations. */
+  forward: RecordForward;
 }

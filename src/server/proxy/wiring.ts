@@ -8,7 +8,12 @@ import { fail } from '../http/reply';
 import { keepingFor, observeSucceeded } from '../keep/keeping';
 import { createPushRoutes, taskOfReply } from '../push/push';
 import { createTaskRecordCache } from '../records/recordCache';
-import { answeredTask, createRecordOperations, type CreatesInFlight } from '../records/records';
+import {
+  answeredTask,
+  createRecordOperations,
+  type CreatesInFlight,
+  type RecordForward,
+} from '../records/records';
 import { createMemoryTaskEventLog } from '../storage/memory/eventLog';
 import { createMemoryTaskStore } from '../storage/memory/taskStore';
 import { createUpstream, type UpstreamContext } from '../vendor/upstream';
@@ -50,14 +55,12 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
   const inFlight: CreatesInFlight = new Map();
   // What this process lately read or wrote of the records, so polls of a pending task skip the database.
   const cache = createTaskRecordCache();
-  /** The record operations for one request: its upstream calls share that request's budget and signal. */
-  const recordsFor = (context: UpstreamContext) =>
+  /** The record operations, made once (each takes the request's `forward`); none without a store. */
+  const records =
     store === false
       ? undefined
       : createRecordOperations({
           store,
-          forward: (method, path, body) =>
-            forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body, context),
           fail,
           timeoutMs,
           inFlight,
@@ -66,6 +69,11 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
             ? (record): Promise<string> => push!.callbackUrlFor(record.userId, record.externalTaskId)
             : undefined,
         });
+  /** Vendor calls under the text-to-audio path within one request's budget and signal. */
+  const forwardFor =
+    (context: UpstreamContext): RecordForward =>
+    (method, path, body) =>
+      forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body, context);
   // Without records (`store: false`, the shared space only), the tasks this instance created, for callbacks.
   const created = new Map<string, { taskId?: string }>();
   const push: ReturnType<typeof createPushRoutes> | undefined = options.callbackUrl
@@ -86,8 +94,7 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
         refresh: async (userId, externalTaskId): Promise<unknown> => {
           // A callback has no browser behind it: the proxy's own budget, nothing to cancel it.
           const context: UpstreamContext = { deadline: Date.now() + timeoutMs };
-          const records = recordsFor(context);
-          if (records) return records.getTask(userId, externalTaskId);
+          if (records) return records.getTask(forwardFor(context), userId, externalTaskId);
           const reply = await forward(
             'GET',
             `${upstream}${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(externalTaskId)}`,
@@ -131,7 +138,8 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
     push,
     forward,
     useTransport,
-    recordsFor,
+    records,
+    forwardFor,
     created,
     keptOrigin,
     identify,

@@ -19,10 +19,19 @@ import { succeed, type Reply } from '../http/reply';
 /** An answer as the proxy sends it. */
 export type RecordReply = Reply;
 
+/**
+ * Calls the vendor for one request (its budget and signal): a path under the vendor's text-to-audio path
+ * (`''`, `/{id}`, `?query`). Each operation takes it as its first argument.
+ */
+export type RecordForward = (
+  method: 'GET' | 'POST',
+  path: string,
+  body: string | undefined,
+) => Promise<RecordReply>;
+
+/** What the record operations of one proxy share. */
 export interface RecordContext {
   store: KlingTaskStore;
-  /** Calls the vendor: a path under the vendor's text-to-audio path (`''`, `/{id}`, `?query`). */
-  forward: (method: 'GET' | 'POST', path: string, body: string | undefined) => Promise<RecordReply>;
   fail: (status: number, code: number, message: string) => RecordReply;
   /** The upstream time bound: a create claimed longer ago than this (twice, for the token retry) is over. */
   timeoutMs: number;
@@ -112,6 +121,9 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 }
 
 /** The record operations of one proxy, sharing its in-flight creates. */
+export type RecordOperations = ReturnType<typeof createRecordOperations>;
+
+/** The record operations of one proxy, made once: each takes the request's `forward`. */
 export function createRecordOperations(context: RecordContext) {
   const { store, cache } = context;
   // Every record the store answers or writes is what the cache learns from, and nothing else.
@@ -123,11 +135,14 @@ export function createRecordOperations(context: RecordContext) {
   const claimMs = () => context.timeoutMs * 2 + 1000;
 
   /** Asks the vendor for the record's task and keeps the answer; the vendor's error reply if it failed. */
-  async function refresh(record: KlingTaskRecord): Promise<KlingTaskRecord | RecordReply> {
+  async function refresh(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+  ): Promise<KlingTaskRecord | RecordReply> {
     const path = record.taskId
       ? `/${encodeURIComponent(record.taskId)}`
       : `/${encodeURIComponent(record.vendorExternalTaskId)}`;
-    const reply = await context.forward('GET', path, undefined);
+    const reply = await forward('GET', path, undefined);
     const task = parseTask(reply);
     if (!task) return reply;
     // Most polls of a pending task change nothing: no write then (and nothing for a watcher to hear).
@@ -143,7 +158,7 @@ export function createRecordOperations(context: RecordContext) {
    * The record once no create is in flight for it: with its vendor task if the vendor has one (asked by
    * the derived external id when the create's answer was lost), without when nobody made it.
    */
-  async function settle(record: KlingTaskRecord): Promise<KlingTaskRecord> {
+  async function settle(forward: RecordForward, record: KlingTaskRecord): Promise<KlingTaskRecord> {
     let current = record;
     for (;;) {
       if (current.taskId) return current;
@@ -156,35 +171,44 @@ export function createRecordOperations(context: RecordContext) {
       current = known(await store.findTask(current.userId, current.externalTaskId)) ?? current;
     }
     // Nobody is creating it: the vendor may still have it, if an earlier answer was dropped.
-    const found = await refresh(current);
+    const found = await refresh(forward, current);
     return 'userId' in found ? found : current;
   }
 
   /** A record's task as a get answers it: from the record once finished, else refreshed from the vendor. */
-  async function answer(record: KlingTaskRecord, remembered = false): Promise<RecordReply> {
+  async function answer(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+    remembered = false,
+  ): Promise<RecordReply> {
     if (!record.task) return notFound(context);
     if (isTerminalStatus(record.status)) return ok(answeredTask(record));
-    const refreshed = await refresh(record);
+    const refreshed = await refresh(forward, record);
     if ('userId' in refreshed) return ok(answeredTask(refreshed));
     // The vendor failed, and the record came from this proxy's memory: another instance may have seen
     // the task end meanwhile, and a finished record is a better answer than the vendor's error.
     if (remembered) {
       const stored = known(await store.findTask(record.userId, record.taskId!));
-      if (stored && stored.taskId === record.taskId && isTerminalStatus(stored.status)) return answer(stored);
+      if (stored && stored.taskId === record.taskId && isTerminalStatus(stored.status))
+        return answer(forward, stored);
     }
     return refreshed;
   }
 
-  async function createAtVendor(record: KlingTaskRecord, input: CreateInput): Promise<RecordReply> {
+  async function createAtVendor(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+    input: CreateInput,
+  ): Promise<RecordReply> {
     const body = toWireCreateRequest({ ...input, externalTaskId: record.vendorExternalTaskId });
     if (context.callbackUrl) body.callback_url = await context.callbackUrl(record);
     else delete body.callback_url;
-    const reply = await context.forward('POST', '', JSON.stringify(body));
+    const reply = await forward('POST', '', JSON.stringify(body));
     const created = parseTask(reply);
     let task = created;
     // 1201 on a create we validated: the vendor already has this external id (an answer lost earlier).
     if (!task && reply.code === 1201) {
-      const found = await refresh(record);
+      const found = await refresh(forward, record);
       if ('userId' in found && found.task) task = found.task;
     }
     const updated = known(
@@ -200,7 +224,7 @@ export function createRecordOperations(context: RecordContext) {
 
   return {
     /** POST create: writes the record, then calls the vendor once per (user, external id). */
-    async createTask(userId: string, input: CreateInput): Promise<RecordReply> {
+    async createTask(forward: RecordForward, userId: string, input: CreateInput): Promise<RecordReply> {
       const externalTaskId = input.externalTaskId ?? crypto.randomUUID();
       const id = key(userId, externalTaskId);
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -217,8 +241,8 @@ export function createRecordOperations(context: RecordContext) {
         let record = claim.record;
         if (!claim.created) {
           // The same create again (another tab, or a retry after a dropped answer): the task that exists.
-          record = await settle(record);
-          if (record.task) return answer(record);
+          record = await settle(forward, record);
+          if (record.task) return answer(forward, record);
           // Nobody made it and nobody is making it: take the create over, unless another request just did.
           const taken = await store.updateTask(
             userId,
@@ -229,7 +253,7 @@ export function createRecordOperations(context: RecordContext) {
           if (!taken) continue;
           record = taken;
         }
-        const creating = createAtVendor(record, input);
+        const creating = createAtVendor(forward, record, input);
         inFlight.set(id, creating);
         try {
           return await creating;
@@ -241,21 +265,25 @@ export function createRecordOperations(context: RecordContext) {
     },
 
     /** GET one task by its id or the browser's external id: the user's own record only. */
-    async getTask(userId: string, id: string): Promise<RecordReply | undefined> {
+    async getTask(forward: RecordForward, userId: string, id: string): Promise<RecordReply | undefined> {
       // A pending task's poll: from this proxy's memory when it may be trusted, else from the store.
       const remembered = cache?.get(userId, id);
       const record = remembered ?? known(await store.findTask(userId, id));
       if (!record) return undefined;
-      const settled = await settle(record);
-      return settled.task ? answer(settled, settled === remembered) : notFound(context);
+      const settled = await settle(forward, record);
+      return settled.task ? answer(forward, settled, settled === remembered) : notFound(context);
     },
 
     /** GET a page of the user's records, newest first, pending ones refreshed from the vendor. */
-    async listTasks(userId: string, page: { pageNum: number; pageSize: number }): Promise<RecordReply> {
+    async listTasks(
+      forward: RecordForward,
+      userId: string,
+      page: { pageNum: number; pageSize: number },
+    ): Promise<RecordReply> {
       const records = (await store.listTasks(userId, page)).map(known);
       const tasks = await mapLimited(records, REFRESH_CONCURRENCY, async (record) => {
         if (isTerminalStatus(record.status)) return answeredTask(record);
-        const refreshed = await refresh(record);
+        const refreshed = await refresh(forward, record);
         // A refresh that failed leaves the last known state on the page rather than failing the page.
         return answeredTask('userId' in refreshed ? refreshed : record);
       });

@@ -10,7 +10,7 @@ import type { ProxyWiring } from '../wiring';
 /** `POST …`: a new task, checked before it can cost anything. */
 export async function createTask(
   proxy: ProxyWiring,
-  { request, userId, records, context }: RouteRequest,
+  { request, userId, records, forward, context }: RouteRequest,
 ): Promise<Reply> {
   const { push } = proxy;
   // A cross-site form can post text/plain without a preflight; requiring JSON keeps creates same-origin.
@@ -29,7 +29,7 @@ export async function createTask(
   if (!input.success) return fail(400, 1201, describeIssues(input.error));
   // The vendor's callbacks are the proxy's to direct: a browser could point them anywhere.
   if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
-  if (records) return records.createTask(userId, input.data);
+  if (records) return records.createTask(forward, userId, input.data);
   // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
   const body = toWireCreateRequest(input.data);
   if (push) {

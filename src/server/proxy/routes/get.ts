@@ -6,10 +6,10 @@ import type { ProxyWiring } from '../wiring';
 /** `GET …/{id}` (or `?external_task_id=`): one of the user's tasks. */
 export async function getTask(
   proxy: ProxyWiring,
-  { userId, scoped, records, context }: RouteRequest,
+  { userId, scoped, records, forward, context }: RouteRequest,
   match: { id: string; byQuery: boolean },
 ): Promise<Reply> {
-  const answer = await records?.getTask(userId, match.id);
+  const answer = await records?.getTask(forward, userId, match.id);
   if (answer || scoped) return answer ?? fail(404, 1203, 'Task not found.');
   // The shared space owns the whole account: a task this proxy has no record of is the vendor's to answer.
   const id = encodeURIComponent(match.id);

@@ -14,7 +14,7 @@ import type { ProxyWiring } from '../wiring';
 /** `GET …?pageNum&pageSize`: the user's tasks, newest first. */
 export async function listTasks(
   proxy: ProxyWiring,
-  { url, userId, scoped, records, context }: RouteRequest,
+  { url, userId, scoped, records, forward, context }: RouteRequest,
 ): Promise<Reply> {
   const number = (name: string) => {
     const value = url.searchParams.get(name);
@@ -32,7 +32,7 @@ export async function listTasks(
     );
   }
   // A scoped user's list is their own records: the account-wide list never reaches them.
-  if (scoped) return records!.listTasks(userId, page.data);
+  if (scoped) return records!.listTasks(forward, userId, page.data);
   const reply = await proxy.forward(
     'GET',
     `${proxy.upstream}${TEXT_TO_AUDIO_PATH}?pageNum=${page.data.pageNum}&pageSize=${page.data.pageSize}`,
