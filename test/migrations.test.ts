@@ -97,6 +97,30 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
       SLOW,
     );
 
+    it(
+      'the longest name allowed (48) works for a task store, its files and an event log',
+      async () => {
+        const db = await open();
+        const table = name('t').padEnd(48, 'x');
+        const store = createPostgresTaskStore(db, { table });
+        await store.files!.putFile({
+          userId: 'u',
+          taskId: 't1',
+          audioId: 'a1',
+          format: 'mp3',
+          contentType: 'audio/mpeg',
+          size: 1,
+          etag: '"e"',
+          bytes: new Uint8Array([1]),
+          createdAt: 1,
+        });
+        expect((await store.files!.findFiles('u', ['t1'])).map((file) => file.audioId)).toEqual(['a1']);
+        const log = createPostgresTaskEventLog(db, { table: name('e').padEnd(48, 'x') });
+        expect(await log.since(null, '0')).toEqual([]);
+      },
+      SLOW,
+    );
+
     it('one table-name rule for every store: a bad name is a TypeError before any query', async () => {
       const db = await open();
       for (const bad of ['1tasks', 'tasks; drop table x', 'a'.repeat(49), 'täsks']) {

@@ -1,7 +1,7 @@
 /** Kept files in a SQL table (PostgreSQL through `pg`, or PGlite: the same schema, `bytea` columns). */
 import type { KeptFile, KeptFileStore, KeptFormat } from '../../core/fileStore';
 import { fromBase64, toBase64 } from '../../core/base64';
-import { checkTableName, type SqlDatabase } from '../../core/sql';
+import type { SqlDatabase } from '../../core/sql';
 
 interface FileRow {
   user_id: string;
@@ -46,7 +46,7 @@ export function createPostgresFileStore(
   db: SqlDatabase,
   { table, ready }: { table: string; ready: () => Promise<unknown> },
 ): KeptFileStore {
-  checkTableName(table, 'createPostgresFileStore');
+  // `table` is the task store's own name (checked there) with `_files`: within PostgreSQL's 63.
   const migrate = ready;
   const info = (row: FileRow): KeptFile => {
     const file: KeptFile = {
