@@ -115,7 +115,7 @@ function pushRoutes(
   }
   return route.route === 'taskCallback'
     ? taskCallback(push, request, route.token)
-    : taskEvents(proxy, push, request, url);
+    : taskEvents(proxy, push, request);
 }
 
 /** The vendor's operations: a known route, a user `authorize` names, the rate limit, then the handler. */

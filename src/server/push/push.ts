@@ -45,6 +45,10 @@ export interface PushOptions extends TaskEventHubOptions {
   sweepMs?: number;
   /** Keeps background work alive after the answer (serverless hosts). Defaults to letting it run. */
   waitUntil?: (work: Promise<unknown>) => void;
+  /** How streams show a task (as a get answers it: kept copies' URLs); once per event. Defaults to as logged. */
+  present?: PresentTask;
+  /** Vendor reads one sweep runs at once. Defaults to `4`. */
+  sweepConcurrency?: number;
 }
 
 export interface PushAnswer {
@@ -55,9 +59,10 @@ export interface PushAnswer {
 
 export function createPushRoutes(options: PushOptions) {
   const tokens = createCallbackTokens(options.secret);
-  const hub = createTaskEventHub(options.events, options);
+  const hub = createTaskEventHub(options.events, options, options.present);
   const callbackBase = options.callbackUrl.replace(/\/+$/, '');
   const sweepMs = options.sweepMs ?? 5000;
+  const sweepConcurrency = options.sweepConcurrency ?? 4;
 
   // Pending tasks this instance has seen (created, read or called back): what the sweep reads again.
   const pending = new Map<
@@ -68,17 +73,28 @@ export function createPushRoutes(options: PushOptions) {
   const SWEEP_FOR_MS = 30 * 60_000;
 
   let sweeping = false;
+  // The sweep reads only tasks someone here watches (their owner, or the shared space, has a stream), a
+  // few at a time: one open stream must not make the proxy read every user's pending tasks at once (the
+  // vendor's account-wide rate limit would then refuse everyone).
   const sweep = setInterval(() => {
     if (sweeping || hub.streams === 0 || pending.size === 0) return;
+    const now = Date.now();
+    for (const [key, entry] of pending) if (now - entry.since > SWEEP_FOR_MS) pending.delete(key);
+    const due = [...pending.values()].filter(
+      (entry) => now - entry.changedAt >= sweepMs && hub.watched(entry.userId),
+    );
+    if (due.length === 0) return;
     sweeping = true;
-    for (const [key, entry] of pending) if (Date.now() - entry.since > SWEEP_FOR_MS) pending.delete(key);
-    const due = [...pending.values()].filter((entry) => Date.now() - entry.changedAt >= sweepMs);
-    void Promise.all(
-      due.map((entry) => {
-        entry.changedAt = Date.now();
-        return options.refresh(entry.userId, entry.externalTaskId).catch(() => {});
-      }),
-    ).finally(() => (sweeping = false));
+    const next = async (): Promise<void> => {
+      const entry = due.shift();
+      if (!entry) return;
+      entry.changedAt = Date.now();
+      await options.refresh(entry.userId, entry.externalTaskId).catch(() => {});
+      return next();
+    };
+    void Promise.all(Array.from({ length: Math.min(sweepConcurrency, due.length) }, next)).finally(
+      () => (sweeping = false),
+    );
   }, sweepMs);
   (sweep as { unref?: () => void }).unref?.();
 
@@ -147,18 +163,11 @@ export function createPushRoutes(options: PushOptions) {
       return { status: 200, code: 0, message: 'SUCCEED' };
     },
 
-    /**
-     * The user's stream (`null`: the shared space's, every task), each task shown through `present`; 429
-     * past the per-user bound.
-     */
-    async events(
-      request: Request,
-      userId: string | null,
-      present?: PresentTask,
-    ): Promise<Response | PushAnswer> {
+    /** The user's stream (`null`: the shared space's, every task); 429 past the per-user bound. */
+    async events(request: Request, userId: string | null): Promise<Response | PushAnswer> {
       if (request.method !== 'GET')
         return { status: 405, code: 1202, message: 'Method not allowed: use GET.' };
-      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal, present);
+      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal);
       return response ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
     },
 

@@ -132,17 +132,32 @@ class ConnectionRequest extends Request {
   }
 }
 
-/** An event stream goes out as it comes, until either side ends it; a client that leaves cancels it. */
+/**
+ * An event stream goes out as it comes, until either side ends it; a client that leaves (before or while
+ * it streams) cancels it. A socket whose buffer is full is waited for: what the client does not read stays
+ * in the stream, where the hub bounds it, not in Node's write buffer.
+ */
 async function streamBody(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
   const reader = body.getReader();
-  res.on('close', () => void reader.cancel().catch(() => {}));
-  res.flushHeaders();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done || res.destroyed) break;
-    res.write(value);
+  let wake: (() => void) | undefined;
+  const resume = () => wake?.();
+  res.on('drain', resume);
+  res.on('close', resume);
+  try {
+    res.flushHeaders();
+    while (!res.destroyed) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value) && !res.destroyed) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    res.off('drain', resume);
+    res.off('close', resume);
+    // Whichever way it ended, the stream's place in the hub is given back.
+    void reader.cancel().catch(() => {});
+    if (!res.destroyed) res.end();
   }
-  res.end();
 }
 
 function parsedBody(body: unknown): BodyInit | undefined {
