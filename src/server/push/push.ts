@@ -31,7 +31,15 @@ export interface PushTaskRef {
   vendorExternalTaskId: string;
 }
 
-export interface PushOptions extends TaskEventHubOptions {
+/** The streams' options an app may tune (`eventStream`): the hub's, and the sweep of watched pending tasks. */
+export interface EventStreamOptions extends TaskEventHubOptions {
+  /** How long a watched pending task may stay unchanged before the sweep reads it. Defaults to `5000` ms. */
+  sweepMs?: number;
+  /** Vendor reads one sweep runs at once. Defaults to `4`. */
+  sweepConcurrency?: number;
+}
+
+export interface PushOptions extends EventStreamOptions {
   /** The proxy's public mount URL, e.g. `https://app.example.com/api/kling`. */
   callbackUrl: string;
   /** Seals callback tokens. */
@@ -41,14 +49,10 @@ export interface PushOptions extends TaskEventHubOptions {
   find: (userId: string, externalTaskId: string) => Promise<PushTaskRef | undefined>;
   /** Reads the task from the vendor again and keeps it (which announces a real change through `publish`). */
   refresh: (userId: string, externalTaskId: string) => Promise<unknown>;
-  /** How long a watched pending task may stay unchanged before the sweep reads it. Defaults to `5000` ms. */
-  sweepMs?: number;
   /** Keeps background work alive after the answer (serverless hosts). Defaults to letting it run. */
   waitUntil?: (work: Promise<unknown>) => void;
   /** How streams show a task (as a get answers it: kept copies' URLs); once per event. Defaults to as logged. */
   present?: PresentTask;
-  /** Vendor reads one sweep runs at once. Defaults to `4`. */
-  sweepConcurrency?: number;
 }
 
 export interface PushAnswer {
