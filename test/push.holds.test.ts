@@ -24,6 +24,7 @@ import {
   toNodeHandler,
   type KlingAudioProxyOptions,
   type KlingTaskEventLog,
+  type SqlDatabase,
 } from '../src/server';
 import { postgresUrl } from './postgres';
 import { server as msw } from './server';
@@ -312,7 +313,7 @@ describe('the sweep', () => {
       backend,
     );
     const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
-    const tasks = [];
+    const tasks: WireTask[] = [];
     for (const user of users) tasks.push(await create(proxy, user, `order-${user}`));
     // An unrelated user streams: nobody else's pending task is read for them.
     await openStream(proxy, 'carol');
@@ -405,7 +406,7 @@ describe('pruning', () => {
       `${name}: events older than the replay window are deleted, and resuming from one gives resync`,
       async () => {
         const table = freshTable();
-        const db = name === 'PGlite' ? pglite : postgresPool();
+        const db: SqlDatabase = name === 'PGlite' ? pglite : postgresPool();
         if (name !== 'PGlite') tables.push(table);
         const old = createPostgresTaskEventLog(db, { table, retentionMs: 1 });
         const first = (await old.append('u', task(`old-${name}`)))!;

@@ -76,7 +76,7 @@ export async function dispatch(
   let reply: Reply | Response;
   try {
     reply = pushRoute
-      ? await pushRoutes(proxy, request, url, pushRoute)
+      ? await pushRoutes(proxy, request, pushRoute, signal)
       : await vendorRoutes(proxy, request, url, match!, context);
   } catch {
     // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
@@ -104,8 +104,8 @@ export async function dispatch(
 function pushRoutes(
   proxy: ProxyWiring,
   request: Request,
-  url: URL,
   route: { route: 'taskEvents' | 'taskCallback'; token: string },
+  signal: ClientSignal,
 ): Promise<Reply | Response> {
   const { push } = proxy;
   if (!push) {
@@ -115,7 +115,7 @@ function pushRoutes(
   }
   return route.route === 'taskCallback'
     ? taskCallback(push, request, route.token)
-    : taskEvents(proxy, push, request);
+    : taskEvents(proxy, push, request, signal);
 }
 
 /** The vendor's operations: a known route, a user `authorize` names, the rate limit, then the handler. */

@@ -11,6 +11,7 @@
 import type { WireTask } from '../../api/schemas';
 import type { KlingTaskEventLog, TaskEvent } from '../core/eventLog';
 import { encodeServerSentEvent, HEARTBEAT } from '../http/sse';
+import type { ClientSignal } from '../vendor/upstream';
 
 export interface TaskEventHubOptions {
   /** Streams one user (or the shared space) may hold at once; the next gets 429. Defaults to `5`. */
@@ -35,7 +36,11 @@ export interface TaskEventHub {
    * after `lastEventId`; `undefined` when `owner` already holds the most streams allowed. A stream whose
    * `signal` fires (before or after it opened) ends and frees its place.
    */
-  open(owner: string | null, lastEventId: string | null, signal?: AbortSignal): Promise<Response | undefined>;
+  open(
+    owner: string | null,
+    lastEventId: string | null,
+    signal?: ClientSignal,
+  ): Promise<Response | undefined>;
   /** True when `owner` (or the shared space, which hears every owner) has a stream open here. */
   watched(owner: string): boolean;
   /** Stops listening to the log and ends every stream. */
@@ -74,7 +79,9 @@ class EventStream {
   /** Live events that came while the replay was read: sent after it, in order, each once. */
   queued: { id: string; bytes: Uint8Array }[] | undefined = [];
   closed = false;
-  signal: AbortSignal | undefined;
+  signal: ClientSignal | undefined;
+  /** The signal's `abort` listener. */
+  readonly onAbort = () => this.end();
   constructor(
     readonly owner: string | null,
     readonly group: Set<EventStream>,
@@ -111,7 +118,7 @@ class EventStream {
     if (this.closed) return;
     this.closed = true;
     this.queued = undefined;
-    this.signal?.removeEventListener('abort', this);
+    this.signal?.removeEventListener('abort', this.onAbort);
     this.hub.remove(this);
   }
 
@@ -124,11 +131,6 @@ class EventStream {
     } catch {
       // Already cancelled by the reader.
     }
-  }
-
-  /** The signal's `abort` listener (an object listener: no closure per stream). */
-  handleEvent() {
-    this.end();
   }
 }
 
@@ -261,7 +263,7 @@ export function createTaskEventHub(
       );
       if (signal) {
         stream.signal = signal;
-        signal.addEventListener('abort', stream, { once: true });
+        signal.addEventListener('abort', stream.onAbort);
       }
       stream.write(connected);
       try {

@@ -16,6 +16,7 @@ import {
   type WireTask,
 } from '../../api/schemas';
 import { envelopeTasks } from '../http/envelope';
+import type { ClientSignal } from '../vendor/upstream';
 import { createCallbackTokens } from './callbacks';
 import { recordKey } from '../core/keys';
 import type { KlingTaskEventLog } from '../core/eventLog';
@@ -167,11 +168,18 @@ export function createPushRoutes(options: PushOptions) {
       return { status: 200, code: 0, message: 'SUCCEED' };
     },
 
-    /** The user's stream (`null`: the shared space's, every task); 429 past the per-user bound. */
-    async events(request: Request, userId: string | null): Promise<Response | PushAnswer> {
+    /**
+     * The user's stream (`null`: the shared space's, every task), ended when `signal` fires (the
+     * connection's own under `toNodeHandler`, else the request's); 429 past the per-user bound.
+     */
+    async events(
+      request: Request,
+      userId: string | null,
+      signal: ClientSignal = request.signal,
+    ): Promise<Response | PushAnswer> {
       if (request.method !== 'GET')
         return { status: 405, code: 1202, message: 'Method not allowed: use GET.' };
-      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal);
+      const response = await hub.open(userId, request.headers.get('last-event-id'), signal);
       return response ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
     },
 

@@ -221,7 +221,9 @@ export function toNodeHandler(
       if (closing(response.status)) res.setHeader('connection', 'close');
       if (req.method === 'HEAD') return void res.end();
       if (response.body && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
-        return streamBody(response.body, res);
+        // Not awaited: the request, its headers and this closure are let go while the stream lives on.
+        // A stream ended by the proxy with an error (a client too slow to read) resets the connection.
+        return void streamBody(response.body, res).catch(() => res.destroy());
       }
       res.end(takeText(response) ?? Buffer.from(await response.arrayBuffer()));
     };
