@@ -437,35 +437,65 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-describe('a client that stops reading', () => {
-  it(
-    'costs a bounded backlog while 10,000 events pass, then converges by reconnecting (resync, then live)',
-    async () => {
+/** Where the sleepy client's stream comes from: the proxy itself, or a Fetch handler's `Response`. */
+const servings = [
+  {
+    name: 'the proxy under toNodeHandler (written straight to the socket)',
+    async serve() {
       const log = createMemoryTaskEventLog();
-      const hub = createTaskEventHub(log, { maxBacklogBytes: 32_768, heartbeatMs: 60_000 });
+      const { proxy } = setup({
+        events: log,
+        eventStream: { maxBacklogBytes: 32_768, heartbeatMs: 60_000, maxConnectionsPerUser: 1 },
+      });
+      const origin = await listen(toNodeHandler(proxy));
+      return {
+        url: `${origin}/api/kling/v1/audio/text-to-audio/events`,
+        publish: (t: WireTask) => log.append('alice', t),
+      };
+    },
+  },
+  {
+    name: "a Fetch handler's Response under toNodeHandler",
+    async serve() {
+      const hub = createTaskEventHub(createMemoryTaskEventLog(), {
+        maxBacklogBytes: 32_768,
+        heartbeatMs: 60_000,
+        maxConnectionsPerUser: 1,
+      });
       cleanups.push(() => hub.close());
       const origin = await listen(
         toNodeHandler(async (request) => {
-          const response = await hub.open('sleepy', request.headers.get('last-event-id'), request.signal);
+          const response = await hub.open('alice', request.headers.get('last-event-id'), request.signal);
           return response ?? new Response(null, { status: 429 });
         }),
       );
-      const { port } = new URL(origin);
+      return { url: `${origin}/events`, publish: (t: WireTask) => hub.publish('alice', t) };
+    },
+  },
+];
+
+describe.each(servings)('a client that stops reading: $name', ({ serve }) => {
+  it(
+    'costs a bounded backlog while 10,000 events pass, then converges by reconnecting (resync, then live)',
+    async () => {
+      const { url, publish } = await serve();
+      const { port, pathname } = new URL(url);
       // A phone asleep: the socket stays open and nothing is read from it.
       const socket: Socket = connect(Number(port), '127.0.0.1');
       cleanups.push(() => socket.destroy());
       await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-      await expect.poll(() => hub.streams).toBe(1);
+      let text = '';
+      socket.setEncoding('utf8');
+      const reading = (chunk: string) => (text += chunk);
+      socket.on('data', reading);
+      socket.write(`GET ${pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      await expect.poll(() => text).toMatch(/: connected/);
       socket.pause();
 
       // A few tasks, each changing again and again, with a body of a realistic size.
       const pass = async (from: number, to: number) => {
         for (let i = from; i < to; i++) {
-          await hub.publish(
-            'sleepy',
-            task(`t${i % 10}`, i + 1, { task_info: { external_task_id: 'p'.repeat(900) } }),
-          );
+          await publish(task(`t${i % 10}`, i + 1, { task_info: { external_task_id: 'p'.repeat(900) } }));
           if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
         }
       };
@@ -475,28 +505,24 @@ describe('a client that stops reading', () => {
       const after = heapAfterGc();
       // Unbounded, 9,000 events of ~1 KB would stay: ~9 MB. The backlog is 32 KiB plus Node's buffers.
       expect(after - before).toBeLessThan(2_000_000);
-      // The stream ended when the backlog was full: its place is free.
-      expect(hub.streams).toBe(0);
+      // The stream ended when the backlog was full: its place (the only one) is free again.
+      const probe = new AbortController();
+      expect((await fetch(url, { signal: probe.signal })).status).toBe(200);
+      probe.abort();
 
       // Awake again: what arrived is read to the end, then the client reconnects from its last id.
       socket.resume();
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
       await new Promise((resolve) => socket.once('close', resolve));
       const lastId = [...text.matchAll(/^id: (.+)$/gm)].at(-1)?.[1];
       expect(lastId).toBeDefined();
       const abort = new AbortController();
       cleanups.push(() => abort.abort());
-      const response = await fetch(`${origin}/events`, {
-        headers: { 'last-event-id': lastId! },
-        signal: abort.signal,
-      });
+      const response = await fetch(url, { headers: { 'last-event-id': lastId! }, signal: abort.signal });
       expect(response.status).toBe(200);
       const events = readServerSentEvents(response.body!, abort.signal);
       // Too far behind to replay: the client reads its tasks once (`resync`), then hears changes live.
       expect(((await events.next()).value as ServerSentEvent).event).toBe('resync');
-      await hub.publish('sleepy', task('t0', 20_000, { task_status: 'succeed' }));
+      await publish(task('t0', 20_000, { task_status: 'succeed' }));
       const live = (await events.next()).value as ServerSentEvent;
       expect(JSON.parse(live.data)).toMatchObject({ task_id: 't0', task_status: 'succeed' });
     },

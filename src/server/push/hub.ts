@@ -10,7 +10,14 @@
  */
 import type { WireTask } from '../../api/schemas';
 import type { KlingTaskEventLog, TaskEvent } from '../core/eventLog';
-import { encodeServerSentEvent, HEARTBEAT } from '../http/sse';
+import {
+  encodeServerSentEvent,
+  EVENT_STREAM_HEADERS,
+  eventStreamResponse,
+  HEARTBEAT,
+  type EventStreamReply,
+  type StreamSink,
+} from '../http/sse';
 import type { ClientSignal } from '../vendor/upstream';
 
 export interface TaskEventHubOptions {
@@ -41,6 +48,15 @@ export interface TaskEventHub {
     lastEventId: string | null,
     signal?: ClientSignal,
   ): Promise<Response | undefined>;
+  /**
+   * The same stream before it has a body (what `open` wraps in a `Response`): `toNodeHandler` writes it to
+   * the socket itself. Its place is taken at once; a failure to listen to the log gives it back and throws.
+   */
+  stream(
+    owner: string | null,
+    lastEventId: string | null,
+    signal?: ClientSignal,
+  ): Promise<EventStreamReply | undefined>;
   /** True when `owner` (or the shared space, which hears every owner) has a stream open here. */
   watched(owner: string): boolean;
   /** Stops listening to the log and ends every stream. */
@@ -60,22 +76,13 @@ const HEARTBEAT_BYTES = encoder.encode(HEARTBEAT);
 const RESYNC_BYTES = encoder.encode(encodeServerSentEvent({ event: 'resync', data: '' }));
 // The shared space's streams hear every owner; a user id is never this.
 const SHARED_KEY = '\0shared';
-const STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-store',
-  // nginx and some hosts buffer responses unless told not to.
-  'x-accel-buffering': 'no',
-};
 
 const encodeEvent = (event: TaskEvent, task: WireTask) =>
   encoder.encode(encodeServerSentEvent({ event: 'task', id: event.id, data: JSON.stringify(task) }));
 
-/**
- * One open stream: a class, so its methods are shared and each stream holds only its fields. Its bytes
- * wait in the `ReadableStream`'s queue (measured by byte length), which is what `maxBacklogBytes` bounds.
- */
+/** One open stream: a class, so its methods are shared and each stream holds only its fields. */
 class EventStream {
-  controller!: ReadableStreamDefaultController<Uint8Array>;
+  sink: StreamSink | undefined;
   /** Live events that came while the replay was read: sent after it, in order, each once. */
   queued: { id: string; bytes: Uint8Array }[] | undefined = [];
   closed = false;
@@ -90,14 +97,14 @@ class EventStream {
 
   /** Writes bytes, or ends the stream when its client has left more than the backlog unread. */
   write(bytes: Uint8Array) {
-    if (this.closed) return;
+    if (this.closed || !this.sink) return;
+    let backlog: number;
     try {
-      this.controller.enqueue(bytes);
+      backlog = this.sink.write(bytes);
     } catch {
       return this.drop();
     }
-    // With a byte-length strategy of high-water mark 0, `desiredSize` is minus the bytes waiting.
-    if (-(this.controller.desiredSize ?? 0) > this.hub.maxBacklogBytes) this.overflow();
+    if (backlog > this.hub.maxBacklogBytes) this.overflow();
   }
 
   /** A live event: held back while the replay is read, written otherwise. */
@@ -110,7 +117,7 @@ class EventStream {
   overflow() {
     if (this.closed) return;
     this.drop();
-    this.controller.error(new Error('The client reads too slowly: the stream ended.'));
+    this.sink?.end(true);
   }
 
   /** Leaves the hub (its place freed), once. */
@@ -126,11 +133,7 @@ class EventStream {
   end() {
     if (this.closed) return;
     this.drop();
-    try {
-      this.controller.close();
-    } catch {
-      // Already cancelled by the reader.
-    }
+    this.sink?.end();
   }
 }
 
@@ -228,6 +231,45 @@ export function createTaskEventHub(
     for (const { id, bytes } of waiting) if (!replayed.has(id)) stream.write(bytes);
   }
 
+  const openStream: TaskEventHub['stream'] = async (owner, lastEventId, signal) => {
+    if (signal?.aborted) return undefined;
+    const key = owner ?? SHARED_KEY;
+    let group = groups.get(key);
+    if (group && group.size >= maxConnectionsPerUser) return undefined;
+    if (!group) groups.set(key, (group = new Set()));
+    const stream = new EventStream(owner, group, hub);
+    // The place is taken now, before anything is awaited, and given back by `drop` whatever happens.
+    group.add(stream);
+    count++;
+    heartbeat ??= setInterval(beat, heartbeatMs);
+    // The streams must not keep a Node process alive on their own.
+    (heartbeat as { unref?: () => void }).unref?.();
+    if (signal) {
+      stream.signal = signal;
+      signal.addEventListener('abort', stream.onAbort);
+    }
+    try {
+      await listen();
+    } catch (error) {
+      stream.drop();
+      throw error;
+    }
+    return {
+      status: 200,
+      headers: EVENT_STREAM_HEADERS,
+      start(sink) {
+        stream.sink = sink;
+        // The client left while we waited: its `abort` has ended the stream already.
+        if (stream.closed) sink.end();
+        else {
+          stream.write(connected);
+          void catchUp(stream, owner, lastEventId);
+        }
+        return () => stream.drop();
+      },
+    };
+  };
+
   return {
     get streams() {
       return count;
@@ -241,41 +283,11 @@ export function createTaskEventHub(
     },
 
     async open(owner, lastEventId, signal) {
-      if (signal?.aborted) return undefined;
-      const key = owner ?? SHARED_KEY;
-      let group = groups.get(key);
-      if (group && group.size >= maxConnectionsPerUser) return undefined;
-      if (!group) groups.set(key, (group = new Set()));
-      const stream = new EventStream(owner, group, hub);
-      // The place is taken now, before anything is awaited, and given back by `drop` whatever happens.
-      group.add(stream);
-      count++;
-      heartbeat ??= setInterval(beat, heartbeatMs);
-      // The streams must not keep a Node process alive on their own.
-      (heartbeat as { unref?: () => void }).unref?.();
-
-      const body = new ReadableStream<Uint8Array>(
-        {
-          start: (controller) => void (stream.controller = controller),
-          cancel: () => stream.drop(),
-        },
-        { highWaterMark: 0, size: (chunk) => chunk.byteLength },
-      );
-      if (signal) {
-        stream.signal = signal;
-        signal.addEventListener('abort', stream.onAbort);
-      }
-      stream.write(connected);
-      try {
-        await listen();
-        // The client may have left while we waited: its `abort` has ended the stream already.
-        if (!stream.closed) await catchUp(stream, owner, lastEventId);
-      } catch (error) {
-        stream.end();
-        throw error;
-      }
-      return new Response(body, { status: 200, headers: STREAM_HEADERS });
+      const reply = await openStream(owner, lastEventId, signal);
+      return reply && eventStreamResponse(reply);
     },
+
+    stream: openStream,
 
     async close() {
       forEachStream((stream) => stream.end());

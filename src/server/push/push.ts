@@ -16,6 +16,7 @@ import {
   type WireTask,
 } from '../../api/schemas';
 import { envelopeTasks } from '../http/envelope';
+import type { EventStreamReply } from '../http/sse';
 import type { ClientSignal } from '../vendor/upstream';
 import { createCallbackTokens } from './callbacks';
 import { recordKey } from '../core/keys';
@@ -176,11 +177,11 @@ export function createPushRoutes(options: PushOptions) {
       request: Request,
       userId: string | null,
       signal: ClientSignal = request.signal,
-    ): Promise<Response | PushAnswer> {
+    ): Promise<EventStreamReply | PushAnswer> {
       if (request.method !== 'GET')
         return { status: 405, code: 1202, message: 'Method not allowed: use GET.' };
-      const response = await hub.open(userId, request.headers.get('last-event-id'), signal);
-      return response ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
+      const stream = await hub.stream(userId, request.headers.get('last-event-id'), signal);
+      return stream ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
     },
 
     close: () => (clearInterval(sweep), hub.close()),

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeTransport } from './transport';
 import { fail, replyHeaders, takeText, type Reply } from '../../http/reply';
+import { isEventStreamReply, type EventStreamReply, type StreamSink } from '../../http/sse';
 import { NODE_BINDING, type NodeBinding } from '../../proxy/nodeBinding';
 import type { ClientSignal } from '../../vendor/upstream';
 
@@ -160,6 +161,32 @@ async function streamBody(body: ReadableStream<Uint8Array>, res: ServerResponse)
   }
 }
 
+/**
+ * A stream's bytes written straight to the socket: no `ReadableStream`, reader or `Response` per stream.
+ * The backlog is what Node holds unsent for this response (the socket's buffer is full when the client does
+ * not read).
+ */
+class SocketSink implements StreamSink {
+  constructor(private readonly res: ServerResponse) {}
+  write(bytes: Uint8Array): number {
+    if (this.res.destroyed) throw new Error('The client has gone.');
+    this.res.write(bytes);
+    return this.res.writableLength;
+  }
+  end(reset?: boolean) {
+    if (reset) this.res.destroy();
+    else this.res.end();
+  }
+}
+
+/** An event stream of the proxy's own: its head now, then its bytes as they come, straight to the socket. */
+function startStream(reply: EventStreamReply, res: ServerResponse) {
+  res.writeHead(reply.status, reply.headers);
+  res.flushHeaders();
+  // The connection's own signal (fired on close) ends the stream and gives its place back.
+  reply.start(new SocketSink(res));
+}
+
 function parsedBody(body: unknown): BodyInit | undefined {
   if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body as BodyInit;
   return JSON.stringify(body);
@@ -269,7 +296,8 @@ export function toNodeHandler(
       }
       if (!binding) return send(await handler(request));
       const answer = await binding.respond(request, url, gone);
-      return answer instanceof Response ? send(answer) : write(answer);
+      if (answer instanceof Response) return send(answer);
+      return isEventStreamReply(answer) ? startStream(answer, res) : write(answer);
     })()
       .catch((error: unknown) => {
         if (next) next(error);

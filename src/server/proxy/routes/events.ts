@@ -1,5 +1,6 @@
 import { SHARED_SPACE } from '../../core/taskStore';
 import { fail, type Reply } from '../../http/reply';
+import { isEventStreamReply, type EventStreamReply } from '../../http/sse';
 import type { ClientSignal } from '../../vendor/upstream';
 import type { ProxyWiring } from '../wiring';
 
@@ -9,10 +10,10 @@ export async function taskEvents(
   push: NonNullable<ProxyWiring['push']>,
   request: Request,
   signal: ClientSignal,
-): Promise<Reply | Response> {
+): Promise<Reply | EventStreamReply> {
   const userId = await proxy.identify(request);
   if (userId === undefined) return fail(401, 1000, 'Not authorized.');
   // The shared space owns the whole account: its stream carries every task.
   const answer = await push.events(request, userId === SHARED_SPACE ? null : userId, signal);
-  return answer instanceof Response ? answer : fail(answer.status, answer.code, answer.message);
+  return isEventStreamReply(answer) ? answer : fail(answer.status, answer.code, answer.message);
 }
