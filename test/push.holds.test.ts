@@ -529,3 +529,32 @@ describe.each(servings)('a client that stops reading: $name', ({ serve }) => {
     SLOW,
   );
 });
+
+describe('without records (`store: false`)', () => {
+  it(
+    'remembers the newest 10,000 creates for their callbacks: the oldest one is forgotten (404)',
+    async () => {
+      const { backend, proxy } = setup({ store: false, authorize: () => true });
+      const callbacks: string[] = [];
+      for (let i = 0; i <= 10_000; i++) {
+        await create(proxy, '', `order-${i}`);
+        if (i === 0 || i === 10_000) {
+          const posts = backend.requests.filter((request) => request.method === 'POST');
+          callbacks.push((posts.at(-1)!.body as { callback_url: string }).callback_url);
+        }
+        if (i % 1000 === 999) backend.requests.splice(0);
+      }
+      const post = (url: string) =>
+        proxy(
+          new Request(url, {
+            method: 'POST',
+            body: JSON.stringify({ task_id: 'x', task_status: 'succeed' }),
+          }),
+        );
+      // The newest is still known (its body names another task: 400, not 404); the first has been forgotten.
+      expect((await post(callbacks[1]!)).status).toBe(400);
+      expect((await post(callbacks[0]!)).status).toBe(404);
+    },
+    SLOW,
+  );
+});
