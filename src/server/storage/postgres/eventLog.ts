@@ -190,33 +190,48 @@ export function postgresTaskEventLog(
       if (typeof (db as PgPoolLike).connect !== 'function') {
         throw new TypeError('createPostgresTaskEventLog: `db` needs PGlite `listen` or a pg Pool `connect`.');
       }
-      // LISTEN lives on one connection: a dedicated client, out of the pool for as long as we listen.
-      // If it breaks, a new one takes over after a pause.
-      let client: PgClientLike | undefined;
-      let stopped = false;
-      let retry: ReturnType<typeof setTimeout> | undefined;
-      const attach = async () => {
-        const next = await (db as PgPoolLike).connect();
-        next.on('notification', (message) => message.channel === table && deliver(message.payload));
-        next.on('error', (error) => {
-          next.release(error);
-          if (client === next) client = undefined;
-          if (!stopped) retry = setTimeout(() => void attach().catch(() => {}), 1000);
-        });
-        await next.query(`listen "${table}"`);
-        if (stopped) return next.release();
-        client = next;
-      };
-      await attach();
-      return async () => {
-        stopped = true;
-        clearTimeout(retry);
-        const current = client;
-        client = undefined;
-        if (!current) return;
-        await current.query(`unlisten "${table}"`).catch(() => {});
-        current.release();
-      };
+      return listenOnPool(db as PgPoolLike, table, deliver);
     },
+  };
+}
+
+/**
+ * LISTEN on a pg Pool: it lives on one connection, a dedicated client out of the pool for as long as we
+ * listen. If it breaks, a new one takes over after a pause; a client whose LISTEN failed goes back at once.
+ */
+async function listenOnPool(
+  pool: PgPoolLike,
+  table: string,
+  deliver: (payload: string | undefined) => void,
+): Promise<() => Promise<void>> {
+  let client: PgClientLike | undefined;
+  let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const attach = async () => {
+    const next = await pool.connect();
+    next.on('notification', (message) => message.channel === table && deliver(message.payload));
+    next.on('error', (error) => {
+      next.release(error);
+      if (client === next) client = undefined;
+      if (!stopped) retry = setTimeout(() => void attach().catch(() => {}), 1000);
+    });
+    try {
+      await next.query(`listen "${table}"`);
+    } catch (error) {
+      next.release(error as Error);
+      throw error;
+    }
+    if (stopped) return next.release();
+    client = next;
+  };
+  await attach();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const current = client;
+    client = undefined;
+    if (!current) return;
+    await current.query(`unlisten "${table}"`).catch(() => {});
+    current.release();
   };
 }
