@@ -198,7 +198,8 @@ export function createTaskEventHub(
     // Nobody here hears this owner: nothing to present or serialise.
     if (!heard(event.owner)) return;
     if (!present) return fanOut(event, encodeEvent(event, event.task));
-    presenting = presenting.then(async () => fanOut(event, await bytesOf(event)));
+    // A failure must not stop the chain: later events still go out.
+    presenting = presenting.then(async () => fanOut(event, await bytesOf(event))).catch(() => {});
   };
 
   // Every event reaches the hub through the log, whoever appended it: this instance or another one. A
