@@ -8,11 +8,11 @@ import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AudioResultPlayer,
-  audioFileName,
   RESULT_RETENTION_DAYS,
   type AudioTask,
   type GeneratedAudio,
 } from '../src';
+import { audioFileName } from '../src/components/AudioResultPlayer/useAudioPlayer';
 import {
   createMockKlingBackend,
   MOCK_TASK_IDS,

@@ -3,16 +3,12 @@
  */
 import * as z from 'zod/mini';
 import { KlingApiError, parseRetryAfter } from './errors';
-import {
-  followTaskEvents,
-  TASK_EVENTS_PATH,
-  type TaskEventHandlers,
-  type TaskEventStreamOptions,
-} from './events';
+import type { TaskEventHandlers, TaskEventStreamOptions } from './events';
 import {
   createAudioTaskInputSchema,
   describeIssues,
   checkListParams,
+  parseTaskEventData,
   PAGE_NUM_MIN,
   PAGE_SIZE_DEFAULT,
   toAudioTask,
@@ -87,6 +83,17 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
 
+  /** One request to the proxy: the app's headers (possibly async), then the call's own. */
+  async function send(
+    path: string,
+    init: { method?: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  ): Promise<Response> {
+    const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+    const headers = new Headers(extra);
+    for (const [name, value] of Object.entries(init.headers)) headers.set(name, value);
+    return (options.fetch ?? globalThis.fetch)(baseUrl + path, { ...init, headers });
+  }
+
   async function request<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -94,7 +101,6 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     data: z.ZodMiniType<T>,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    const doFetch = options.fetch ?? globalThis.fetch;
     // One controller for the caller's abort and our deadline: `AbortSignal.any` is missing in Safari < 17.4
     // and Firefox < 124, and `AbortSignal.timeout` in older ones still.
     const controller = new AbortController();
@@ -115,13 +121,12 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     let text: string;
     try {
       if (signal?.aborted) throw signal.reason;
-      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
-      const headers = new Headers(extra);
-      headers.set('Accept', 'application/json');
-      if (body !== undefined) headers.set('Content-Type', 'application/json');
-      response = await doFetch(baseUrl + path, {
+      response = await send(path, {
         method,
-        headers,
+        headers:
+          body === undefined
+            ? { Accept: 'application/json' }
+            : { Accept: 'application/json', 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
       });
@@ -190,18 +195,16 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
 
   return {
     baseUrl,
-    streamTaskEvents: (handlers, streamOptions) =>
-      followTaskEvents(
-        async (lastEventId, signal) => {
-          const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
-          const headers = new Headers(extra);
-          headers.set('Accept', 'text/event-stream');
-          if (lastEventId) headers.set('Last-Event-ID', lastEventId);
-          return (options.fetch ?? globalThis.fetch)(baseUrl + TASK_EVENTS_PATH, { headers, signal });
-        },
-        handlers,
-        streamOptions,
-      ),
+    async streamTaskEvents(handlers, streamOptions) {
+      // Loaded when a stream opens: a page that never watches a task never downloads the reader.
+      const { followTaskEvents } = await import('./events');
+      const source = {
+        get: (path: string, headers: Record<string, string>, signal: AbortSignal) =>
+          send(path, { headers, signal }),
+        readTask: parseTaskEventData,
+      };
+      return followTaskEvents(source, handlers, streamOptions);
+    },
     async createTask(input, { signal } = {}) {
       const valid = z.safeParse(createAudioTaskInputSchema, input);
       if (!valid.success) throw validationError(valid.error);

@@ -72,43 +72,44 @@ const check = <T>(test: (value: T) => boolean, message: string, reason?: InputIs
  * The prompt is trimmed, non-empty and at most 200 characters; the duration is 3.0–10.0 s with at most
  * one decimal place.
  */
-export const createAudioTaskInputSchema = z.object({
-  prompt: z.string('Describe the sound you want.').check(
-    z.trim(),
-    check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
-    check(
-      (value: string) => value.length <= PROMPT_MAX_LENGTH,
-      `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
-      'prompt-too-long',
-    ),
-  ),
-  duration: z.number('Duration must be a number of seconds.').check(
-    check(
-      (value: number) => value >= DURATION_MIN,
-      `Duration must be at least ${DURATION_MIN} seconds.`,
-      'duration-too-short',
-    ),
-    check(
-      (value: number) => value <= DURATION_MAX,
-      `Duration must be at most ${DURATION_MAX} seconds.`,
-      'duration-too-long',
-    ),
-    check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
-  ),
-  externalTaskId: z.optional(
-    z.string().check(
-      // The characters the proxy accepts in a lookup path, so every id created can be looked up.
+export const createAudioTaskInputSchema = /* @__PURE__ */ (() =>
+  z.object({
+    prompt: z.string('Describe the sound you want.').check(
+      z.trim(),
+      check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
       check(
-        (value: string) => TASK_ID_PATTERN.test(value),
-        'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
-        'external-id',
+        (value: string) => value.length <= PROMPT_MAX_LENGTH,
+        `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
+        'prompt-too-long',
       ),
     ),
-  ),
-  callbackUrl: z.optional(
-    z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
-  ),
-});
+    duration: z.number('Duration must be a number of seconds.').check(
+      check(
+        (value: number) => value >= DURATION_MIN,
+        `Duration must be at least ${DURATION_MIN} seconds.`,
+        'duration-too-short',
+      ),
+      check(
+        (value: number) => value <= DURATION_MAX,
+        `Duration must be at most ${DURATION_MAX} seconds.`,
+        'duration-too-long',
+      ),
+      check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
+    ),
+    externalTaskId: z.optional(
+      z.string().check(
+        // The characters the proxy accepts in a lookup path, so every id created can be looked up.
+        check(
+          (value: string) => TASK_ID_PATTERN.test(value),
+          'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+          'external-id',
+        ),
+      ),
+    ),
+    callbackUrl: z.optional(
+      z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
+    ),
+  }))();
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 
 /** The list call's parameters, bounds checked before any request. */
@@ -170,63 +171,66 @@ export const parseSeconds = (value: string | number): number =>
 
 // Durations are documented as strings, but one official client reads numbers: accept both. Converted
 // in `toAudioTask` (a zod transform would cost every app's bundle more than these lines).
-const wireSeconds = z.custom<string | number>(
-  (value) =>
-    (typeof value === 'number' || typeof value === 'string') &&
-    Number.isFinite(parseSeconds(value)) &&
-    parseSeconds(value) >= 0,
-  'duration is not a number',
-);
-const stringOrNumber = z.custom<string | number>(
-  (value) => typeof value === 'string' || typeof value === 'number',
-);
+const wireSeconds = /* @__PURE__ */ (() =>
+  z.custom<string | number>(
+    (value) =>
+      (typeof value === 'number' || typeof value === 'string') &&
+      Number.isFinite(parseSeconds(value)) &&
+      parseSeconds(value) >= 0,
+    'duration is not a number',
+  ))();
+const stringOrNumber = /* @__PURE__ */ (() =>
+  z.custom<string | number>((value) => typeof value === 'string' || typeof value === 'number'))();
 
 // Links are cleared 30 days after creation (`null` or `""`): such an audio is kept, without a link (see
 // `toAudioTask`), so its task still shows; a player treats a missing link as not playable.
-export const wireAudioSchema = z.object({
-  id: z.optional(z.string()),
-  audio_id: z.optional(stringOrNumber),
-  url_mp3: z.optional(z.unknown()),
-  url_wav: z.optional(z.unknown()),
-  duration_mp3: wireSeconds,
-  duration_wav: wireSeconds,
-  // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
-  kept: z.optional(z.unknown()),
-});
+export const wireAudioSchema = /* @__PURE__ */ (() =>
+  z.object({
+    id: z.optional(z.string()),
+    audio_id: z.optional(stringOrNumber),
+    url_mp3: z.optional(z.unknown()),
+    url_wav: z.optional(z.unknown()),
+    duration_mp3: wireSeconds,
+    duration_wav: wireSeconds,
+    // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
+    kept: z.optional(z.unknown()),
+  }))();
 
-export const wireTaskSchema = z.object({
-  task_id: z.string().check(check((value: string) => value.length > 0, 'task_id is empty')),
-  // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
-  task_status: z.string(),
-  task_status_msg: z.optional(z.string()),
-  // `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor.
-  task_info: z.optional(
-    z.object({
-      external_task_id: z.optional(z.string()),
-      prompt: z.optional(z.string()),
-      duration: z.optional(wireSeconds),
-    }),
-  ),
-  task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
-  final_unit_deduction: z.optional(stringOrNumber),
-  created_at: z.number(),
-  updated_at: z.number(),
-});
+export const wireTaskSchema = /* @__PURE__ */ (() =>
+  z.object({
+    task_id: z.string().check(check((value: string) => value.length > 0, 'task_id is empty')),
+    // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
+    task_status: z.string(),
+    task_status_msg: z.optional(z.string()),
+    // `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor.
+    task_info: z.optional(
+      z.object({
+        external_task_id: z.optional(z.string()),
+        prompt: z.optional(z.string()),
+        duration: z.optional(wireSeconds),
+      }),
+    ),
+    task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
+    final_unit_deduction: z.optional(stringOrNumber),
+    created_at: z.number(),
+    updated_at: z.number(),
+  }))();
 export type WireTask = z.input<typeof wireTaskSchema>;
 export type WireAudio = z.input<typeof wireAudioSchema>;
 
 /** The vendor's envelope: `code` 0 is success. */
 // `data` is read on its own with the schema of the call (see the client). Nulls never reach these
 // schemas: the client reads JSON with `withoutNulls`, so `null` and a missing key mean the same.
-export const wireEnvelopeSchema = z.object({
-  code: z.number(),
-  message: z.optional(z.string()),
-  request_id: z.optional(z.string()),
-});
+export const wireEnvelopeSchema = /* @__PURE__ */ (() =>
+  z.object({
+    code: z.number(),
+    message: z.optional(z.string()),
+    request_id: z.optional(z.string()),
+  }))();
 export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
 
 // Read item by item (see the client): one unreadable task must not hide a whole page.
-export const wireTaskListSchema = z.array(z.unknown());
+export const wireTaskListSchema = /* @__PURE__ */ (() => z.array(z.unknown()))();
 
 /**
  * A task object that may come bare (a vendor callback, an event's data) or wrapped in the vendor's
@@ -238,6 +242,16 @@ export function parseWireTaskBody(body: unknown) {
       ? (body as { data: unknown }).data
       : body;
   return z.safeParse(wireTaskSchema, wrapped);
+}
+
+/** A `task` event's data (JSON text) as the domain model, or `undefined` when it cannot be read. */
+export function parseTaskEventData(data: string): AudioTask | undefined {
+  try {
+    const parsed = parseWireTaskBody(JSON.parse(data, withoutNulls));
+    return parsed.success ? toAudioTask(parsed.data) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The create request body as the vendor takes it. */
