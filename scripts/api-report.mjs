@@ -38,12 +38,16 @@ const flags =
 
 /** The report of every entry: `{ [reportPath]: text }`. */
 export function buildReports() {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  });
+  );
   const list = entries();
   const program = ts.createProgram(
     list.map((entry) => join(root, entry.source)),
@@ -104,7 +108,11 @@ function describe(checker, exportedSymbol) {
     value = false;
     // Its own members, and what it extends by name (not the hundreds of inherited DOM attributes).
     const heritage = (symbol.declarations ?? []).flatMap((node) =>
-      (node.heritageClauses ?? []).flatMap((clause) => clause.types.map((type) => type.getText().replace(/\s+/g, " ").replace(/< /g, "<").replace(/ >/g, ">"))),
+      (node.heritageClauses ?? []).flatMap((clause) =>
+        clause.types.map((type) =>
+          type.getText().replace(/\s+/g, ' ').replace(/< /g, '<').replace(/ >/g, '>'),
+        ),
+      ),
     );
     out.push(`interface ${name}${heritage.length ? ` extends ${heritage.join(', ')}` : ''}`);
     for (const member of checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))) {
