@@ -237,37 +237,40 @@ export interface WireEnvelope {
 }
 
 /** Whether `value` has the shape of one audio of a task (`task_result.audios[]`). */
-export const isWireAudio = /* @__PURE__ */ object({
-  id: optional(isString),
-  audio_id: optional(isStringOrNumber),
-  duration_mp3: isWireSeconds,
-  duration_wav: isWireSeconds,
-}) as (value: unknown) => value is WireAudio;
+export const isWireAudio = /* @__PURE__ */ (() =>
+  object({
+    id: optional(isString),
+    audio_id: optional(isStringOrNumber),
+    duration_mp3: isWireSeconds,
+    duration_wav: isWireSeconds,
+  }))() as (value: unknown) => value is WireAudio;
 
 /** Whether `value` has the shape of a task as the vendor (or the proxy) answers it. */
-export const isWireTask = /* @__PURE__ */ object({
-  task_id: (value) => isString(value) && (value as string).length > 0,
-  task_status: isString,
-  task_status_msg: optional(isString),
-  task_info: optional(
-    object({
-      external_task_id: optional(isString),
-      prompt: optional(isString),
-      duration: optional(isWireSeconds),
-    }),
-  ),
-  task_result: optional(object({ audios: optional(array(isWireAudio)) })),
-  final_unit_deduction: optional(isStringOrNumber),
-  created_at: isNumber,
-  updated_at: isNumber,
-}) as (value: unknown) => value is WireTask;
+export const isWireTask = /* @__PURE__ */ (() =>
+  object({
+    task_id: (value) => isString(value) && (value as string).length > 0,
+    task_status: isString,
+    task_status_msg: optional(isString),
+    task_info: optional(
+      object({
+        external_task_id: optional(isString),
+        prompt: optional(isString),
+        duration: optional(isWireSeconds),
+      }),
+    ),
+    task_result: optional(object({ audios: optional(array(isWireAudio)) })),
+    final_unit_deduction: optional(isStringOrNumber),
+    created_at: isNumber,
+    updated_at: isNumber,
+  }))() as (value: unknown) => value is WireTask;
 
 /** Whether `value` is the vendor's envelope (`{ code, message?, request_id? }`). */
-export const isWireEnvelope = /* @__PURE__ */ object({
-  code: isNumber,
-  message: optional(isString),
-  request_id: optional(isString),
-}) as (value: unknown) => value is WireEnvelope;
+export const isWireEnvelope = /* @__PURE__ */ (() =>
+  object({
+    code: isNumber,
+    message: optional(isString),
+    request_id: optional(isString),
+  }))() as (value: unknown) => value is WireEnvelope;
 
 // The same guards as zod schemas, for the server and the mocks (`z.safeParse(wireTaskSchema, body)`).
 export const wireAudioSchema = /* @__PURE__ */ (() =>
