@@ -137,7 +137,9 @@ function memberLine(checker, member, at) {
   const readonly =
     declaration && ts.getCombinedModifierFlags(declaration) & ts.ModifierFlags.Readonly ? 'readonly ' : '';
   const type = checker.getTypeOfSymbolAtLocation(member, declaration ?? at);
-  return `  ${readonly}${member.getName()}${optional}: ${checker.typeToString(type, declaration ?? at, flags)}`;
+  // A symbol-keyed member is named `__@asyncDispose@7213` inside the compiler: the number changes from run to run.
+  const name = member.getName().replace(/^__@(.+)@\d+$/, '[$1]');
+  return `  ${readonly}${name}${optional}: ${checker.typeToString(type, declaration ?? at, flags)}`;
 }
 
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
