@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 /**
  * The public surface of every entry in package.json `exports`, as a plain-text report read with the
  * TypeScript compiler API from the entries' sources (api-extractor is not a dependency): one line per

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 /**
  * Lints the package as npm would publish it: `npm pack` (its `prepack` builds dist/) into a temporary
  * folder, then `publint --strict` and `attw` (Are the types wrong?) on that one tarball, as TanStack
