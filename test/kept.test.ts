@@ -5,7 +5,8 @@
  * store, the real client for each user, and the files route answering as a browser asks.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createKlingAudioClient, readServerSentEvents, type WireTask } from '../src/api';
+import { createKlingAudioClient, type WireTask } from '../src/api';
+import { readServerSentEvents } from '../src/api/events';
 import { createMockKlingBackend } from '../src/mocks';
 import {
   createKlingAudioProxy,

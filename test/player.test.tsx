@@ -6,13 +6,8 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { http, HttpResponse } from 'msw';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  AudioResultPlayer,
-  audioFileName,
-  RESULT_RETENTION_DAYS,
-  type AudioTask,
-  type GeneratedAudio,
-} from '../src';
+import { AudioResultPlayer, RESULT_RETENTION_DAYS, type AudioTask, type GeneratedAudio } from '../src';
+import { audioFileName } from '../src/components/AudioResultPlayer/useAudioPlayer';
 import {
   createMockKlingBackend,
   MOCK_TASK_IDS,
