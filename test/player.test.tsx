@@ -408,9 +408,10 @@ describe('playing', () => {
     const play = vi.mocked(HTMLMediaElement.prototype.play);
     play.mockClear();
 
-    // The WAV was never fetched: the element streams it rather than wait for a whole-file download.
+    // The MP3 plays on until the WAV's bytes are in, then the element plays those (fetched once).
     fireEvent.click(screen.getByRole('radio', { name: 'WAV' }));
-    expect(audio!.src).toMatch(/\.wav$/);
+    await waitFor(() => expect(audio!.getAttribute('src')).toBe(created[1]?.url));
+    expect(created[1]!.blob.type).toBe('audio/wav');
     expect(screen.getByRole('link', { name: 'Download WAV' })).toHaveAttribute(
       'download',
       'heavy-rain-on-a-tin-roof.wav',
@@ -673,6 +674,58 @@ describe('one download per file', () => {
     expect(created).toHaveLength(3);
     expect(revoked).toEqual(created.map(({ url }) => url));
     expect(audio.hasAttribute('src')).toBe(false);
+  });
+});
+
+describe('bytes shared per URL across players', () => {
+  function captureClicks() {
+    const clicks: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push(this.href);
+    });
+    return clicks;
+  }
+
+  it('the current player and the history row of one sound fetch its file once, and let it go with the last', async () => {
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    const { rerender } = renderWithProvider(
+      <>
+        <AudioResultPlayer task={bell} />
+        <AudioResultPlayer task={bell} announce={false} />
+      </>,
+    );
+    await loadedAudio(2);
+    const [first, second] = liveAudio() as [HTMLAudioElement, HTMLAudioElement];
+    expect(first.getAttribute('src')).toMatch(/^blob:/);
+    expect(second.getAttribute('src')).toBe(first.getAttribute('src'));
+    expect(requested).toEqual([`/api/kling/mock-audio/${MOCK_TASK_IDS.bell}.mp3`]);
+    expect(created).toHaveLength(1);
+
+    // One player goes: the other still plays those bytes.
+    rerender(<AudioResultPlayer task={bell} />);
+    expect(revoked).toEqual([]);
+    rerender(<></>);
+    expect(revoked).toEqual([created[0]!.url]);
+  });
+
+  it('a format switch while playing fetches the WAV once: played and saved from the same bytes', async () => {
+    const clicks = captureClicks();
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 10);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    fireEvent.click(screen.getByRole('radio', { name: 'WAV' }));
+    // Until the WAV is in, the MP3 plays on.
+    expect(audio.getAttribute('src')).toBe(created[0]!.url);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    await waitFor(() => expect(audio.getAttribute('src')).toBe(created[1]?.url));
+    fireEvent.click(screen.getByRole('link', { name: 'Download WAV' }));
+    await waitFor(() => expect(clicks).toEqual([created[1]!.url]));
+    const wav = `/api/kling/mock-audio/${MOCK_TASK_IDS.rain}.wav`;
+    expect(requested.filter((path) => path === wav)).toHaveLength(1);
+    expect(created).toHaveLength(2);
   });
 });
 

@@ -356,8 +356,15 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     },
     setFormat: (format) => {
       set({ format });
-      // Only reload when something was loaded; otherwise the next play or sighting loads the new file.
-      if (el?.getAttribute('src')) load();
+      // Only reload when something was loaded; otherwise the next play or sighting loads the new file. The
+      // clip plays on until the new file's bytes are in, then the element switches at the same moment: the
+      // file is fetched once, for playback and its download alike (a dead link fails here, CORS streams).
+      const target = url();
+      if (el?.getAttribute('src'))
+        bytes(target).then(
+          () => url() === target && load(),
+          (reason) => url() === target && (typeof reason === 'number' ? fail(reason) : load()),
+        );
     },
     download: async (format = snapshot.format) => {
       const fileUrl = fileUrlOf(options.audio, format);
