@@ -123,13 +123,13 @@ describe('AudioResultPlayer markup', () => {
     expect(slider).toHaveAttribute('data-part', 'seek-slider');
     expect(slider).toHaveClass('rka-AudioResultPlayer-seekSlider');
     expect(slider).toHaveAttribute('aria-valuemin', '0');
-    // The MP3 plays first: its duration_mp3 (5.064 s for a 5 s request, whole frames) is the length.
-    expect(slider).toHaveAttribute('aria-valuemax', '5.1');
+    // The sound's length as the task reports it (duration_wav), not the MP3's 5.064 s of whole frames.
+    expect(slider).toHaveAttribute('aria-valuemax', '5');
     expect(slider).toHaveAttribute('aria-valuenow', '0');
-    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5.1 seconds');
+    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5 seconds');
     expect(slider).toHaveAttribute('tabindex', '0');
-    // Known before any byte of audio: no NaN or Infinity.
-    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00 / 0:05');
+    // Known before any byte of audio: no NaN or Infinity; tenths for a short clip.
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00.0 / 0:05.0');
 
     const formats = screen.getByRole('radiogroup', { name: 'Format' });
     expect(within(formats).getByRole('radio', { name: 'MP3' })).toBeChecked();
@@ -153,6 +153,19 @@ describe('AudioResultPlayer markup', () => {
       const camel = name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
       expect(part).toHaveClass(`rka-AudioResultPlayer-${camel}`);
     }
+  });
+
+  it('shows tenths for a short clip: a 4.5 s sound is 0:04.5, and its slider says 4.5', () => {
+    const audio: GeneratedAudio = {
+      id: 'short',
+      mp3Url: 'https://cdn.example.com/short.mp3',
+      wavUrl: 'https://cdn.example.com/short.wav',
+      mp3Duration: 4.572,
+      wavDuration: 4.5,
+    };
+    const { container } = renderWithProvider(<AudioResultPlayer audio={audio} prompt="Short" />);
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00.0 / 0:04.5');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '0 of 4.5 seconds');
   });
 
   it('passes className, native props and the ref through', async () => {
@@ -185,8 +198,9 @@ describe('AudioResultPlayer markup', () => {
     );
     expect(screen.getByRole('button', { name: 'Lecture' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Télécharger mp3' })).toBeInTheDocument();
-    // 6.6 s (the MP3 of a 6.5 s request) in Arabic-Indic digits.
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٦ seconds');
+    // 6.5 s in Arabic-Indic digits.
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٥ seconds');
+    expect(document.querySelector('[data-part="time"]')).toHaveTextContent('٠:٠٠٫٠ / ٠:٠٦٫٥');
   });
 
   it('names the download after the prompt, in any script, or after the audio id', () => {
@@ -300,7 +314,7 @@ describe('loading', () => {
     expect(requested).toEqual([`/api/kling/mock-audio/${MOCK_TASK_IDS.rain}.mp3`]);
   });
 
-  it('moves through loading and ready, and uses the file duration once known', async () => {
+  it('moves through loading and ready, keeping the duration the task reports whatever the file says', async () => {
     const { task } = seededBackend();
     const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
     const audio = await loadedAudio();
@@ -309,11 +323,15 @@ describe('loading', () => {
     Object.defineProperty(audio, 'duration', { value: Infinity, configurable: true });
     act(() => void audio!.dispatchEvent(new Event('loadedmetadata')));
     expect(root(container)).toHaveAttribute('data-state', 'ready');
-    // Safari reports Infinity for some files: keep the task's duration (3.056 s of MP3) rather than flash it.
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3.1');
-    metadataLoaded(audio!, 3.02);
+    // Safari reports Infinity for some files, the MP3 element its padded 3.056 s: the task says 3 s.
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '0 of 3 seconds');
+    metadataLoaded(audio!, 3.056);
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    // At the end of the MP3's padding, the clock stops at the sound's end.
+    audio!.currentTime = 3.056;
+    act(() => void audio!.dispatchEvent(new Event('timeupdate')));
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:03.0 / 0:03.0');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '3 of 3 seconds');
   });
 });
 
@@ -377,18 +395,18 @@ describe('playing', () => {
     expect(audio!.muted).toBe(true);
     expect(screen.getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'true');
 
-    // 10 s clip (10.057 s of MP3): arrows step half a second, Page keys two, Home/End the ends.
+    // 10 s clip (10.057 s of MP3, 10 s as the task says): arrows step half a second, Page keys two, Home/End the ends.
     fireEvent.keyDown(slider, { key: 'ArrowRight' });
     expect(slider).toHaveAttribute('aria-valuenow', '0.5');
     expect(audio!.currentTime).toBe(0.5);
     fireEvent.keyDown(slider, { key: 'PageUp' });
     expect(slider).toHaveAttribute('aria-valuenow', '2.5');
     fireEvent.keyDown(slider, { key: 'ArrowDown' });
-    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10.1 seconds');
+    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10 seconds');
     fireEvent.keyDown(slider, { key: 'End' });
-    expect(slider).toHaveAttribute('aria-valuenow', '10.1');
+    expect(slider).toHaveAttribute('aria-valuenow', '10');
     fireEvent.keyDown(slider, { key: 'PageUp' });
-    expect(slider).toHaveAttribute('aria-valuenow', '10.1');
+    expect(slider).toHaveAttribute('aria-valuenow', '10');
     fireEvent.keyDown(slider, { key: 'Home' });
     expect(slider).toHaveAttribute('aria-valuenow', '0');
     fireEvent.keyDown(slider, { key: 'ArrowLeft' });
@@ -438,7 +456,7 @@ describe('playing', () => {
     await waitFor(() => expect(audio!.getAttribute('src')).toBe(created[1]?.url));
     expect(requested.at(-1)).toBe(`/api/kling/mock-audio/${MOCK_TASK_IDS.bell}.mp3`);
     expect(screen.getByText('A small brass bell rung twice')).toBeInTheDocument();
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3.1');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuenow', '0');
     audio!.currentTime = 0;
     metadataLoaded(audio!, 3);

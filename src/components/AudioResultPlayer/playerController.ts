@@ -62,12 +62,13 @@ export const fileUrlOf = (audio: GeneratedAudio | undefined, format: AudioFormat
 export const expiresAtOf = ({ createdAt, audio }: AudioPlayerControllerOptions): number | undefined =>
   createdAt === undefined || audio?.kept ? undefined : createdAt + RESULT_RETENTION_DAYS * DAY;
 
-/** The clip's length in seconds: the file's once known, else the task's metadata for that format. */
-export const durationOf = (
-  audio: GeneratedAudio | undefined,
-  format: AudioFormat,
-  fileDuration: number,
-): number => fileDuration || (audio ? audio[`${format}Duration`] : 0);
+/**
+ * The clip's length in seconds, as the task reports it: the WAV's (the sound itself), whatever the format
+ * playing; an MP3 (and its element) reports a few frames of encoder padding more (3.056 s for a 3 s sound).
+ * The file's own duration only where the task says none.
+ */
+export const durationOf = (audio: GeneratedAudio | undefined, fileDuration: number): number =>
+  audio?.wavDuration || audio?.mp3Duration || fileDuration;
 
 /** A file name from the prompt: lowercase words joined by dashes, letters of any script kept. */
 export function audioFileName(prompt: string | undefined, fallback: string, format: AudioFormat): string {
@@ -166,7 +167,7 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
 
   /** The file URL of the format chosen now. */
   const url = () => fileUrlOf(options.audio, snapshot.format);
-  const duration = () => durationOf(options.audio, snapshot.format, snapshot.fileDuration);
+  const duration = () => durationOf(options.audio, snapshot.fileDuration);
 
   // Another clip (e.g. the studio's current result) starts afresh, waveform included: the element lets the
   // previous clip's file go (it must not play on under the new one; a paused element with a `src` keeps its

@@ -64,9 +64,12 @@ export interface UseAudioPlayerResult {
   state: AudioPlayerState;
   /** Why the clip cannot play; set when `state` is `error`. */
   error: { kind: AudioPlayerErrorKind } | undefined;
-  /** Seconds. */
+  /** Seconds, at most `duration`. */
   currentTime: number;
-  /** Seconds: the task's metadata until the file says otherwise, so it is known before loading. */
+  /**
+   * Seconds, as the task reports them (the WAV's duration, never the MP3's padded one), so it is known before
+   * loading; the file's own only when the task says none.
+   */
   duration: number;
   format: AudioFormat;
   muted: boolean;
@@ -137,13 +140,22 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const [now] = useState(Date.now);
 
   // Until the controller has heard of another clip (an effect away), show that clip from the start.
-  const { state, kind, time, fileDuration, muted, peaks, format } =
-    snapshot.clip === audio?.id
-      ? snapshot
-      : { ...snapshot, state: 'idle' as const, time: 0, fileDuration: 0, peaks: undefined };
+  const {
+    state,
+    kind,
+    time: elementTime,
+    fileDuration,
+    muted,
+    peaks,
+    format,
+  } = snapshot.clip === audio?.id
+    ? snapshot
+    : { ...snapshot, state: 'idle' as const, time: 0, fileDuration: 0, peaks: undefined };
   const safe = (f: AudioFormat) => fileUrlOf(audio, f);
   const safeUrl = safe(format);
-  const duration = durationOf(audio, format, fileDuration);
+  const duration = durationOf(audio, fileDuration);
+  // The MP3 runs a few milliseconds past the sound (encoder padding): the clock stops at the sound's end.
+  const time = Math.min(elementTime, duration);
   const expiresAt = expiresAtOf({ createdAt, audio });
   const daysLeft = expiresAt === undefined ? undefined : Math.ceil((expiresAt - now) / DAY);
   const expired = daysLeft !== undefined && daysLeft <= 0;
