@@ -225,7 +225,9 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
   const fetchIfDue = () => {
     const fileUrl = url();
     const expiresAt = expiresAtOf(options);
+    // Peaks that came with the audio draw at once: the file waits for play (streamed) or a download.
     if (
+      options.audio?.peaks ||
       !(snapshot.visible || snapshot.state !== 'idle') ||
       (expiresAt !== undefined && expiresAt <= now) ||
       !fileUrl ||

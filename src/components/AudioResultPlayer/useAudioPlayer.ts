@@ -73,7 +73,10 @@ export interface UseAudioPlayerResult {
   duration: number;
   format: AudioFormat;
   muted: boolean;
-  /** Normalised peaks (0–1) of the real audio once decoded; `undefined` before, or when the host blocks CORS. */
+  /**
+   * Normalised peaks (0–1): the audio's own (`audio.peaks`, from the proxy: no download), else decoded from
+   * the file once fetched; `undefined` before, or when the host blocks CORS.
+   */
   peaks: number[] | undefined;
   /** Whole days until the links expire (≤ 0 once expired); `undefined` without `createdAt`, or when kept. */
   daysLeft: number | undefined;
@@ -146,11 +149,12 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     time: elementTime,
     fileDuration,
     muted,
-    peaks,
+    peaks: decoded,
     format,
   } = snapshot.clip === audio?.id
     ? snapshot
     : { ...snapshot, state: 'idle' as const, time: 0, fileDuration: 0, peaks: undefined };
+  const peaks = audio?.peaks ?? decoded;
   const safe = (f: AudioFormat) => fileUrlOf(audio, f);
   const safeUrl = safe(format);
   const duration = durationOf(audio, fileDuration);
