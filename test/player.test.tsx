@@ -806,3 +806,139 @@ describe('lifecycle', () => {
     expect(revoked).toEqual(created.map(({ url }) => url));
   });
 });
+
+describe('loop', () => {
+  /**
+   * Web Audio as jsdom lacks it: a clock the test moves, and the buffer sources the player starts. One
+   * object for the whole file: the page's AudioContext outlives a test (the player keeps one per page).
+   */
+  const web = {
+    sources: [] as {
+      loop: boolean;
+      loopStart: number;
+      loopEnd: number;
+      started?: number;
+      stopped: boolean;
+    }[],
+    clock: { now: 0 },
+  };
+  function fakeWebAudio() {
+    web.sources.length = 0;
+    web.clock.now = 0;
+    const { sources, clock } = web;
+    const node = () => ({ connect: (next: unknown) => next, disconnect() {} });
+    vi.stubGlobal(
+      'AudioContext',
+      class {
+        destination = {};
+        get currentTime() {
+          return clock.now;
+        }
+        resume = () => Promise.resolve();
+        // The decoded MP3: its padding makes it longer than the sound.
+        decodeAudioData = () => Promise.resolve({ duration: 3.056 });
+        createGain = () => ({ ...node(), gain: { value: 1 } });
+        createBufferSource = () => {
+          const source = {
+            ...node(),
+            loop: false,
+            loopStart: 0,
+            loopEnd: 0,
+            stopped: false,
+            start(_when: number, offset: number) {
+              source.started = offset;
+            },
+            stop() {
+              source.stopped = true;
+            },
+          } as (typeof sources)[number] & Record<string, unknown>;
+          sources.push(source);
+          return source;
+        };
+      },
+    );
+    return { sources, clock };
+  }
+
+  it('repeats without a gap from the decoded audio, keeping position and state when toggled', async () => {
+    const { sources, clock } = fakeWebAudio();
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 3.056);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    audio.currentTime = 1.2;
+    const loop = screen.getByRole('button', { name: 'Loop' });
+    expect(loop).toHaveAttribute('aria-pressed', 'false');
+
+    fireEvent.click(loop);
+    expect(loop).toHaveAttribute('aria-pressed', 'true');
+    expect(root(container)).toHaveAttribute('data-loop');
+    // Until the buffer is decoded, the element repeats: it never ends.
+    expect(audio.loop).toBe(true);
+    // The first loop loads the Web Audio code (a lazy chunk): generous under load.
+    await waitFor(() => expect(sources).toHaveLength(1), { timeout: 5000 });
+    // The buffer loops the sound (3 s as the task says, not the MP3's padding) from where the element was.
+    expect(sources[0]).toMatchObject({ loop: true, loopStart: 0, loopEnd: 3, started: 1.2 });
+    expect(audio.paused).toBe(true);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+
+    // 2.5 s later: round the end and back to 0.7 s, still playing.
+    clock.now = 2.5;
+    const slider = screen.getByRole('slider');
+    await waitFor(() => expect(slider).toHaveAttribute('aria-valuenow', '0.7'));
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+
+    // Off: the element plays on from the same moment.
+    const play = vi.mocked(HTMLMediaElement.prototype.play);
+    play.mockClear();
+    fireEvent.keyDown(slider, { key: 'l' });
+    expect(loop).toHaveAttribute('aria-pressed', 'false');
+    expect(sources[0]!.stopped).toBe(true);
+    expect(audio.currentTime).toBeCloseTo(0.7);
+    expect(audio.loop).toBe(false);
+    expect(play).toHaveBeenCalledTimes(1);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('pauses and seeks inside the loop; play starts the buffer again where it stopped', async () => {
+    const { sources, clock } = fakeWebAudio();
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 3.056);
+    fireEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    // The first loop loads the Web Audio code (a lazy chunk): generous under load.
+    await waitFor(() => expect(sources).toHaveLength(1), { timeout: 5000 });
+    clock.now = 1;
+    fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    expect(root(container)).toHaveAttribute('data-state', 'paused');
+    expect(sources[0]!.stopped).toBe(true);
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuenow', '1');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(sources).toHaveLength(2);
+    expect(sources[1]!.started).toBe(1);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    fireEvent.keyDown(screen.getByRole('slider'), { key: 'Home' });
+    expect(sources[1]!.stopped).toBe(true);
+    expect(sources[2]).toMatchObject({ started: 0, loop: true });
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('loops with the element alone where the file cannot be read (CORS): it never ends', async () => {
+    const { sources } = fakeWebAudio();
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    server.use(http.get(bell.audios[0]!.mp3Url, () => HttpResponse.error()));
+    renderWithProvider(<AudioResultPlayer task={bell} />);
+    const audio = await loadedAudio();
+    fireEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sources).toHaveLength(0);
+    expect(audio.loop).toBe(true);
+    expect(audio.paused).toBe(false);
+  });
+});

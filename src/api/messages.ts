@@ -156,6 +156,8 @@ export const playerMessages = {
   playerPlay: 'Play',
   playerPause: 'Pause',
   playerMute: 'Mute',
+  /** The loop toggle (and its `L` key): the clip repeats without a gap while pressed. */
+  playerLoop: 'Loop',
   playerSeek: 'Seek',
   /** The seek slider's `aria-valuetext`, e.g. "3.2 of 10 seconds". */
   playerTimeText: (current: number, total: number, locale?: string): string =>

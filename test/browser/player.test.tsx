@@ -116,6 +116,39 @@ describe('AudioResultPlayer in Chromium', () => {
     await waitFor(() => expect(position()).toBeGreaterThanOrEqual(4.4), { timeout: 4000 });
   });
 
+  it('loops without a gap from the decoded audio: never ends, wraps round, and hands back on toggle', async () => {
+    const elements = recordAudioElements();
+    const { roots } = renderPlayers([MOCK_TASK_IDS.bell]); // 3 s
+    const [root] = roots();
+    await settle(root!, 'ready');
+    const ended: string[] = [];
+    for (const element of elements) element.addEventListener('ended', () => ended.push(element.src));
+    const states = new Set<string>();
+    const observer = new MutationObserver(() => states.add(root!.getAttribute('data-state')!));
+    observer.observe(root!, { attributes: true, attributeFilter: ['data-state'] });
+
+    await userEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await settle(root!, 'playing');
+    // Near the end, then round to the start again: twice.
+    for (let round = 0; round < 2; round++) {
+      await waitFor(() => expect(position()).toBeGreaterThanOrEqual(2.5), { timeout: 5000 });
+      await waitFor(() => expect(position()).toBeLessThan(1), { timeout: 3000 });
+    }
+    observer.disconnect();
+    expect(ended).toEqual([]);
+    expect([...states]).toEqual(['playing']);
+    // The decoded buffer plays: every element is paused.
+    expect(elements.every((element) => element.paused)).toBe(true);
+
+    // Off: the element plays on from where the loop was.
+    await userEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    await waitFor(() => expect(elements.some((element) => !element.paused)).toBe(true));
+    const at = position();
+    await waitFor(() => expect(position()).toBeGreaterThan(at + 0.2), { timeout: 3000 });
+    expect(root).toHaveAttribute('data-state', 'playing');
+  });
+
   it('pauses the first player when a second one starts', async () => {
     const { roots } = renderPlayers([MOCK_TASK_IDS.rain, MOCK_TASK_IDS.meadow]);
     const [first, second] = roots();

@@ -47,8 +47,8 @@ const part = (name: string) => ({
 
 /**
  * Plays a generated sound: progress while the task is pending, then play/pause, a seek slider over the
- * waveform, the time, mute, an MP3/WAV switch, a download and the link's expiry. Keyboard inside the
- * player: Space/K play or pause, ←/→ seek, M mute. One clip plays at a time across players.
+ * waveform, the time, a gapless loop, mute, an MP3/WAV switch, a download and the link's expiry. Keyboard
+ * inside the player: Space/K play or pause, ←/→ seek, L loop, M mute. One clip plays at a time across players.
  *
  * @example
  * <AudioResultPlayer taskId={task.taskId} />
@@ -157,6 +157,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
                 <span {...part('playhead')} />
               </div>
               <span {...part('time')}>{m.playerTime(currentTime, duration, locale)}</span>
+              <button {...part('loop-button')} {...player.getLoopButtonProps()} />
               <button {...part('mute-button')} {...player.getMuteButtonProps()} />
             </div>
             <div {...part('footer')}>

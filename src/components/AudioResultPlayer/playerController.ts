@@ -7,6 +7,7 @@
 import type { AudioPlayerErrorKind } from '../../api/messages';
 import { isHttpUrl, RESULT_RETENTION_DAYS, type GeneratedAudio } from '../../api/schemas';
 import { holdFile, peekFile, releaseFile, type SharedFile } from './sharedFiles';
+import type * as WebAudio from './webAudio';
 
 /** What the player is doing. `idle`: nothing loaded yet (not visible, not played). */
 export type AudioPlayerState = 'idle' | 'loading' | 'ready' | 'playing' | 'paused' | 'ended' | 'error';
@@ -34,6 +35,8 @@ export interface AudioPlayerSnapshot {
   peaks: number[] | undefined;
   visible: boolean;
   format: AudioFormat;
+  /** Repeating the clip (without a gap once its decoded audio plays). */
+  loop: boolean;
 }
 
 const DAY = 86_400_000;
@@ -109,6 +112,7 @@ const initial = (clip: string | undefined, format: AudioFormat): AudioPlayerSnap
   peaks: undefined,
   visible: false,
   format,
+  loop: false,
 });
 
 /** The player's state and actions, without React. Create one per player (`createAudioPlayer`). */
@@ -128,6 +132,8 @@ export interface AudioPlayerController {
   toggleMute(): void;
   /** Switches the file, keeping the position and whether it plays. */
   setFormat(format: AudioFormat): void;
+  /** Repeats the clip without a gap (or stops repeating), keeping the position and whether it plays. */
+  setLoop(loop: boolean): void;
   /** Saves the file: fetched as a blob under a clean name, or opened as a plain link when CORS forbids it. */
   download(format?: AudioFormat): Promise<void>;
   fileName(format: AudioFormat): string;
@@ -155,6 +161,12 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
   let observer: IntersectionObserver | undefined;
   let frame = 0;
   const now = Date.now();
+  // The gapless loop: the clip decoded (from the file of `decoded.url`) and, while it plays, its loop. The
+  // element is paused meanwhile, its state kept as `playing`.
+  let decoded: { url: string; buffer: AudioBuffer } | undefined;
+  let decoding = '';
+  let looping: (WebAudio.BufferLoop & { url: string }) | undefined;
+  let web: typeof WebAudio | undefined;
 
   const set = (patch: Partial<AudioPlayerSnapshot>) => {
     const previous = snapshot;
@@ -174,6 +186,9 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
   // connection and decoder), then its bytes and blob URLs are let go, so a player that shows result after
   // result does not grow with each.
   const unload = () => {
+    looping?.stop();
+    looping = decoded = undefined;
+    decoding = '';
     if (el) {
       el.removeAttribute('src');
       el.load();
@@ -190,7 +205,8 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     cancelAnimationFrame(frame);
     if (snapshot.state !== 'playing') return;
     const tick = () => {
-      if (!restore && el) set({ time: el.currentTime });
+      if (looping) set({ time: looping.position() });
+      else if (!restore && el) set({ time: el.currentTime });
       frame = requestAnimationFrame(tick);
     };
     tick();
@@ -266,6 +282,61 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     el.src = blobUrl(target) ?? target;
   };
 
+  // The loop's end: the sound's, before an MP3's padding.
+  const loopFrom = (offset: number) => {
+    const { buffer, url: fileUrl } = decoded!;
+    const end = Math.min(buffer.duration, duration());
+    looping = { ...web!.loopBuffer(buffer, offset, 0, end, snapshot.muted), url: fileUrl };
+    // Looping is playing: the element pauses (its pause is not ours to show) and this player is the one.
+    el!.pause();
+    claim();
+    set({ state: 'playing' });
+  };
+
+  // Once the chosen file's bytes are at hand and decoded, a playing loop moves to the buffer (from the
+  // element, or from the other format's buffer after a switch).
+  const prepareLoop = () => {
+    const fileUrl = url();
+    if (decoded?.url === fileUrl) {
+      if (snapshot.state === 'playing' && el && looping?.url !== fileUrl)
+        loopFrom(looping ? looping.stop() : el.currentTime);
+      return;
+    }
+    if (decoding === fileUrl) return;
+    decoding = fileUrl;
+    Promise.all([bytes(fileUrl), import('./webAudio')])
+      .then(([file, module]) => (web = module).decodeAudio(file))
+      .then(
+        (buffer) => {
+          if (decoding !== fileUrl) return;
+          decoded = { url: fileUrl, buffer };
+          if (snapshot.loop) prepareLoop();
+        },
+        // No bytes (CORS) or no Web Audio: the element's own loop goes on (with its small gap).
+        () => {},
+      );
+  };
+
+  // The loop back to the element at the same moment, playing on or paused.
+  const unloop = (playOn: boolean) => {
+    const time = looping!.stop();
+    looping = undefined;
+    el!.currentTime = time;
+    set({ time });
+    if (playOn) void el!.play().catch(() => {});
+    else set({ state: 'paused' });
+  };
+
+  // What the element says, unless the loop plays instead of it.
+  const show = (state: AudioPlayerState) => looping || set({ state });
+
+  // Pauses the exclusive player playing now when this one starts.
+  const claim = () => {
+    if (options.exclusive === false) return;
+    if (playingNow && playingNow !== controller) playingNow.pause();
+    playingNow = controller;
+  };
+
   const seen = () => {
     observer?.disconnect();
     set({ visible: true });
@@ -283,7 +354,8 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       options = next;
       if (!clipChanged) return;
       unload();
-      set({ ...initial(next.audio?.id, snapshot.format), visible: snapshot.visible });
+      // The format, the loop and having been seen carry over: they belong to the player, not the clip.
+      set({ ...initial(next.audio?.id, snapshot.format), visible: snapshot.visible, loop: snapshot.loop });
       fetchIfDue();
     },
     mount: () => {
@@ -291,9 +363,9 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       audioElement.preload = 'metadata';
       const on = (type: string, listener: () => void) => audioElement.addEventListener(type, listener);
       const sync = () => {
-        if (!restore) set({ time: audioElement.currentTime });
+        if (!restore && !looping) set({ time: audioElement.currentTime });
       };
-      on('loadstart', () => set({ state: 'loading' }));
+      on('loadstart', () => show('loading'));
       on('loadedmetadata', () => {
         const fileDuration = audioElement.duration;
         if (Number.isFinite(fileDuration)) set({ fileDuration });
@@ -303,17 +375,16 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
           audioElement.currentTime = previous.time;
           if (previous.play) void audioElement.play().catch(() => {});
         }
-        if (snapshot.state === 'loading') set({ state: previous?.time ? 'paused' : 'ready' });
+        if (snapshot.state === 'loading') show(previous?.time ? 'paused' : 'ready');
       });
-      on('play', () => {
-        // Pauses the exclusive player playing now when this one starts.
-        if (options.exclusive === false) return;
-        if (playingNow && playingNow !== controller) playingNow.pause();
-        playingNow = controller;
+      audioElement.loop = snapshot.loop;
+      on('play', claim);
+      on('playing', () => {
+        show('playing');
+        if (snapshot.loop) prepareLoop();
       });
-      on('playing', () => set({ state: 'playing' }));
-      on('pause', () => set({ state: audioElement.ended ? 'ended' : 'paused' }));
-      on('ended', () => set({ state: 'ended' }));
+      on('pause', () => show(audioElement.ended ? 'ended' : 'paused'));
+      on('ended', () => show('ended'));
       on('timeupdate', sync);
       on('seeked', sync);
       on('volumechange', () => set({ muted: audioElement.muted }));
@@ -344,21 +415,37 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     },
     play: () => {
       load();
-      void el?.play().catch(() => {});
+      if (snapshot.loop && decoded?.url === url() && el) loopFrom(snapshot.time);
+      else void el?.play().catch(() => {});
     },
-    pause: () => el?.pause(),
+    pause: () => (looping ? unloop(false) : el?.pause()),
     seek: (seconds) => {
       const length = duration();
       if (!el || !length) return;
       const time = Math.min(Math.max(seconds, 0), length);
       el.currentTime = time;
+      if (looping) {
+        looping.stop();
+        loopFrom(time);
+      }
       set({ time, state: snapshot.state === 'ended' ? 'paused' : snapshot.state });
     },
     toggleMute: () => {
-      if (el) el.muted = !el.muted;
+      if (!el) return;
+      el.muted = !el.muted;
+      looping?.setMuted(el.muted);
+    },
+    setLoop: (loop) => {
+      set({ loop });
+      // Meanwhile (and where the bytes cannot be read) the element repeats the clip: it never ends.
+      if (el) el.loop = loop;
+      if (loop) prepareLoop();
+      else if (looping) unloop(true);
     },
     setFormat: (format) => {
       set({ format });
+      // A loop plays on until the new file is decoded, then loops that from the same moment.
+      if (looping) prepareLoop();
       // Only reload when something was loaded; otherwise the next play or sighting loads the new file. The
       // clip plays on until the new file's bytes are in, then the element switches at the same moment: the
       // file is fetched once, for playback and its download alike (a dead link fails here, CORS streams).

@@ -73,6 +73,8 @@ export interface UseAudioPlayerResult {
   duration: number;
   format: AudioFormat;
   muted: boolean;
+  /** Repeating the clip: gapless once its bytes are decoded (Web Audio), the element's own loop until then. */
+  loop: boolean;
   /**
    * Normalised peaks (0–1): the audio's own (`audio.peaks`, from the proxy: no download), else decoded from
    * the file once fetched; `undefined` before, or when the host blocks CORS.
@@ -90,14 +92,18 @@ export interface UseAudioPlayerResult {
   toggleMute(): void;
   /** Switches the file, keeping the position and whether it plays. */
   setFormat(format: AudioFormat): void;
+  /** Repeats the clip (or stops), keeping the position and whether it plays. */
+  setLoop(loop: boolean): void;
   /** Saves the file: fetched as a blob under a clean name, or opened as a plain link when CORS forbids it. */
   download(format?: AudioFormat): Promise<void>;
-  /** For the element around the player: keyboard (Space/K, ←/→, M) and lazy loading once visible. */
+  /** For the element around the player: keyboard (Space/K, ←/→, M, L) and lazy loading once visible. */
   getRootProps<T extends HTMLAttributes<HTMLElement>>(
     props?: T,
   ): Props<T> & { ref: (node: HTMLElement | null) => void };
   getPlayButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
   getMuteButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
+  /** A toggle button (`aria-pressed`) for the loop; `L` does the same inside the player. */
+  getLoopButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
   /** A WAI-ARIA slider in seconds; the element is also the pointer surface (click or drag to seek). */
   getSeekSliderProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
   getFormatSwitchProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
@@ -151,6 +157,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     muted,
     peaks: decoded,
     format,
+    loop,
   } = snapshot.clip === audio?.id
     ? snapshot
     : { ...snapshot, state: 'idle' as const, time: 0, fileDuration: 0, peaks: undefined };
@@ -164,7 +171,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const daysLeft = expiresAt === undefined ? undefined : Math.ceil((expiresAt - now) / DAY);
   const expired = daysLeft !== undefined && daysLeft <= 0;
   const shownState: AudioPlayerState = expired ? 'error' : safeUrl ? state : 'idle';
-  const { play, pause, seek, toggleMute, setFormat, download } = player;
+  const { play, pause, seek, toggleMute, setFormat, setLoop, download } = player;
   const playing = shownState === 'playing';
   const toggle = () => (playing ? pause() : play());
   const disabled = !safeUrl || shownState === 'error';
@@ -197,6 +204,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
       });
     if (key === 'k' || (key === ' ' && target.tagName !== 'BUTTON')) toggle();
     else if (key === 'm' && !slider) toggleMute();
+    else if (key === 'l') setLoop(!loop);
     else if (moves[key]) seek(time + moves[key]);
     else return;
     event.preventDefault();
@@ -215,6 +223,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     duration,
     format,
     muted,
+    loop,
     peaks,
     daysLeft,
     expiresAt,
@@ -224,11 +233,13 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     seek,
     toggleMute,
     setFormat,
+    setLoop,
     download,
     getRootProps: (props) =>
       merge(props, {
         ref: player.observe,
         'data-state': shownState,
+        'data-loop': loop ? '' : undefined,
         onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, false),
       }),
     getPlayButtonProps: (props) =>
@@ -246,6 +257,14 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         'aria-pressed': muted,
         disabled,
         onClick: toggleMute,
+      }),
+    getLoopButtonProps: (props) =>
+      merge(props, {
+        type: 'button',
+        'aria-label': m.playerLoop,
+        'aria-pressed': loop,
+        disabled,
+        onClick: () => setLoop(!loop),
       }),
     getSeekSliderProps: (props) =>
       merge(props, {
