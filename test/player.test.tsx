@@ -807,59 +807,61 @@ describe('lifecycle', () => {
   });
 });
 
-describe('loop', () => {
-  /**
-   * Web Audio as jsdom lacks it: a clock the test moves, and the buffer sources the player starts. One
-   * object for the whole file: the page's AudioContext outlives a test (the player keeps one per page).
-   */
-  const web = {
-    sources: [] as {
-      loop: boolean;
-      loopStart: number;
-      loopEnd: number;
-      started?: number;
-      stopped: boolean;
-    }[],
-    clock: { now: 0 },
-  };
-  function fakeWebAudio() {
-    web.sources.length = 0;
-    web.clock.now = 0;
-    const { sources, clock } = web;
-    const node = () => ({ connect: (next: unknown) => next, disconnect() {} });
-    vi.stubGlobal(
-      'AudioContext',
-      class {
-        destination = {};
-        get currentTime() {
-          return clock.now;
-        }
-        resume = () => Promise.resolve();
-        // The decoded MP3: its padding makes it longer than the sound.
-        decodeAudioData = () => Promise.resolve({ duration: 3.056 });
-        createGain = () => ({ ...node(), gain: { value: 1 } });
-        createBufferSource = () => {
-          const source = {
-            ...node(),
-            loop: false,
-            loopStart: 0,
-            loopEnd: 0,
-            stopped: false,
-            start(_when: number, offset: number) {
-              source.started = offset;
-            },
-            stop() {
-              source.stopped = true;
-            },
-          } as (typeof sources)[number] & Record<string, unknown>;
-          sources.push(source);
-          return source;
-        };
-      },
-    );
-    return { sources, clock };
-  }
+/**
+ * Web Audio as jsdom lacks it: a clock the test moves, and the buffer sources the player starts. One
+ * object for the whole file: the page's AudioContext outlives a test (the player keeps one per page).
+ */
+const web = {
+  sources: [] as {
+    loop: boolean;
+    loopStart: number;
+    loopEnd: number;
+    started?: number;
+    stopped: boolean;
+  }[],
+  clock: { now: 0 },
+  // What decodeAudioData answers: by default the decoded MP3 (its padding makes it longer than the sound).
+  decoded: { duration: 3.056 } as object,
+};
+function fakeWebAudio(decoded: object = { duration: 3.056 }) {
+  web.sources.length = 0;
+  web.clock.now = 0;
+  web.decoded = decoded;
+  const { sources, clock } = web;
+  const node = () => ({ connect: (next: unknown) => next, disconnect() {} });
+  vi.stubGlobal(
+    'AudioContext',
+    class {
+      destination = {};
+      get currentTime() {
+        return clock.now;
+      }
+      resume = () => Promise.resolve();
+      decodeAudioData = () => Promise.resolve(web.decoded);
+      createGain = () => ({ ...node(), gain: { value: 1 } });
+      createBufferSource = () => {
+        const source = {
+          ...node(),
+          loop: false,
+          loopStart: 0,
+          loopEnd: 0,
+          stopped: false,
+          start(_when: number, offset: number) {
+            source.started = offset;
+          },
+          stop() {
+            source.stopped = true;
+          },
+        } as (typeof sources)[number] & Record<string, unknown>;
+        sources.push(source);
+        return source;
+      };
+    },
+  );
+  return { sources, clock };
+}
 
+describe('loop', () => {
   it('repeats without a gap from the decoded audio, keeping position and state when toggled', async () => {
     const { sources, clock } = fakeWebAudio();
     const { task } = seededBackend();
@@ -941,4 +943,125 @@ describe('loop', () => {
     expect(audio.loop).toBe(true);
     expect(audio.paused).toBe(false);
   });
+});
+
+describe('selection: trim and export', () => {
+  const thumb = (name: 'start' | 'end') => screen.getByRole('slider', { name: `Selection ${name}` });
+
+  it('Shift+arrows select from the playhead; the two thumbs are bounded by each other; Escape clears', async () => {
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await loadedAudio();
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    fireEvent.keyDown(slider, { key: 'PageUp' }); // 2 s
+    expect(screen.queryByRole('group', { name: 'Selection' })).not.toBeInTheDocument();
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    expect(screen.getByRole('group', { name: 'Selection' })).toBeInTheDocument();
+    // The playhead stays; the selection runs 2–3 s (steps of half a second on a 10 s clip).
+    expect(slider).toHaveAttribute('aria-valuenow', '2');
+    expect(thumb('start')).toHaveAttribute('aria-valuenow', '2');
+    expect(thumb('start')).toHaveAttribute('aria-valuetext', '2 of 10 seconds');
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '3');
+    // Multi-thumb: each bounded by the other.
+    expect(thumb('start')).toHaveAttribute('aria-valuemax', '3');
+    expect(thumb('end')).toHaveAttribute('aria-valuemin', '2');
+    expect(thumb('end')).toHaveAttribute('aria-valuemax', '10');
+
+    // Shift+← past the anchor: the selection turns round it.
+    for (let i = 0; i < 3; i++) fireEvent.keyDown(slider, { key: 'ArrowLeft', shiftKey: true });
+    expect(thumb('start')).toHaveAttribute('aria-valuenow', '1.5');
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '2');
+
+    // A thumb moves on its own keys, never past the other.
+    fireEvent.keyDown(thumb('end'), { key: 'ArrowRight' });
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '2.5');
+    fireEvent.keyDown(thumb('start'), { key: 'End' });
+    expect(Number(thumb('start').getAttribute('aria-valuenow'))).toBeLessThan(2.5);
+    fireEvent.keyDown(thumb('end'), { key: 'End' });
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '10');
+    expect(screen.getByRole('button', { name: 'Download selection (WAV)' })).toBeEnabled();
+
+    fireEvent.keyDown(thumb('end'), { key: 'Escape' });
+    expect(screen.queryByRole('group', { name: 'Selection' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Download selection (WAV)' })).not.toBeInTheDocument();
+  });
+
+  it('a drag on the waveform selects; a click seeks and clears the selection', async () => {
+    const captured = new Set<number>();
+    Object.assign(HTMLElement.prototype, {
+      setPointerCapture: (id: number) => captured.add(id),
+      hasPointerCapture: (id: number) => captured.has(id),
+    });
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await loadedAudio();
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    vi.spyOn(slider, 'getBoundingClientRect').mockReturnValue({ left: 0, width: 200 } as DOMRect);
+    fireEvent.pointerDown(slider, { clientX: 40, pointerId: 1 });
+    fireEvent.pointerMove(slider, { clientX: 90, pointerId: 1 });
+    captured.clear();
+    expect(thumb('start')).toHaveAttribute('aria-valuenow', '2');
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '4.5');
+    expect(slider).toHaveAttribute('aria-valuenow', '2');
+
+    fireEvent.pointerDown(slider, { clientX: 160, pointerId: 2 });
+    captured.clear();
+    expect(screen.queryByRole('group', { name: 'Selection' })).not.toBeInTheDocument();
+    expect(slider).toHaveAttribute('aria-valuenow', '8');
+    delete (HTMLElement.prototype as Partial<HTMLElement>).setPointerCapture;
+    delete (HTMLElement.prototype as Partial<HTMLElement>).hasPointerCapture;
+  });
+
+  it('plays the selection alone: from its start, pausing at its end', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 10.057);
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    fireEvent.keyDown(slider, { key: 'PageUp' });
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.keyDown(slider, { key: 'Home' });
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(audio.currentTime).toBe(2);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    audio.currentTime = 3.02;
+    await waitFor(() => expect(root(container)).toHaveAttribute('data-state', 'paused'));
+    expect(audio.currentTime).toBe(3);
+  });
+
+  it('downloads the selection as a WAV cut from the decoded audio: its length is the selection', async () => {
+    const rate = 8000;
+    fakeWebAudio({
+      sampleRate: rate,
+      numberOfChannels: 1,
+      length: rate * 10,
+      duration: 10,
+      getChannelData: () => new Float32Array(rate * 10).fill(0.5),
+    });
+    const clicks: { href: string; download: string }[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push({ href: this.href, download: this.download });
+    });
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await loadedAudio();
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    fireEvent.keyDown(slider, { key: 'PageUp' });
+    for (let i = 0; i < 3; i++) fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.click(screen.getByRole('button', { name: 'Download selection (WAV)' }));
+    await waitFor(() => expect(clicks).toHaveLength(1), { timeout: 5000 });
+    expect(clicks[0]!.download).toBe('heavy-rain-on-a-tin-roof-2.0-3.5s.wav');
+    const { blob } = created.find(({ url }) => url === clicks[0]!.href)!;
+    const view = new DataView(await blob.arrayBuffer());
+    const text = (at: number) => String.fromCharCode(...new Uint8Array(view.buffer, at, 4));
+    expect([text(0), text(8), text(36)]).toEqual(['RIFF', 'WAVE', 'data']);
+    expect(view.getUint32(24, true)).toBe(rate);
+    const frames = view.getUint32(40, true) / 2;
+    expect(frames / rate).toBe(1.5);
+    expect(blob.size).toBe(44 + 1.5 * rate * 2);
+    // The WAV was cut (lossless), fetched once.
+    expect(requested.filter((path) => path.endsWith('.wav'))).toHaveLength(1);
+  }, 15_000);
 });

@@ -158,6 +158,12 @@ export const playerMessages = {
   playerMute: 'Mute',
   /** The loop toggle (and its `L` key): the clip repeats without a gap while pressed. */
   playerLoop: 'Loop',
+  /** The selected part of the clip (drag on the waveform, or Shift+arrows) and its two thumbs. */
+  playerSelection: 'Selection',
+  playerSelectionStart: 'Selection start',
+  playerSelectionEnd: 'Selection end',
+  /** Saves the selection as a WAV file. */
+  playerExportSelection: 'Download selection (WAV)',
   playerSeek: 'Seek',
   /** The seek slider's `aria-valuetext`, e.g. "3.2 of 10 seconds". */
   playerTimeText: (current: number, total: number, locale?: string): string =>

@@ -47,8 +47,9 @@ const part = (name: string) => ({
 
 /**
  * Plays a generated sound: progress while the task is pending, then play/pause, a seek slider over the
- * waveform, the time, a gapless loop, mute, an MP3/WAV switch, a download and the link's expiry. Keyboard
- * inside the player: Space/K play or pause, ←/→ seek, L loop, M mute. One clip plays at a time across players.
+ * waveform, the time, a gapless loop, mute, an MP3/WAV switch, a download and the link's expiry. A drag on
+ * the waveform (or Shift+←/→) selects a part: played and looped alone, saved as WAV. Keyboard inside the
+ * player: Space/K play or pause, ←/→ seek, L loop, M mute, Escape clears the selection. One clip plays at a time across players.
  *
  * @example
  * <AudioResultPlayer taskId={task.taskId} />
@@ -83,7 +84,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
       defaultFormat,
       messages,
     });
-    const { state, format, duration, currentTime, peaks } = player;
+    const { state, format, duration, currentTime, peaks, selection } = player;
     const progress = duration ? Math.min(1, currentTime / duration) : 0;
     const pending = !audio && (!task || !isTerminalStatus(task.status)) && !query.error;
 
@@ -144,17 +145,35 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
           <>
             <div {...part('controls')}>
               <button {...part('play-button')} {...player.getPlayButtonProps()} />
-              <div
-                {...part('seek-slider')}
-                {...player.getSeekSliderProps()}
-                style={{ '--rka-progress': progress } as CSSProperties}
-              >
-                {peaks ? (
-                  <Waveform {...part('waveform')} peaks={peaks} progress={progress} />
-                ) : (
-                  <div {...part('progress')} />
+              <div {...part('track')}>
+                <div
+                  {...part('seek-slider')}
+                  {...player.getSeekSliderProps()}
+                  style={{ '--rka-progress': progress } as CSSProperties}
+                >
+                  {peaks ? (
+                    <Waveform {...part('waveform')} peaks={peaks} progress={progress} />
+                  ) : (
+                    <div {...part('progress')} />
+                  )}
+                  <span {...part('playhead')} />
+                </div>
+                {selection && (
+                  // Beside the seek slider, not in it: a slider holds no other control.
+                  <div
+                    {...part('selection')}
+                    {...player.getSelectionProps()}
+                    style={
+                      {
+                        '--rka-selection-start': selection[0] / duration,
+                        '--rka-selection-end': selection[1] / duration,
+                      } as CSSProperties
+                    }
+                  >
+                    <span {...part('selection-thumb')} {...player.getSelectionThumbProps('start')} />
+                    <span {...part('selection-thumb')} {...player.getSelectionThumbProps('end')} />
+                  </div>
                 )}
-                <span {...part('playhead')} />
               </div>
               <span {...part('time')}>{m.playerTime(currentTime, duration, locale)}</span>
               <button {...part('loop-button')} {...player.getLoopButtonProps()} />
@@ -172,6 +191,11 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
               <a {...part('download')} {...player.getDownloadProps(format)}>
                 {m.playerDownload(format)}
               </a>
+              {selection && (
+                <button {...part('export-button')} {...player.getExportButtonProps()}>
+                  {m.playerExportSelection}
+                </button>
+              )}
               {player.daysLeft !== undefined && (
                 // The date is in the reader's time zone, which the server rendering it may not share.
                 <p

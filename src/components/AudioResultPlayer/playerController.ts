@@ -37,6 +37,8 @@ export interface AudioPlayerSnapshot {
   format: AudioFormat;
   /** Repeating the clip (without a gap once its decoded audio plays). */
   loop: boolean;
+  /** The part of the clip selected (seconds, start < end): played, looped and exported alone. */
+  selection: readonly [number, number] | undefined;
 }
 
 const DAY = 86_400_000;
@@ -113,6 +115,7 @@ const initial = (clip: string | undefined, format: AudioFormat): AudioPlayerSnap
   visible: false,
   format,
   loop: false,
+  selection: undefined,
 });
 
 /** The player's state and actions, without React. Create one per player (`createAudioPlayer`). */
@@ -134,6 +137,10 @@ export interface AudioPlayerController {
   setFormat(format: AudioFormat): void;
   /** Repeats the clip without a gap (or stops repeating), keeping the position and whether it plays. */
   setLoop(loop: boolean): void;
+  /** Selects `[start, end]` (seconds, in either order, clamped to the clip), or nothing. */
+  setSelection(range: readonly [number, number] | undefined): void;
+  /** Saves the selection as a WAV file cut from the decoded audio. */
+  exportSelection(): Promise<void>;
   /** Saves the file: fetched as a blob under a clean name, or opened as a plain link when CORS forbids it. */
   download(format?: AudioFormat): Promise<void>;
   fileName(format: AudioFormat): string;
@@ -205,8 +212,15 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     cancelAnimationFrame(frame);
     if (snapshot.state !== 'playing') return;
     const tick = () => {
+      const range = snapshot.selection;
       if (looping) set({ time: looping.position() });
-      else if (!restore && el) set({ time: el.currentTime });
+      else if (restore || !el) {
+        // A switched file is loading: its time is not the clip's yet.
+      } else if (range && el.currentTime >= range[1]) {
+        // The selection plays alone: round again (the element's loop, until the buffer's) or stop at its end.
+        el.currentTime = range[snapshot.loop ? 0 : 1];
+        if (!snapshot.loop) el.pause();
+      } else set({ time: el.currentTime });
       frame = requestAnimationFrame(tick);
     };
     tick();
@@ -285,8 +299,8 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
   // The loop's end: the sound's, before an MP3's padding.
   const loopFrom = (offset: number) => {
     const { buffer, url: fileUrl } = decoded!;
-    const end = Math.min(buffer.duration, duration());
-    looping = { ...web!.loopBuffer(buffer, offset, 0, end, snapshot.muted), url: fileUrl };
+    const [start, end] = snapshot.selection ?? [0, Math.min(buffer.duration, duration())];
+    looping = { ...web!.loopBuffer(buffer, offset, start, end, snapshot.muted), url: fileUrl };
     // Looping is playing: the element pauses (its pause is not ours to show) and this player is the one.
     el!.pause();
     claim();
@@ -415,6 +429,9 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     },
     play: () => {
       load();
+      const range = snapshot.selection;
+      // Outside the selection (or at its end), play it from its start.
+      if (range && (snapshot.time < range[0] || snapshot.time >= range[1] - 0.05)) controller.seek(range[0]);
       if (snapshot.loop && decoded?.url === url() && el) loopFrom(snapshot.time);
       else void el?.play().catch(() => {});
     },
@@ -434,6 +451,32 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       if (!el) return;
       el.muted = !el.muted;
       looping?.setMuted(el.muted);
+    },
+    setSelection: (range) => {
+      const length = duration();
+      const [start, end] = [...(range ?? [0, 0])]
+        .sort((a, b) => a - b)
+        .map((t) => Math.min(Math.max(t, 0), length));
+      // Less than a twentieth of a second is no selection (a click, not a drag).
+      set({ selection: end! - start! >= 0.05 ? [start!, end!] : undefined });
+      // A playing loop takes the new bounds at once.
+      if (looping) loopFrom(looping.stop());
+    },
+    exportSelection: async () => {
+      const range = snapshot.selection;
+      // The WAV: lossless, and without an MP3's encoder delay shifting the cut.
+      const fileUrl = fileUrlOf(options.audio, 'wav') || url();
+      if (!range || !fileUrl) return;
+      const [file, module] = await Promise.all([bytes(fileUrl), import('./webAudio')]);
+      const href = URL.createObjectURL(module.encodeWav(await module.decodeAudio(file), ...range));
+      const link = document.createElement('a');
+      link.href = href;
+      link.download = controller
+        .fileName('wav')
+        .replace(/\.wav$/, `-${range.map((t) => t.toFixed(1)).join('-')}s.wav`);
+      link.click();
+      // Revoked once the browser has taken the file (a download reads the URL after the click returns).
+      setTimeout(() => URL.revokeObjectURL(href), 30_000);
     },
     setLoop: (loop) => {
       set({ loop });

@@ -1,6 +1,7 @@
 import {
   useEffect,
   useId,
+  useRef,
   useState,
   useSyncExternalStore,
   type AnchorHTMLAttributes,
@@ -94,6 +95,15 @@ export interface UseAudioPlayerResult {
   setFormat(format: AudioFormat): void;
   /** Repeats the clip (or stops), keeping the position and whether it plays. */
   setLoop(loop: boolean): void;
+  /**
+   * The part of the clip selected, `[start, end]` in seconds: play plays it alone (from its start), the loop
+   * repeats it, `exportSelection` saves it. `undefined` when nothing is selected.
+   */
+  selection: readonly [number, number] | undefined;
+  /** Selects `[start, end]` (either order, clamped to the clip; under 0.05 s selects nothing), or nothing. */
+  setSelection(range: readonly [number, number] | undefined): void;
+  /** Saves the selection as a WAV file, cut in the browser from the decoded audio (the WAV's). */
+  exportSelection(): Promise<void>;
   /** Saves the file: fetched as a blob under a clean name, or opened as a plain link when CORS forbids it. */
   download(format?: AudioFormat): Promise<void>;
   /** For the element around the player: keyboard (Space/K, ←/→, M, L) and lazy loading once visible. */
@@ -104,8 +114,20 @@ export interface UseAudioPlayerResult {
   getMuteButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
   /** A toggle button (`aria-pressed`) for the loop; `L` does the same inside the player. */
   getLoopButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
-  /** A WAI-ARIA slider in seconds; the element is also the pointer surface (click or drag to seek). */
+  /**
+   * A WAI-ARIA slider in seconds; the element is also the pointer surface: a click seeks (and clears the
+   * selection), a drag selects. Shift+←/→ select from the playhead, Escape clears.
+   */
   getSeekSliderProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
+  /** The group (`role="group"`) around the selection's two thumbs; their parent box spans the track. */
+  getSelectionProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
+  /**
+   * One thumb of the selection, a WAI-ARIA slider of the multi-thumb pattern: in seconds, bounded by the
+   * other thumb (`aria-valuemin`/`aria-valuemax`), arrows, Page Up/Down, Home/End, or dragged.
+   */
+  getSelectionThumbProps<T extends HTMLAttributes<HTMLElement>>(edge: 'start' | 'end', props?: T): Props<T>;
+  /** A button that saves the selection as WAV (`exportSelection`); disabled without a selection. */
+  getExportButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
   getFormatSwitchProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
   /** A radio input for one format. */
   getFormatOptionProps<T extends InputHTMLAttributes<HTMLInputElement>>(
@@ -158,6 +180,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     peaks: decoded,
     format,
     loop,
+    selection,
   } = snapshot.clip === audio?.id
     ? snapshot
     : { ...snapshot, state: 'idle' as const, time: 0, fileDuration: 0, peaks: undefined };
@@ -171,13 +194,18 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const daysLeft = expiresAt === undefined ? undefined : Math.ceil((expiresAt - now) / DAY);
   const expired = daysLeft !== undefined && daysLeft <= 0;
   const shownState: AudioPlayerState = expired ? 'error' : safeUrl ? state : 'idle';
-  const { play, pause, seek, toggleMute, setFormat, setLoop, download } = player;
+  const { play, pause, seek, toggleMute, setFormat, setLoop, setSelection, exportSelection, download } =
+    player;
+  // Where a keyboard or pointer selection began (its fixed end), and where a press on the track was.
+  const anchor = useRef(0);
+  const pressed = useRef<number>(undefined);
   const playing = shownState === 'playing';
   const toggle = () => (playing ? pause() : play());
   const disabled = !safeUrl || shownState === 'error';
   // A twentieth of the clip, in whole tenths: 0.5 s for a 10 s clip, 0.2 s for a 3 s one.
   const step = Math.max(Math.round(duration / 2) / 10, 0.1);
-  const onKey = (event: KeyboardEvent<HTMLElement>, slider: boolean) => {
+  // `moveTo` and `from`: what the arrows move (the playhead, or a selection thumb) and where it is.
+  const onKey = (event: KeyboardEvent<HTMLElement>, slider: boolean, moveTo = seek, from = time) => {
     const target = event.target as HTMLElement;
     if (
       event.defaultPrevented ||
@@ -205,14 +233,40 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     if (key === 'k' || (key === ' ' && target.tagName !== 'BUTTON')) toggle();
     else if (key === 'm' && !slider) toggleMute();
     else if (key === 'l') setLoop(!loop);
-    else if (moves[key]) seek(time + moves[key]);
+    else if (key === 'Escape' && selection) setSelection(undefined);
+    else if (moves[key] && event.shiftKey && moveTo === seek) {
+      // Shift+arrows: select from the playhead on, as in text; the edge away from the anchor moves.
+      if (!selection) anchor.current = time;
+      const [start, end] = selection ?? [time, time];
+      setSelection([anchor.current, (start === anchor.current ? end : start) + moves[key]]);
+    } else if (moves[key]) moveTo(from + moves[key]);
     else return;
     event.preventDefault();
   };
-  const seekToPointer = (event: PointerEvent<HTMLElement>) => {
-    const box = event.currentTarget.getBoundingClientRect();
-    const fraction = (event.clientX - box.left) / box.width;
-    seek((rtl(event.currentTarget) ? 1 - fraction : fraction) * duration);
+  // The time under the pointer, on `box` (the track).
+  const timeAt = (event: PointerEvent<HTMLElement>, box = event.currentTarget) => {
+    const { left, width } = box.getBoundingClientRect();
+    const fraction = (event.clientX - left) / width;
+    return (rtl(box) ? 1 - fraction : fraction) * duration;
+  };
+  const capture = (event: PointerEvent<HTMLElement>) =>
+    !disabled && !event.button && (event.currentTarget.setPointerCapture?.(event.pointerId), true);
+  const captured = (event: PointerEvent<HTMLElement>) =>
+    event.currentTarget.hasPointerCapture?.(event.pointerId);
+  const [start, end] = selection ?? [0, 0];
+  const thumbs = {
+    start: {
+      value: start,
+      min: 0,
+      max: end,
+      move: (t: number) => setSelection([Math.min(t, end - 0.1), end]),
+    },
+    end: {
+      value: end,
+      min: start,
+      max: duration,
+      move: (t: number) => setSelection([start, Math.max(t, start + 0.1)]),
+    },
   };
   const round = (seconds: number) => Math.round(seconds * 10) / 10;
 
@@ -234,6 +288,9 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     toggleMute,
     setFormat,
     setLoop,
+    selection,
+    setSelection,
+    exportSelection,
     download,
     getRootProps: (props) =>
       merge(props, {
@@ -278,13 +335,40 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         'aria-disabled': disabled || undefined,
         onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true),
         onPointerDown: (event: PointerEvent<HTMLElement>) => {
-          if (disabled || event.button) return;
-          event.currentTarget.setPointerCapture?.(event.pointerId);
-          seekToPointer(event);
+          if (!capture(event)) return;
+          // A click seeks and clears the selection; dragging on from here selects.
+          pressed.current = event.clientX;
+          anchor.current = timeAt(event);
+          setSelection(undefined);
+          seek(anchor.current);
         },
         onPointerMove: (event: PointerEvent<HTMLElement>) => {
-          if (event.currentTarget.hasPointerCapture?.(event.pointerId)) seekToPointer(event);
+          if (captured(event) && Math.abs(event.clientX - pressed.current!) > 4)
+            setSelection([anchor.current, timeAt(event)]);
         },
+      }),
+    getSelectionProps: (props) => merge(props, { role: 'group', 'aria-label': m.playerSelection }),
+    getSelectionThumbProps: (edge, props) => {
+      const { value, min, max, move } = thumbs[edge];
+      return merge(props, {
+        role: 'slider',
+        tabIndex: 0,
+        'aria-label': edge === 'start' ? m.playerSelectionStart : m.playerSelectionEnd,
+        'aria-valuemin': round(min),
+        'aria-valuemax': round(max),
+        'aria-valuenow': round(value),
+        'aria-valuetext': m.playerTimeText(round(value), round(duration), locale),
+        onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true, move, value),
+        onPointerDown: capture,
+        onPointerMove: (event: PointerEvent<HTMLElement>) =>
+          captured(event) && move(timeAt(event, event.currentTarget.parentElement!)),
+      });
+    },
+    getExportButtonProps: (props) =>
+      merge(props, {
+        type: 'button',
+        disabled: disabled || !selection,
+        onClick: () => void exportSelection(),
       }),
     getFormatSwitchProps: (props) => merge(props, { role: 'radiogroup', 'aria-label': m.playerFormat }),
     getFormatOptionProps: (f, props) =>

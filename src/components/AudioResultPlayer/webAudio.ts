@@ -62,3 +62,46 @@ export function loopBuffer(
     setMuted,
   };
 }
+
+/**
+ * `start`–`end` (seconds) of `buffer` as a 16-bit PCM WAV file, every channel kept, at the buffer's rate:
+ * `round(end × rate) − round(start × rate)` frames.
+ */
+export function encodeWav(buffer: AudioBuffer, start: number, end: number): Blob {
+  const { sampleRate: rate, numberOfChannels: channels } = buffer;
+  const from = Math.round(start * rate);
+  const frames = Math.max(0, Math.min(buffer.length, Math.round(end * rate)) - from);
+  const size = frames * channels * 2;
+  const view = new DataView(new ArrayBuffer(44 + size));
+  const header: [number, number, number | string][] = [
+    // [offset, bytes (0: text), value]: RIFF, then one `fmt ` chunk (PCM), then the `data` chunk.
+    [0, 0, 'RIFF'],
+    [4, 4, 36 + size],
+    [8, 0, 'WAVEfmt '],
+    [16, 4, 16],
+    [20, 2, 1],
+    [22, 2, channels],
+    [24, 4, rate],
+    [28, 4, rate * channels * 2],
+    [32, 2, channels * 2],
+    [34, 2, 16],
+    [36, 0, 'data'],
+    [40, 4, size],
+  ];
+  for (const [at, bytes, value] of header) {
+    if (typeof value === 'string') [...value].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+    else if (bytes === 4) view.setUint32(at, value, true);
+    else view.setUint16(at, value, true);
+  }
+  const data = Array.from({ length: channels }, (_, channel) => buffer.getChannelData(channel));
+  for (let frame = 0; frame < frames; frame++)
+    for (let channel = 0; channel < channels; channel++) {
+      const sample = Math.max(-1, Math.min(1, data[channel]![from + frame] ?? 0));
+      view.setInt16(
+        44 + (frame * channels + channel) * 2,
+        sample < 0 ? sample * 0x8000 : sample * 0x7fff,
+        true,
+      );
+    }
+  return new Blob([view], { type: 'audio/wav' });
+}
