@@ -168,12 +168,8 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
   let observer: IntersectionObserver | undefined;
   let frame = 0;
   const now = Date.now();
-  // The gapless loop: the clip decoded (from the file of `decoded.url`) and, while it plays, its loop. The
-  // element is paused meanwhile, its state kept as `playing`.
-  let decoded: { url: string; buffer: AudioBuffer } | undefined;
-  let decoding = '';
-  let looping: (WebAudio.BufferLoop & { url: string }) | undefined;
-  let web: typeof WebAudio | undefined;
+  // The gapless loop (`webAudio.ts`): while its buffer plays, the element is paused, the state `playing`.
+  let loop: WebAudio.Loop | undefined;
 
   const set = (patch: Partial<AudioPlayerSnapshot>) => {
     const previous = snapshot;
@@ -193,9 +189,7 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
   // connection and decoder), then its bytes and blob URLs are let go, so a player that shows result after
   // result does not grow with each.
   const unload = () => {
-    looping?.stop();
-    looping = decoded = undefined;
-    decoding = '';
+    loop?.reset();
     if (el) {
       el.removeAttribute('src');
       el.load();
@@ -213,6 +207,7 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     if (snapshot.state !== 'playing') return;
     const tick = () => {
       const range = snapshot.selection;
+      const looping = loop?.playing();
       if (looping) set({ time: looping.position() });
       else if (restore || !el) {
         // A switched file is loading: its time is not the clip's yet.
@@ -296,53 +291,15 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     el.src = blobUrl(target) ?? target;
   };
 
-  // The loop's end: the sound's, before an MP3's padding.
-  const loopFrom = (offset: number) => {
-    const { buffer, url: fileUrl } = decoded!;
-    const [start, end] = snapshot.selection ?? [0, Math.min(buffer.duration, duration())];
-    looping = { ...web!.loopBuffer(buffer, offset, start, end, snapshot.muted), url: fileUrl };
-    // Looping is playing: the element pauses (its pause is not ours to show) and this player is the one.
-    el!.pause();
-    claim();
-    set({ state: 'playing' });
-  };
-
-  // Once the chosen file's bytes are at hand and decoded, a playing loop moves to the buffer (from the
-  // element, or from the other format's buffer after a switch).
-  const prepareLoop = () => {
-    const fileUrl = url();
-    if (decoded?.url === fileUrl) {
-      if (snapshot.state === 'playing' && el && looping?.url !== fileUrl)
-        loopFrom(looping ? looping.stop() : el.currentTime);
-      return;
-    }
-    if (decoding === fileUrl) return;
-    decoding = fileUrl;
-    Promise.all([bytes(fileUrl), import('./webAudio')])
-      .then(([file, module]) => (web = module).decodeAudio(file))
-      .then(
-        (buffer) => {
-          if (decoding !== fileUrl) return;
-          decoded = { url: fileUrl, buffer };
-          if (snapshot.loop) prepareLoop();
-        },
-        // No bytes (CORS) or no Web Audio: the element's own loop goes on (with its small gap).
-        () => {},
-      );
-  };
-
-  // The loop back to the element at the same moment, playing on or paused.
-  const unloop = (playOn: boolean) => {
-    const time = looping!.stop();
-    looping = undefined;
-    el!.currentTime = time;
-    set({ time });
-    if (playOn) void el!.play().catch(() => {});
-    else set({ state: 'paused' });
-  };
-
   // What the element says, unless the loop plays instead of it.
-  const show = (state: AudioPlayerState) => looping || set({ state });
+  const show = (state: AudioPlayerState) => loop?.playing() || set({ state });
+
+  // The gapless loop's engine, loaded with the Web Audio code when the loop is first turned on.
+  const engine = () =>
+    import('./webAudio').then((module) => {
+      loop ??= module.createLoop({ el: () => el, url, bytes, get: () => snapshot, duration, set, claim });
+      if (snapshot.loop) loop.prepare();
+    });
 
   // Pauses the exclusive player playing now when this one starts.
   const claim = () => {
@@ -377,7 +334,7 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       audioElement.preload = 'metadata';
       const on = (type: string, listener: () => void) => audioElement.addEventListener(type, listener);
       const sync = () => {
-        if (!restore && !looping) set({ time: audioElement.currentTime });
+        if (!restore && !loop?.playing()) set({ time: audioElement.currentTime });
       };
       on('loadstart', () => show('loading'));
       on('loadedmetadata', () => {
@@ -395,7 +352,7 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       on('play', claim);
       on('playing', () => {
         show('playing');
-        if (snapshot.loop) prepareLoop();
+        if (snapshot.loop) loop?.prepare();
       });
       on('pause', () => show(audioElement.ended ? 'ended' : 'paused'));
       on('ended', () => show('ended'));
@@ -432,25 +389,21 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       const range = snapshot.selection;
       // Outside the selection (or at its end), play it from its start.
       if (range && (snapshot.time < range[0] || snapshot.time >= range[1] - 0.05)) controller.seek(range[0]);
-      if (snapshot.loop && decoded?.url === url() && el) loopFrom(snapshot.time);
-      else void el?.play().catch(() => {});
+      if (!(snapshot.loop && el && loop?.start(snapshot.time))) void el?.play().catch(() => {});
     },
-    pause: () => (looping ? unloop(false) : el?.pause()),
+    pause: () => (loop?.playing() ? loop.unloop(false) : el?.pause()),
     seek: (seconds) => {
       const length = duration();
       if (!el || !length) return;
       const time = Math.min(Math.max(seconds, 0), length);
       el.currentTime = time;
-      if (looping) {
-        looping.stop();
-        loopFrom(time);
-      }
+      if (loop?.playing()) loop.restart(time);
       set({ time, state: snapshot.state === 'ended' ? 'paused' : snapshot.state });
     },
     toggleMute: () => {
       if (!el) return;
       el.muted = !el.muted;
-      looping?.setMuted(el.muted);
+      loop?.playing()?.setMuted(el.muted);
     },
     setSelection: (range) => {
       const length = duration();
@@ -460,7 +413,7 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       // Less than a twentieth of a second is no selection (a click, not a drag).
       set({ selection: end! - start! >= 0.05 ? [start!, end!] : undefined });
       // A playing loop takes the new bounds at once.
-      if (looping) loopFrom(looping.stop());
+      if (loop?.playing()) loop.restart();
     },
     exportSelection: async () => {
       const range = snapshot.selection;
@@ -468,27 +421,19 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       const fileUrl = fileUrlOf(options.audio, 'wav') || url();
       if (!range || !fileUrl) return;
       const [file, module] = await Promise.all([bytes(fileUrl), import('./webAudio')]);
-      const href = URL.createObjectURL(module.encodeWav(await module.decodeAudio(file), ...range));
-      const link = document.createElement('a');
-      link.href = href;
-      link.download = controller
-        .fileName('wav')
-        .replace(/\.wav$/, `-${range.map((t) => t.toFixed(1)).join('-')}s.wav`);
-      link.click();
-      // Revoked once the browser has taken the file (a download reads the URL after the click returns).
-      setTimeout(() => URL.revokeObjectURL(href), 30_000);
+      await module.saveWav(file, range, controller.fileName('wav'));
     },
-    setLoop: (loop) => {
-      set({ loop });
+    setLoop: (on) => {
+      set({ loop: on });
       // Meanwhile (and where the bytes cannot be read) the element repeats the clip: it never ends.
-      if (el) el.loop = loop;
-      if (loop) prepareLoop();
-      else if (looping) unloop(true);
+      if (el) el.loop = on;
+      if (on) void engine();
+      else if (loop?.playing()) loop.unloop(true);
     },
     setFormat: (format) => {
       set({ format });
       // A loop plays on until the new file is decoded, then loops that from the same moment.
-      if (looping) prepareLoop();
+      if (loop?.playing()) loop.prepare();
       // Only reload when something was loaded; otherwise the next play or sighting loads the new file. The
       // clip plays on until the new file's bytes are in, then the element switches at the same moment: the
       // file is fetched once, for playback and its download alike (a dead link fails here, CORS streams).

@@ -1,7 +1,8 @@
 /**
  * Decoded audio for what `<audio>` cannot do well: a loop without a gap (`<audio loop>` leaves one on most
  * browsers, and an MP3 adds its encoder padding), and a WAV cut from a selection. Loaded with `import()`
- * only when a loop or an export needs it, so a player that never loops does not ship it.
+ * only when a loop or an export needs it, so a player that never loops does not ship it: the player's loop
+ * engine (`createLoop`) lives here too, with only its calls in `playerController.ts`.
  */
 
 let context: AudioContext | undefined;
@@ -104,4 +105,116 @@ export function encodeWav(buffer: AudioBuffer, start: number, end: number): Blob
       );
     }
   return new Blob([view], { type: 'audio/wav' });
+}
+
+/** Saves `range` (seconds) of the decoded `file` as a WAV named after `fileName` and the range. */
+export async function saveWav(file: Blob, range: readonly [number, number], fileName: string): Promise<void> {
+  const href = URL.createObjectURL(encodeWav(await decodeAudio(file), ...range));
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = fileName.replace(/\.wav$/, `-${range.map((t) => t.toFixed(1)).join('-')}s.wav`);
+  link.click();
+  // Revoked once the browser has taken the file (a download reads the URL after the click returns).
+  setTimeout(() => URL.revokeObjectURL(href), 30_000);
+}
+
+/** What the loop needs of its player (`playerController.ts`). */
+export interface LoopHost {
+  el(): HTMLAudioElement | undefined;
+  /** The chosen file's URL. */
+  url(): string;
+  /** The bytes of a file (shared, fetched once). */
+  bytes(fileUrl: string): Promise<Blob>;
+  get(): {
+    state: string;
+    loop: boolean;
+    muted: boolean;
+    time: number;
+    selection: readonly [number, number] | undefined;
+  };
+  /** The sound's length. */
+  duration(): number;
+  set(patch: { time?: number; state?: 'playing' | 'paused' }): void;
+  /** Pauses the other exclusive player. */
+  claim(): void;
+}
+
+/** The player's gapless loop. */
+export interface Loop {
+  /** The buffer loop playing now, if one is. */
+  playing(): BufferLoop | undefined;
+  /** Decodes the chosen file (once) and, while the player plays, moves the loop onto it. */
+  prepare(): void;
+  /** Starts the decoded loop at `offset` if the chosen file is decoded; `false` when it is not (yet). */
+  start(offset: number): boolean;
+  /** Starts again at `offset` (default: where it is), e.g. with new selection bounds. */
+  restart(offset?: number): void;
+  /** Back to the element at the same moment, playing on or paused. */
+  unloop(playOn: boolean): void;
+  /** Stops and forgets the decoded clip (another clip, or unmount). */
+  reset(): void;
+}
+
+export function createLoop(host: LoopHost): Loop {
+  let decoded: { url: string; buffer: AudioBuffer } | undefined;
+  let decoding = '';
+  let looping: (BufferLoop & { url: string }) | undefined;
+
+  // The loop's bounds: the selection, else the sound (before an MP3's padding).
+  const from = (offset: number) => {
+    const { buffer, url } = decoded!;
+    const [start, end] = host.get().selection ?? [0, Math.min(buffer.duration, host.duration())];
+    looping = { ...loopBuffer(buffer, offset, start, end, host.get().muted), url };
+    // Looping is playing: the element pauses (its pause is not the player's to show), this player is the one.
+    host.el()!.pause();
+    host.claim();
+    host.set({ state: 'playing' });
+  };
+
+  const loop: Loop = {
+    playing: () => looping,
+    prepare: () => {
+      const fileUrl = host.url();
+      const el = host.el();
+      if (decoded?.url === fileUrl) {
+        if (host.get().state === 'playing' && el && looping?.url !== fileUrl)
+          from(looping ? looping.stop() : el.currentTime);
+        return;
+      }
+      if (decoding === fileUrl) return;
+      decoding = fileUrl;
+      host
+        .bytes(fileUrl)
+        .then(decodeAudio)
+        .then(
+          (buffer) => {
+            if (decoding !== fileUrl) return;
+            decoded = { url: fileUrl, buffer };
+            if (host.get().loop) loop.prepare();
+          },
+          // No bytes (CORS) or no Web Audio: the element's own loop goes on (with its small gap).
+          () => {},
+        );
+    },
+    start: (offset) => decoded?.url === host.url() && (from(offset), true),
+    restart: (offset) => {
+      const at = looping!.stop();
+      from(offset ?? at);
+    },
+    unloop: (playOn) => {
+      const el = host.el()!;
+      const time = looping!.stop();
+      looping = undefined;
+      el.currentTime = time;
+      host.set({ time });
+      if (playOn) void el.play().catch(() => {});
+      else host.set({ state: 'paused' });
+    },
+    reset: () => {
+      looping?.stop();
+      looping = decoded = undefined;
+      decoding = '';
+    },
+  };
+  return loop;
 }
