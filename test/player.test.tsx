@@ -958,6 +958,10 @@ describe('selection: trim and export', () => {
     fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
     fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
     expect(screen.getByRole('group', { name: 'Selection' })).toBeInTheDocument();
+    // Announced, since the focus stays on the seek slider.
+    expect(
+      screen.getAllByRole('status').find((region) => region.textContent?.startsWith('Selected')),
+    ).toHaveTextContent('Selected 2 to 3 seconds');
     // The playhead stays; the selection runs 2–3 s (steps of half a second on a 10 s clip).
     expect(slider).toHaveAttribute('aria-valuenow', '2');
     expect(thumb('start')).toHaveAttribute('aria-valuenow', '2');

@@ -162,6 +162,9 @@ export const playerMessages = {
   playerSelection: 'Selection',
   playerSelectionStart: 'Selection start',
   playerSelectionEnd: 'Selection end',
+  /** Announced (politely) as the selection changes, e.g. "Selected 2 to 3.5 seconds". */
+  playerSelected: (start: number, end: number, locale?: string): string =>
+    `Selected ${seconds(start, locale)} to ${seconds(end, locale)} seconds`,
   /** Saves the selection as a WAV file. */
   playerExportSelection: 'Download selection (WAV)',
   playerSeek: 'Seek',

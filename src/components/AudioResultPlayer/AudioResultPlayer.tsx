@@ -10,7 +10,7 @@ import type { KlingAudioMessages } from '../../api/messages';
 import { isTerminalStatus, type AudioTask, type GeneratedAudio } from '../../api/schemas';
 import { useAudioTask } from '../../hooks/useAudioTask';
 import { playerMessages } from '../../api/messages';
-import { useComponentMessages } from '../internal';
+import { useComponentMessages, visuallyHidden } from '../internal';
 import { useAudioPlayer, type AudioFormat } from './useAudioPlayer';
 import { Waveform } from './Waveform';
 
@@ -192,9 +192,20 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
                 {m.playerDownload(format)}
               </a>
               {selection && (
-                <button {...part('export-button')} {...player.getExportButtonProps()}>
-                  {m.playerExportSelection}
-                </button>
+                <>
+                  {/* The selection as it changes (Shift+arrows keep the focus on the seek slider). Only
+                      while there is one: a player stays quiet where the studio speaks for the task. */}
+                  <span {...part('selection-status')} role="status" style={visuallyHidden}>
+                    {m.playerSelected(
+                      Math.round(selection[0] * 10) / 10,
+                      Math.round(selection[1] * 10) / 10,
+                      locale,
+                    )}
+                  </span>
+                  <button {...part('export-button')} {...player.getExportButtonProps()}>
+                    {m.playerExportSelection}
+                  </button>
+                </>
               )}
               {player.daysLeft !== undefined && (
                 // The date is in the reader's time zone, which the server rendering it may not share.
