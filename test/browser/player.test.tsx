@@ -262,6 +262,29 @@ describe('AudioResultPlayer in Chromium', () => {
     expect(playing[0]!.src).toMatch(/^blob:/);
   });
 
+  it('shares the bytes between players of one sound: the current player and its history row fetch it once', async () => {
+    const elements = recordAudioElements();
+    const backend = storyBackend();
+    worker.use(...backend.handlers);
+    const bell = backend.tasks.find((task) => task.taskId === MOCK_TASK_IDS.bell)!;
+    const { container } = render(
+      <KlingStoryProviders>
+        <AudioResultPlayer task={bell} style={{ width: 480 }} />
+        <AudioResultPlayer task={bell} announce={false} style={{ width: 480 }} />
+      </KlingStoryProviders>,
+    );
+    const roots = [...container.querySelectorAll<HTMLElement>('[data-part="root"]')];
+    await settle(roots[0]!, 'ready');
+    await settle(roots[1]!, 'ready');
+    await userEvent.click(screen.getAllByRole('button', { name: 'Play' })[1]!);
+    await settle(roots[1]!, 'playing');
+    const mp3 = new URL(bell.audios[0]!.mp3Url, location.href).href;
+    expect(audioRequests.filter((url) => url === mp3)).toHaveLength(1);
+    const sources = elements.map((element) => element.src).filter(Boolean);
+    expect(new Set(sources).size).toBe(1);
+    expect(sources[0]).toMatch(/^blob:/);
+  });
+
   it('plays from a host without CORS, with a plain progress bar instead of the waveform', async () => {
     const elements = recordAudioElements();
     const { roots, container } = renderPlayers([MOCK_TASK_IDS.bell], {
