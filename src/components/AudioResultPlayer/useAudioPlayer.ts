@@ -142,13 +142,20 @@ export interface UseAudioPlayerResult {
 }
 
 /**
- * The behaviour of a player without its markup: owns one `<audio>` element (created in the browser only),
- * an enumerated `state`, and prop getters to spread on your own elements.
+ * The behaviour of a player without its markup: a thin hook over a React-free controller
+ * (`createAudioPlayer` in `playerController.ts`, read with `useSyncExternalStore`), which owns one `<audio>`
+ * element (created in the browser only) and an enumerated `state`; the hook adds prop getters to spread on
+ * your own elements.
  *
- * Nothing is fetched until the root (`getRootProps`) is near the viewport or play is pressed; then the
- * file is fetched once for the waveform, the download, playback (from a `blob:` URL of those bytes) and,
- * after a media error, to tell a dead link (403/410 `expired`, 404 `not-found`) from a network or format
- * fault. Where CORS forbids reading the file, the element plays the remote URL itself.
+ * Nothing is fetched until the root (`getRootProps`) is near the viewport or play is pressed (with
+ * `audio.peaks`, until play or a download); then the file is fetched once, shared with every other player
+ * of the same URL, for the waveform, the download, playback (from a `blob:` URL of those bytes), the loop
+ * and the export, and, after a media error, to tell a dead link (403/410 `expired`, 404 `not-found`) from a
+ * network or format fault. Where CORS forbids reading the file, the element plays the remote URL itself.
+ *
+ * The loop (`setLoop`, `getLoopButtonProps`, `L`) repeats the clip, or the selection, without a gap once the
+ * decoded audio plays it; the selection (`setSelection`, a drag on the seek slider, Shift+arrows, the two
+ * thumbs of `getSelectionThumbProps`) plays alone and `exportSelection` saves it as WAV.
  *
  * @example
  * const player = useAudioPlayer({ audio: task.audios[0], createdAt: task.createdAt, prompt });

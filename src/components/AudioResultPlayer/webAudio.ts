@@ -155,6 +155,11 @@ export interface Loop {
   reset(): void;
 }
 
+/**
+ * The player's gapless loop over `host`: decodes the chosen file once, plays it through an
+ * `AudioBufferSourceNode` looping the selection (else the sound) while the element waits paused, and hands
+ * back to the element at the same moment.
+ */
 export function createLoop(host: LoopHost): Loop {
   let decoded: { url: string; buffer: AudioBuffer } | undefined;
   let decoding = '';
