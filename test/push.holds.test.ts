@@ -12,7 +12,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { http, passthrough } from 'msw';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readServerSentEvents, type ServerSentEvent, type WireTask } from '../src/api';
+import type { WireTask } from '../src/api';
+import { readServerSentEvents, type ServerSentEvent } from '../src/api/events';
 import { createMockKlingBackend, type MockKlingBackend } from '../src/mocks';
 import {
   createKlingAudioProxy,
