@@ -212,6 +212,8 @@ export interface WireAudio {
   duration_wav: string | number;
   /** The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts. */
   kept?: unknown;
+  /** The proxy's own too: the clip's waveform, computed when it kept the files. Read leniently (`toPeaks`). */
+  peaks?: unknown;
 }
 
 export interface WireTask {
@@ -326,6 +328,11 @@ export interface GeneratedAudio {
   wavDuration: number;
   /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
   kept?: boolean;
+  /**
+   * The clip's waveform: loudness from start to end, 0–1, a few hundred values, computed by the proxy when
+   * it kept the files (`task_result.audios[].peaks`), so a waveform draws without downloading the file.
+   */
+  peaks?: number[];
 }
 
 export interface AudioTaskRequest {
@@ -357,20 +364,39 @@ export const wireAudioId = (
   index: number,
 ): string => audio.id ?? (audio.audio_id === undefined ? `${taskId}-${index}` : String(audio.audio_id));
 
+/** Most peaks an audio keeps: a waveform needs a few hundred; a longer list is cut, not trusted. */
+const PEAKS_MAX = 1000;
+
+/**
+ * Peaks from the wire, leniently: an array of numbers, each clamped to 0–1 (anything else counts as 0);
+ * `undefined` for anything but a non-empty array, so a malformed waveform never costs the task.
+ */
+const toPeaks = (value: unknown): number[] | undefined =>
+  Array.isArray(value) && value.length
+    ? // `Array.from` visits holes too (a `null` the JSON reviver dropped), which `map` would skip.
+      Array.from(value.slice(0, PEAKS_MAX), (peak) =>
+        typeof peak === 'number' && peak > 0 ? Math.min(peak, 1) : 0,
+      )
+    : undefined;
+
 /** Maps a parsed wire task to the domain model. */
 export function toAudioTask(wire: WireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
     status: toKnownStatus(wire.task_status),
-    audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
-      id: wireAudioId(wire.task_id, audio, index),
-      // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
-      mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
-      wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
-      mp3Duration: parseSeconds(audio.duration_mp3),
-      wavDuration: parseSeconds(audio.duration_wav),
-      ...(audio.kept === true && { kept: true }),
-    })),
+    audios: (wire.task_result?.audios ?? []).map((audio, index) => {
+      const peaks = toPeaks(audio.peaks);
+      return {
+        id: wireAudioId(wire.task_id, audio, index),
+        // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
+        mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
+        wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
+        mp3Duration: parseSeconds(audio.duration_mp3),
+        wavDuration: parseSeconds(audio.duration_wav),
+        ...(audio.kept === true && { kept: true }),
+        ...(peaks && { peaks }),
+      };
+    }),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,
   };
