@@ -167,15 +167,25 @@ export async function splitSize(entry, names) {
     }
   };
   visit(entryFile);
+  // Lazy: what the first load import()s, and what those import in turn. esbuild also writes the chunks of
+  // import()s that tree-shaking left unreachable from these names (the player's Web Audio chunk in a build
+  // of client + hooks): no page loads them, so they are not counted.
+  const lazyLoad = new Set();
+  const visitLazy = (path) => {
+    if (firstLoad.has(path) || lazyLoad.has(path) || !outputs[path]) return;
+    lazyLoad.add(path);
+    for (const imported of outputs[path].imports) if (!imported.external) visitLazy(imported.path);
+  };
+  for (const path of [...firstLoad])
+    for (const imported of outputs[path].imports)
+      if (imported.kind === 'dynamic-import' && !imported.external) visitLazy(imported.path);
   const size = (path) => ({
     file: path.replace(/^size-out\//, ''),
     min: files[path].length,
     gzip: gzip(files[path]),
   });
   const first = [...firstLoad].map(size);
-  const lazy = Object.keys(outputs)
-    .filter((path) => path.endsWith('.js') && !firstLoad.has(path))
-    .map(size);
+  const lazy = [...lazyLoad].filter((path) => path.endsWith('.js')).map(size);
   return {
     firstLoad: { gzip: first.reduce((sum, chunk) => sum + chunk.gzip, 0), files: first },
     lazy,
