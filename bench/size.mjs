@@ -167,25 +167,27 @@ export async function splitSize(entry, names) {
     }
   };
   visit(entryFile);
-  // Lazy: what the first load import()s, and what those import in turn. esbuild also writes the chunks of
-  // import()s that tree-shaking left unreachable from these names (the player's Web Audio chunk in a build
-  // of client + hooks): no page loads them, so they are not counted.
-  const lazyLoad = new Set();
-  const visitLazy = (path) => {
-    if (firstLoad.has(path) || lazyLoad.has(path) || !outputs[path]) return;
-    lazyLoad.add(path);
-    for (const imported of outputs[path].imports) if (!imported.external) visitLazy(imported.path);
-  };
-  for (const path of [...firstLoad])
-    for (const imported of outputs[path].imports)
-      if (imported.kind === 'dynamic-import' && !imported.external) visitLazy(imported.path);
   const size = (path) => ({
     file: path.replace(/^size-out\//, ''),
     min: files[path].length,
     gzip: gzip(files[path]),
   });
   const first = [...firstLoad].map(size);
-  const lazy = [...lazyLoad].filter((path) => path.endsWith('.js')).map(size);
+  // Lazy: the chunks the first load reaches through `import()` (and what those import). esbuild also
+  // writes a chunk for every `import()` target it parsed, even one whose importer was shaken out (the
+  // player's Web Audio chunk in a build without the player): such a chunk is never loaded, so not counted.
+  const reached = new Set();
+  const reach = (path) => {
+    for (const imported of outputs[path].imports) {
+      if (imported.external || !outputs[imported.path] || firstLoad.has(imported.path)) continue;
+      if (imported.kind !== 'dynamic-import' && !reached.has(path)) continue;
+      if (reached.has(imported.path)) continue;
+      reached.add(imported.path);
+      reach(imported.path);
+    }
+  };
+  firstLoad.forEach(reach);
+  const lazy = [...reached].filter((path) => path.endsWith('.js')).map(size);
   return {
     firstLoad: { gzip: first.reduce((sum, chunk) => sum + chunk.gzip, 0), files: first },
     lazy,
