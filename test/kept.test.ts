@@ -4,7 +4,7 @@
  * through the keeper's injected lookup and transport, so every check runs), per-user records on each
  * store, the real client for each user, and the files route answering as a browser asks.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createKlingAudioClient, type WireTask } from '../src/api';
 import { readServerSentEvents } from '../src/api/events';
 import { createMockKlingBackend } from '../src/mocks';
@@ -21,6 +21,13 @@ import { storeKinds } from './stores';
 const DAY = 86_400_000;
 const VENDOR = 'http://vendor.test';
 const CDN = 'https://cdn.test/audio';
+
+// Each test's proxies close after it: with push on a database store, a proxy holds a LISTEN client of the
+// pool until it closes.
+const proxies: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+});
 
 function world(
   store: KlingTaskStore,
@@ -50,6 +57,7 @@ function world(
     },
     ...more,
   });
+  proxies.push(handler);
   const as = (user: string) =>
     createKlingAudioClient({
       baseUrl: `${APP}/api/kling`,

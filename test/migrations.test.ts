@@ -73,7 +73,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           'new-task',
         ]);
         const { rows } = await db.query(`SELECT version FROM ${table}_migrations ORDER BY version`);
-        expect(rows).toEqual([{ version: 1 }]);
+        expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       },
       SLOW,
     );
@@ -90,7 +90,10 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           createPostgresTaskEventLog(db, { table: events }).since(null, '0'),
           createPostgresTaskStore(db, { table: tasks }).findTask('u', 'x'),
         ]);
-        expect((await db.query(`SELECT version FROM ${events}_migrations`)).rows).toEqual([{ version: 1 }]);
+        expect((await db.query(`SELECT version FROM ${events}_migrations ORDER BY version`)).rows).toEqual([
+          { version: 1 },
+          { version: 2 },
+        ]);
         expect((await db.query(`SELECT version FROM ${tasks}_migrations ORDER BY version`)).rows).toEqual([
           { version: 1 },
           { version: 2 },

@@ -21,6 +21,7 @@ export { type SqlDatabase } from './core/sql';
 export { type KlingTaskEventLog, type TaskEvent } from './core/eventLog';
 export { createMemoryTaskEventLog, type MemoryTaskEventLogOptions } from './storage/memory/eventLog';
 export { createTaskEventHub, type TaskEventHub, type TaskEventHubOptions } from './push/hub';
+export { type EventStreamOptions } from './push/push';
 export { encodeServerSentEvent } from './http/sse';
 export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './storage/postgres/eventLog';
 export { createCallbackTokens, type CallbackTokens } from './push/callbacks';

@@ -5,6 +5,7 @@
  */
 import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../../api/schemas';
 import { STATUS_RANK, toKnownStatus } from '../../api/status';
+import type { KlingTaskEventLog } from './eventLog';
 import type { KeptFileStore } from './fileStore';
 
 /** The user id of the shared space (`authorize` returned `true`). A real user id is never empty. */
@@ -84,6 +85,12 @@ export interface KlingTaskStore {
    * copies.
    */
   files?: KeptFileStore;
+  /**
+   * The task event log on the store's own database (the same one each call), which push uses unless the
+   * proxy is given `events`: instances sharing a database store then share their streams' events. A store
+   * without it (memory) leaves push on an in-process log.
+   */
+  eventLog?(): KlingTaskEventLog;
 }
 
 /** How far along a record's status is (`-1`: no task yet): a record never goes to a lower rank. */

@@ -3,9 +3,10 @@
  * three named operations and nothing else, and validates a create before it can cost anything.
  * Fetch API and WebCrypto only, so it runs on Node 20+ and on edge runtimes.
  */
-import { toResponse, fail, type Reply } from '../http/reply';
+import { toResponse, fail } from '../http/reply';
+import { eventStreamResponse, isEventStreamReply } from '../http/sse';
 import type { ClientSignal } from '../vendor/upstream';
-import { dispatch } from './dispatch';
+import { dispatch, type Answer } from './dispatch';
 import { NODE_BINDING, type NodeBinding } from './nodeBinding';
 import { resolveOptions, type KlingAudioProxyOptions } from './options';
 import { wire } from './wiring';
@@ -43,7 +44,7 @@ export function createKlingAudioProxy(options: KlingAudioProxyOptions): KlingAud
   // Requests being answered, so `close()` can wait for them.
   const answering = new Set<Promise<unknown>>();
   let closing: Promise<void> | undefined;
-  function respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response> {
+  function respond(request: Request, url: URL, signal?: ClientSignal): Promise<Answer> {
     if (closing) return Promise.resolve(fail(503, 5001, 'The proxy is shutting down.'));
     const work = dispatch(proxy, request, url, signal);
     answering.add(work);
@@ -60,7 +61,8 @@ export function createKlingAudioProxy(options: KlingAudioProxyOptions): KlingAud
 
   const handler = async (request: Request): Promise<Response> => {
     const answer = await respond(request, new URL(request.url));
-    return answer instanceof Response ? answer : toResponse(answer);
+    if (answer instanceof Response) return answer;
+    return isEventStreamReply(answer) ? eventStreamResponse(answer) : toResponse(answer);
   };
   const binding: NodeBinding = { respond, useTransport: proxy.useTransport };
   Object.defineProperty(handler, NODE_BINDING, { value: binding });

@@ -5,6 +5,7 @@ import { TASK_EVENTS_PATH } from '../../api/events';
 import { SHARED_SPACE } from '../core/taskStore';
 import { matchFilePath } from '../http/files';
 import { fail, type Reply } from '../http/reply';
+import { isEventStreamReply, type EventStreamReply } from '../http/sse';
 import { matchRoute, type RouteMatch } from '../http/routes';
 import { presentReply } from '../keep/keeping';
 import type { ClientSignal, UpstreamContext } from '../vendor/upstream';
@@ -17,6 +18,9 @@ import { keptFile } from './routes/files';
 import { getTask } from './routes/get';
 import { listTasks } from './routes/list';
 import type { ProxyWiring } from './wiring';
+
+/** What the dispatcher answers: a JSON reply, a kept file's `Response`, or an event stream to start. */
+export type Answer = Reply | Response | EventStreamReply;
 
 const call = <T>(hook: ((info: T) => void) | undefined, info: T) => {
   try {
@@ -35,7 +39,7 @@ export async function dispatch(
   request: Request,
   url: URL,
   signal: ClientSignal = request.signal,
-): Promise<Reply | Response> {
+): Promise<Answer> {
   const { onRequest, onResponse } = proxy.options;
   const started = Date.now();
   const context: UpstreamContext = { deadline: started + proxy.timeoutMs, signal };
@@ -73,16 +77,16 @@ export async function dispatch(
     path: url.pathname,
   };
   call(onRequest, info);
-  let reply: Reply | Response;
+  let reply: Answer;
   try {
     reply = pushRoute
-      ? await pushRoutes(proxy, request, url, pushRoute)
+      ? await pushRoutes(proxy, request, pushRoute, signal)
       : await vendorRoutes(proxy, request, url, match!, context);
   } catch {
     // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
     reply = fail(500, 5000, 'The proxy failed to handle the request.');
   }
-  if (reply instanceof Response) {
+  if (isEventStreamReply(reply)) {
     // A stream: logged when it opens (how long it stays is the client's to decide).
     call(onResponse, {
       ...info,
@@ -104,9 +108,9 @@ export async function dispatch(
 function pushRoutes(
   proxy: ProxyWiring,
   request: Request,
-  url: URL,
   route: { route: 'taskEvents' | 'taskCallback'; token: string },
-): Promise<Reply | Response> {
+  signal: ClientSignal,
+): Promise<Reply | EventStreamReply> {
   const { push } = proxy;
   if (!push) {
     return Promise.resolve(
@@ -115,7 +119,7 @@ function pushRoutes(
   }
   return route.route === 'taskCallback'
     ? taskCallback(push, request, route.token)
-    : taskEvents(proxy, push, request, url);
+    : taskEvents(proxy, push, request, signal);
 }
 
 /** The vendor's operations: a known route, a user `authorize` names, the rate limit, then the handler. */

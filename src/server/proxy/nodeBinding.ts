@@ -1,4 +1,5 @@
 import type { Reply } from '../http/reply';
+import type { EventStreamReply } from '../http/sse';
 import type { ClientSignal, UpstreamTransport } from '../vendor/upstream';
 
 /**
@@ -11,9 +12,9 @@ export const NODE_BINDING = Symbol('react-kling-audio: node binding');
 export interface NodeBinding {
   /**
    * The handler's work for `request`, whose URL is `url` and `signal` its signal (or one that fires with
-   * it): a reply, or a `Response` (a stream, a file).
+   * it): a reply, a `Response` (a file), or an event stream to write to the socket.
    */
-  respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response>;
+  respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response | EventStreamReply>;
   /** Upstream calls go through `transport` from now on, unless the app passed its own `fetch`. */
   useTransport(transport: UpstreamTransport): void;
 }

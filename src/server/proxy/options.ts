@@ -4,7 +4,7 @@ import type { KlingTaskEventLog } from '../core/eventLog';
 import type { KlingTaskStore } from '../core/taskStore';
 import type { KlingProxyRoute } from '../http/routes';
 import type { KeepAudioOptions } from '../keep/keeping';
-import type { TaskEventHubOptions } from '../push/hub';
+import type { EventStreamOptions } from '../push/push';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
 export interface KlingProxyRequestInfo {
@@ -116,9 +116,11 @@ export interface KlingAudioProxyOptions {
   waitUntil?: (work: Promise<unknown>) => void;
   /**
    * The event streams: streams per user (`maxConnectionsPerUser`, then 429; defaults to `5`), heartbeat
-   * and suggested reconnect delay (`heartbeatMs`, `retryMs`; defaults to `15_000` and `2000`).
+   * and suggested reconnect delay (`heartbeatMs`, `retryMs`; defaults to `15_000` and `2000`), the unread
+   * bytes a stream may hold (`maxBacklogBytes`, defaults to 64 KiB), and the sweep of watched pending tasks
+   * (`sweepMs`, `sweepConcurrency`; defaults to `5000` and `4`). Defaults to those defaults.
    */
-  eventStream?: TaskEventHubOptions;
+  eventStream?: EventStreamOptions;
 }
 
 /** The options after their checks, with defaults filled in. */

@@ -22,6 +22,22 @@ import { createLimiter } from './rateLimit';
 
 export type ProxyWiring = ReturnType<typeof wire>;
 
+/** How many tasks created without records (`store: false`) are remembered for their callbacks. */
+const CREATED_KEPT = 10_000;
+
+/** A `Map` that forgets its oldest entry once it holds more than `max`. */
+function boundedMap<K, V>(max: number): Map<K, V> {
+  const map = new Map<K, V>();
+  const set = map.set.bind(map);
+  map.set = (key, value) => {
+    map.delete(key);
+    set(key, value);
+    if (map.size > max) map.delete(map.keys().next().value!);
+    return map;
+  };
+  return map;
+}
+
 /** Builds what every request of one proxy shares. */
 export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOptions) {
   const { accessKey, secretKey, apiKey } = options;
@@ -74,15 +90,24 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
     (context: UpstreamContext): RecordForward =>
     (method, path, body) =>
       forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body, context);
-  // Without records (`store: false`, the shared space only), the tasks this instance created, for callbacks.
-  const created = new Map<string, { taskId?: string }>();
+  // Without records (`store: false`, the shared space only), the tasks this instance created, for callbacks:
+  // the newest `CREATED_KEPT` only (a callback comes within minutes of its create, not after thousands more).
+  const created = boundedMap<string, { taskId?: string }>(CREATED_KEPT);
   const push: ReturnType<typeof createPushRoutes> | undefined = options.callbackUrl
     ? createPushRoutes({
         callbackUrl: options.callbackUrl,
         secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
-        events: options.events ?? createMemoryTaskEventLog(),
+        // On a database store, the log defaults to that database: instances sharing the store then share
+        // their streams' events without an option to forget.
+        events:
+          options.events ?? (baseStore ? baseStore.eventLog?.() : undefined) ?? createMemoryTaskEventLog(),
         waitUntil: options.waitUntil,
         ...options.eventStream,
+        // Each event's task as a get answers it: with its kept copies' URLs once they are kept. With push
+        // on, the public origin is `callbackUrl`'s, the same for every stream.
+        present: keeping
+          ? async (owner, task) => (await keeping.present(owner, [task], publicOrigin!))[0]!
+          : undefined,
         find: async (userId, externalTaskId) => {
           if (!store)
             return created.has(externalTaskId)

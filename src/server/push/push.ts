@@ -16,6 +16,8 @@ import {
   type WireTask,
 } from '../../api/schemas';
 import { envelopeTasks } from '../http/envelope';
+import type { EventStreamReply } from '../http/sse';
+import type { ClientSignal } from '../vendor/upstream';
 import { createCallbackTokens } from './callbacks';
 import { recordKey } from '../core/keys';
 import type { KlingTaskEventLog } from '../core/eventLog';
@@ -31,7 +33,15 @@ export interface PushTaskRef {
   vendorExternalTaskId: string;
 }
 
-export interface PushOptions extends TaskEventHubOptions {
+/** The streams' options an app may tune (`eventStream`): the hub's, and the sweep of watched pending tasks. */
+export interface EventStreamOptions extends TaskEventHubOptions {
+  /** How long a watched pending task may stay unchanged before the sweep reads it. Defaults to `5000` ms. */
+  sweepMs?: number;
+  /** Vendor reads one sweep runs at once. Defaults to `4`. */
+  sweepConcurrency?: number;
+}
+
+export interface PushOptions extends EventStreamOptions {
   /** The proxy's public mount URL, e.g. `https://app.example.com/api/kling`. */
   callbackUrl: string;
   /** Seals callback tokens. */
@@ -41,10 +51,10 @@ export interface PushOptions extends TaskEventHubOptions {
   find: (userId: string, externalTaskId: string) => Promise<PushTaskRef | undefined>;
   /** Reads the task from the vendor again and keeps it (which announces a real change through `publish`). */
   refresh: (userId: string, externalTaskId: string) => Promise<unknown>;
-  /** How long a watched pending task may stay unchanged before the sweep reads it. Defaults to `5000` ms. */
-  sweepMs?: number;
   /** Keeps background work alive after the answer (serverless hosts). Defaults to letting it run. */
   waitUntil?: (work: Promise<unknown>) => void;
+  /** How streams show a task (as a get answers it: kept copies' URLs); once per event. Defaults to as logged. */
+  present?: PresentTask;
 }
 
 export interface PushAnswer {
@@ -55,9 +65,10 @@ export interface PushAnswer {
 
 export function createPushRoutes(options: PushOptions) {
   const tokens = createCallbackTokens(options.secret);
-  const hub = createTaskEventHub(options.events, options);
+  const hub = createTaskEventHub(options.events, options, options.present);
   const callbackBase = options.callbackUrl.replace(/\/+$/, '');
   const sweepMs = options.sweepMs ?? 5000;
+  const sweepConcurrency = options.sweepConcurrency ?? 4;
 
   // Pending tasks this instance has seen (created, read or called back): what the sweep reads again.
   const pending = new Map<
@@ -68,17 +79,28 @@ export function createPushRoutes(options: PushOptions) {
   const SWEEP_FOR_MS = 30 * 60_000;
 
   let sweeping = false;
+  // The sweep reads only tasks someone here watches (their owner, or the shared space, has a stream), a
+  // few at a time: one open stream must not make the proxy read every user's pending tasks at once (the
+  // vendor's account-wide rate limit would then refuse everyone).
   const sweep = setInterval(() => {
     if (sweeping || hub.streams === 0 || pending.size === 0) return;
+    const now = Date.now();
+    for (const [key, entry] of pending) if (now - entry.since > SWEEP_FOR_MS) pending.delete(key);
+    const due = [...pending.values()].filter(
+      (entry) => now - entry.changedAt >= sweepMs && hub.watched(entry.userId),
+    );
+    if (due.length === 0) return;
     sweeping = true;
-    for (const [key, entry] of pending) if (Date.now() - entry.since > SWEEP_FOR_MS) pending.delete(key);
-    const due = [...pending.values()].filter((entry) => Date.now() - entry.changedAt >= sweepMs);
-    void Promise.all(
-      due.map((entry) => {
-        entry.changedAt = Date.now();
-        return options.refresh(entry.userId, entry.externalTaskId).catch(() => {});
-      }),
-    ).finally(() => (sweeping = false));
+    const next = async (): Promise<void> => {
+      const entry = due.shift();
+      if (!entry) return;
+      entry.changedAt = Date.now();
+      await options.refresh(entry.userId, entry.externalTaskId).catch(() => {});
+      return next();
+    };
+    void Promise.all(Array.from({ length: Math.min(sweepConcurrency, due.length) }, next)).finally(
+      () => (sweeping = false),
+    );
   }, sweepMs);
   (sweep as { unref?: () => void }).unref?.();
 
@@ -148,18 +170,18 @@ export function createPushRoutes(options: PushOptions) {
     },
 
     /**
-     * The user's stream (`null`: the shared space's, every task), each task shown through `present`; 429
-     * past the per-user bound.
+     * The user's stream (`null`: the shared space's, every task), ended when `signal` fires (the
+     * connection's own under `toNodeHandler`, else the request's); 429 past the per-user bound.
      */
     async events(
       request: Request,
       userId: string | null,
-      present?: PresentTask,
-    ): Promise<Response | PushAnswer> {
+      signal: ClientSignal = request.signal,
+    ): Promise<EventStreamReply | PushAnswer> {
       if (request.method !== 'GET')
         return { status: 405, code: 1202, message: 'Method not allowed: use GET.' };
-      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal, present);
-      return response ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
+      const stream = await hub.stream(userId, request.headers.get('last-event-id'), signal);
+      return stream ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
     },
 
     close: () => (clearInterval(sweep), hub.close()),

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNodeTransport } from './transport';
 import { fail, replyHeaders, takeText, type Reply } from '../../http/reply';
+import { isEventStreamReply, type EventStreamReply, type StreamSink } from '../../http/sse';
 import { NODE_BINDING, type NodeBinding } from '../../proxy/nodeBinding';
 import type { ClientSignal } from '../../vendor/upstream';
 
@@ -132,17 +133,58 @@ class ConnectionRequest extends Request {
   }
 }
 
-/** An event stream goes out as it comes, until either side ends it; a client that leaves cancels it. */
+/**
+ * An event stream goes out as it comes, until either side ends it; a client that leaves (before or while
+ * it streams) cancels it. A socket whose buffer is full is waited for: what the client does not read stays
+ * in the stream, where the hub bounds it, not in Node's write buffer.
+ */
 async function streamBody(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
   const reader = body.getReader();
-  res.on('close', () => void reader.cancel().catch(() => {}));
-  res.flushHeaders();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done || res.destroyed) break;
-    res.write(value);
+  let wake: (() => void) | undefined;
+  const resume = () => wake?.();
+  res.on('drain', resume);
+  res.on('close', resume);
+  try {
+    res.flushHeaders();
+    while (!res.destroyed) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value) && !res.destroyed) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    res.off('drain', resume);
+    res.off('close', resume);
+    // Whichever way it ended, the stream's place in the hub is given back.
+    void reader.cancel().catch(() => {});
+    if (!res.destroyed) res.end();
   }
-  res.end();
+}
+
+/**
+ * A stream's bytes written straight to the socket: no `ReadableStream`, reader or `Response` per stream.
+ * The backlog is what Node holds unsent for this response (the socket's buffer is full when the client does
+ * not read).
+ */
+class SocketSink implements StreamSink {
+  constructor(private readonly res: ServerResponse) {}
+  write(bytes: Uint8Array): number {
+    if (this.res.destroyed) throw new Error('The client has gone.');
+    this.res.write(bytes);
+    return this.res.writableLength;
+  }
+  end(reset?: boolean) {
+    if (reset) this.res.destroy();
+    else this.res.end();
+  }
+}
+
+/** An event stream of the proxy's own: its head now, then its bytes as they come, straight to the socket. */
+function startStream(reply: EventStreamReply, res: ServerResponse) {
+  res.writeHead(reply.status, reply.headers);
+  res.flushHeaders();
+  // The connection's own signal (fired on close) ends the stream and gives its place back.
+  reply.start(new SocketSink(res));
 }
 
 function parsedBody(body: unknown): BodyInit | undefined {
@@ -206,7 +248,9 @@ export function toNodeHandler(
       if (closing(response.status)) res.setHeader('connection', 'close');
       if (req.method === 'HEAD') return void res.end();
       if (response.body && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
-        return streamBody(response.body, res);
+        // Not awaited: the request, its headers and this closure are let go while the stream lives on.
+        // A stream ended by the proxy with an error (a client too slow to read) resets the connection.
+        return void streamBody(response.body, res).catch(() => res.destroy());
       }
       res.end(takeText(response) ?? Buffer.from(await response.arrayBuffer()));
     };
@@ -252,7 +296,8 @@ export function toNodeHandler(
       }
       if (!binding) return send(await handler(request));
       const answer = await binding.respond(request, url, gone);
-      return answer instanceof Response ? send(answer) : write(answer);
+      if (answer instanceof Response) return send(answer);
+      return isEventStreamReply(answer) ? startStream(answer, res) : write(answer);
     })()
       .catch((error: unknown) => {
         if (next) next(error);

@@ -13,6 +13,8 @@ import {
 } from '../../core/taskStore';
 import { checkTableName, type SqlDatabase } from '../../core/sql';
 import { createMigrator, type MigrationStep } from './migrate';
+import type { KlingTaskEventLog } from '../../core/eventLog';
+import { postgresTaskEventLog } from './eventLog';
 import { createPostgresFileStore, keptFilesPeaksColumn, keptFilesSchema } from './fileStore';
 
 export interface PostgresTaskStoreOptions {
@@ -116,8 +118,16 @@ export function createPostgresTaskStore(
     return (await db.query(text, params)).rows as Row[];
   };
 
+  let events: KlingTaskEventLog | undefined;
   return {
     files: createPostgresFileStore(db, { table: `${table}_files`, ready }),
+    // The default table keeps the event log's own default name, so a proxy that named the log before
+    // (`events: createPostgresTaskEventLog(db)`) and one that does not share it.
+    eventLog: () =>
+      (events ??= postgresTaskEventLog(
+        db,
+        table === 'kling_tasks' ? 'kling_task_events' : `${table}_events`,
+      )),
     async claimTask(record) {
       const inserted = await query(
         `INSERT INTO ${table} (user_id, external_task_id, vendor_external_task_id, prompt, duration,
