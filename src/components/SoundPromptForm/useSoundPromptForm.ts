@@ -3,6 +3,7 @@ import {
   useId,
   useMemo,
   useState,
+  useSyncExternalStore,
   type ChangeEvent,
   type FormEvent,
   type KeyboardEvent,
@@ -104,16 +105,28 @@ function validate(
 const clampDuration = (value: number) =>
   Number.isFinite(value) ? Math.min(DURATION_MAX, Math.max(DURATION_MIN, value)) : DURATION_MIN;
 
-/** What the device says after mount (the server render and hydration must agree, so never before). */
+const TOUCH_QUERY = '(pointer: coarse)';
+const touchQuery = () => (typeof matchMedia === 'function' ? matchMedia(TOUCH_QUERY) : undefined);
+const subscribeTouch = (onChange: () => void) => {
+  const query = touchQuery();
+  query?.addEventListener?.('change', onChange);
+  return () => query?.removeEventListener?.('change', onChange);
+};
+const never = () => () => {};
+const serverFalse = () => false;
+
+/**
+ * What the device says: Apple platforms say ⌘, and a touch screen as the main pointer usually has no
+ * keyboard (so no shortcut to offer). `false` on the server and while hydrating, so both renders agree.
+ */
 function useDevice() {
-  const [device, setDevice] = useState({ mac: false, touch: false });
-  useEffect(() => {
-    const mac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
-    // A touch screen as the main pointer: usually no keyboard, so no keyboard shortcut to offer.
-    const touch = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
-    setDevice({ mac, touch });
-  }, []);
-  return device;
+  const mac = useSyncExternalStore(
+    never,
+    () => /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent),
+    serverFalse,
+  );
+  const touch = useSyncExternalStore(subscribeTouch, () => touchQuery()?.matches ?? false, serverFalse);
+  return { mac, touch };
 }
 
 /**
@@ -199,9 +212,13 @@ export function useSoundPromptForm({
   const [now, setNow] = useState(0);
   useEffect(() => {
     if (!retryAt) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
+    const tick = () => setNow(Date.now());
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, 1000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [retryAt]);
   const waitSeconds = retryAt && now ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : undefined;
   // Cancelled by the person: nothing to report.
