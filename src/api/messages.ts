@@ -141,6 +141,8 @@ export const studioMessages = {
   studioCurrentLabel: 'Current sound',
   studioHistoryLabel: 'History',
   studioIdle: 'Describe a sound and generate it: it will appear here.',
+  /** Under a failed sound: puts its prompt back in the form and focuses it. */
+  studioEditPrompt: 'Edit prompt',
   /** Announced once each time the current task's status changes. */
   studioAnnouncement: (status: AudioTaskStatus, title: string, reason?: string): string =>
     ({
