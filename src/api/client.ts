@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { KlingApiError, parseRetryAfter } from './errors';
 import {
   followTaskEvents,
+  TASK_EVENTS_HEADER,
   TASK_EVENTS_PATH,
   type TaskEventHandlers,
   type TaskEventStreamOptions,
@@ -65,6 +66,12 @@ export interface KlingAudioClient {
    * reconnects with `Last-Event-ID`. Resolves once stopped, or once the proxy has no such route.
    */
   streamTaskEvents(handlers: TaskEventHandlers, options: TaskEventStreamOptions): Promise<void>;
+  /**
+   * Whether the proxy offers its event stream, as its last successful answer said (the
+   * `X-Kling-Audio-Events` header): `undefined` before any answer. The provider's `updates: 'auto'` opens
+   * the stream only when this is `true`.
+   */
+  eventsOffered?(): boolean | undefined;
   readonly baseUrl: string;
 }
 
@@ -86,6 +93,7 @@ function validationError(error: Parameters<typeof describeIssues>[0]): KlingApiE
 export function createKlingAudioClient(options: KlingAudioClientOptions): KlingAudioClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
+  let eventsOffered: boolean | undefined;
 
   async function request<T>(
     method: 'GET' | 'POST',
@@ -135,6 +143,8 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     }
 
     const httpStatus = response.status;
+    // A success is the proxy's own answer (an error may be a gateway's): it says whether push is offered.
+    if (response.ok) eventsOffered = response.headers.get(TASK_EVENTS_HEADER) === 'on';
     const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'));
     const headerRequestId = response.headers.get('X-Request-Id') ?? undefined;
 
@@ -190,6 +200,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
 
   return {
     baseUrl,
+    eventsOffered: () => eventsOffered,
     streamTaskEvents: (handlers, streamOptions) =>
       followTaskEvents(
         async (lastEventId, signal) => {

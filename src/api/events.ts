@@ -9,6 +9,13 @@ import { parseWireTaskBody, toAudioTask, withoutNulls, type AudioTask } from './
 export const TASK_EVENTS_PATH = '/v1/audio/text-to-audio/events';
 
 /**
+ * The header on the proxy's answers that says its events route is offered (value `on`). The client learns
+ * from any successful answer whether to open the stream, so a proxy without push costs no request at all
+ * (and the browser logs no failed one).
+ */
+export const TASK_EVENTS_HEADER = 'X-Kling-Audio-Events';
+
+/**
  * Where the stream is: `live` while it is open, `down` while it reconnects, `unsupported` once the proxy
  * has said it has no events route (the reader then stops for good).
  */

@@ -2,7 +2,9 @@
  * Push for the hooks: one event stream per provider, open only while something is worth hearing about (a
  * watched pending task, a list with a pending task, a create in flight). Its events land in the same cache
  * entries polling fills; while it is live the poller stands aside (`isLiveOnPush`), and takes over again
- * the moment it drops. A proxy without an events route answers 404 once, and then it is polling, quietly.
+ * the moment it drops. In `'auto'` mode the stream opens only once an answer of the proxy has said it is
+ * offered (`client.eventsOffered()`), so a proxy without push costs no request; a custom client without
+ * that method is tried once (a 404 then means polling, quietly).
  */
 import type { Query, QueryClient } from '@tanstack/react-query';
 import {
@@ -104,11 +106,14 @@ export function startTaskEvents(
   let linger: ReturnType<typeof setTimeout> | undefined;
   let connectedAt = 0;
   let waiters: (() => void)[] = [];
+  // 'auto' asks only a proxy that said it offers the stream; 'push' always asks.
+  const offered = () =>
+    mode === 'push' || typeof client.eventsOffered !== 'function' || client.eventsOffered() === true;
 
   const channel: Channel = {
     live: false,
     ready: (ms) =>
-      channel.live || unsupported
+      channel.live || unsupported || !offered()
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             const timer = setTimeout(done, ms);
@@ -203,7 +208,7 @@ export function startTaskEvents(
     if (wanted) {
       clearTimeout(linger);
       linger = undefined;
-      if (!controller) open();
+      if (!controller && offered()) open();
     } else if (controller && !linger) {
       linger = setTimeout(close, LINGER_MS);
     }
