@@ -29,6 +29,13 @@ export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =
   status === 'succeed' || status === 'failed';
 
 /**
+ * A succeeded task whose proxy is still making its kept copy (an audio with `kept: false`): its answer
+ * will change once more, to the kept URLs, so watchers read it again (or hear it pushed) until then.
+ */
+export const awaitsKeptCopy = (task: { status: AudioTaskStatus; audios: readonly { kept?: boolean }[] }) =>
+  task.status === 'succeed' && task.audios.some((audio) => audio.kept === false);
+
+/**
  * Orders two states of one task: `> 0` when `next` is newer. Statuses only move forward (an unknown one
  * counts as processing), then `updated_at` decides. What callbacks, streams and the cache all go by.
  */
@@ -190,7 +197,8 @@ export const wireAudioSchema = z.object({
   url_wav: z.optional(z.unknown()),
   duration_mp3: wireSeconds,
   duration_wav: wireSeconds,
-  // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
+  // The proxy's own flag: `true`, the URLs point at its kept copy, which does not expire; `false`, the
+  // copy is being made. Anything else counts as absent.
   kept: z.optional(z.unknown()),
 });
 
@@ -261,7 +269,11 @@ export interface GeneratedAudio {
   mp3Duration: number;
   /** Seconds. */
   wavDuration: number;
-  /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
+  /**
+   * `true` when the URLs point at the proxy's kept copy (no 30-day expiry); `false` while the proxy is
+   * still making that copy (the URLs are the vendor's, and the task will be answered again with the kept
+   * ones). Absent where the proxy keeps no copies.
+   */
   kept?: boolean;
 }
 
@@ -311,7 +323,7 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
       wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
       mp3Duration: parseSeconds(audio.duration_mp3),
       wavDuration: parseSeconds(audio.duration_wav),
-      ...(audio.kept === true && { kept: true }),
+      ...(typeof audio.kept === 'boolean' && { kept: audio.kept }),
     })),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,

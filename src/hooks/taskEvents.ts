@@ -9,6 +9,7 @@
 import type { Query, QueryClient } from '@tanstack/react-query';
 import {
   audioTaskKeys,
+  awaitsKeptCopy,
   compareTaskStates,
   isTerminalStatus,
   type AudioTask,
@@ -64,7 +65,8 @@ export async function holdTaskEvents(queryClient: QueryClient, ms = 2000): Promi
 
 type Data = AudioTask | AudioTask[] | undefined;
 
-const isPendingTask = (task: AudioTask | undefined) => !task || !isTerminalStatus(task.status);
+const isPendingTask = (task: AudioTask | undefined) =>
+  !task || !isTerminalStatus(task.status) || awaitsKeptCopy(task);
 const newer = (task: AudioTask, old: AudioTask | undefined): AudioTask => {
   if (!old) return task;
   if (compareTaskStates(task, old) < 0) return old;

@@ -2,6 +2,7 @@ import { useQuery, useQueryClient, type UseQueryOptions, type UseQueryResult } f
 import { useEffect, useState } from 'react';
 import {
   audioTaskQueryOptions,
+  awaitsKeptCopy,
   isNotFound,
   isTerminalStatus,
   type KlingApiError,
@@ -90,7 +91,8 @@ export function useAudioTask(
   useEffect(() => {
     if (!enabled) return;
     return watchQuery<AudioTask>(queryClient, JSON.parse(keyHash), {
-      shouldPoll: (current) => !isTerminalStatus(current.status),
+      // A finished task is read again only while its kept copy is being made (then its URLs change).
+      shouldPoll: (current) => !isTerminalStatus(current.status) || awaitsKeptCopy(current),
       options: pollingOptions,
       yieldToNews: true,
     });

@@ -8,6 +8,7 @@ import {
 import { useEffect, useState } from 'react';
 import {
   audioTaskListQueryOptions,
+  awaitsKeptCopy,
   isTerminalStatus,
   PAGE_NUM_MAX,
   PAGE_NUM_MIN,
@@ -47,7 +48,8 @@ interface UseAudioTaskListFields {
 export type UseAudioTaskListResult = UseQueryResult<AudioTask[], KlingApiError> & UseAudioTaskListFields;
 
 const NO_TASKS: AudioTask[] = [];
-const hasPending = (tasks: AudioTask[]) => tasks.some((task) => !isTerminalStatus(task.status));
+const hasPending = (tasks: AudioTask[]) =>
+  tasks.some((task) => !isTerminalStatus(task.status) || awaitsKeptCopy(task));
 
 /**
  * One page of task history. Bounds are checked before any request; the previous page stays on screen
