@@ -123,13 +123,13 @@ describe('push through the hooks', () => {
     expect(stack.polls()).toBe(pollsWhileDown);
   });
 
-  it('polls quietly where the proxy has no events route: its answers do not offer one, so it is never asked', async () => {
+  it('polls quietly where the proxy has no events route: a create sent before any answer asks once (404), then never again', async () => {
     const backend = useMockBackend({ timing: { submittedMs: 40, processingMs: 80 } });
     renderWithProvider(<CreateAndWatch />);
     await userEvent.setup().click(screen.getByRole('button', { name: 'Create' }));
     await waitFor(() => expect(status()).toBe('succeed'));
     const asked = backend.requests.map((r) => new URL(r.url).pathname);
-    expect(asked.filter((path) => path === EVENTS)).toHaveLength(0);
+    expect(asked.filter((path) => path === EVENTS)).toHaveLength(1);
     expect(asked.filter((path) => /\/text-to-audio\/\d+$/.test(path)).length).toBeGreaterThan(0);
   });
 

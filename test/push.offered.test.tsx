@@ -71,3 +71,29 @@ describe("updates: 'auto' asks for the stream only where the proxy offers it", (
     await waitFor(() => expect(streams()).toBeGreaterThanOrEqual(1));
   });
 });
+
+describe('the proxy says whether it offers push', () => {
+  it('with callbackUrl every answer carries X-Kling-Audio-Events: on; without, none does', async () => {
+    const { createKlingAudioProxy } = await import('../src/server');
+    const vendor = createMockKlingBackend({ baseUrl: 'http://vendor.test' });
+    const make = (callbackUrl?: string) =>
+      createKlingAudioProxy({
+        apiKey: 'key',
+        upstream: 'http://vendor.test',
+        authorize: () => true,
+        ...(callbackUrl && { callbackUrl }),
+        fetch: (input, init) => vendor.fetch(new Request(input, init)),
+      });
+    const list = 'http://localhost/api/kling/v1/audio/text-to-audio?pageNum=1&pageSize=5';
+    const withPush = make('http://localhost/api/kling');
+    const answer = await withPush(new Request(list));
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get(TASK_EVENTS_HEADER)).toBe('on');
+    // Its own refusals say it too (any answer of the proxy teaches the browser).
+    const refused = await withPush(new Request('http://localhost/api/kling/v1/other'));
+    expect(refused.headers.get(TASK_EVENTS_HEADER)).toBe('on');
+    const withoutPush = make();
+    expect((await withoutPush(new Request(list))).headers.get(TASK_EVENTS_HEADER)).toBeNull();
+    await Promise.all([withPush.close(), withoutPush.close()]);
+  });
+});

@@ -3,8 +3,9 @@
  * watched pending task, a list with a pending task, a create in flight). Its events land in the same cache
  * entries polling fills; while it is live the poller stands aside (`isLiveOnPush`), and takes over again
  * the moment it drops. In `'auto'` mode the stream opens only once an answer of the proxy has said it is
- * offered (`client.eventsOffered()`), so a proxy without push costs no request; a custom client without
- * that method is tried once (a 404 then means polling, quietly).
+ * offered (`client.eventsOffered()`), or for a create sent before any answer, so a page load on a proxy
+ * without push costs no request; a custom client without that method is tried once (a 404 then means
+ * polling, quietly).
  */
 import type { Query, QueryClient } from '@tanstack/react-query';
 import {
@@ -108,9 +109,14 @@ export function startTaskEvents(
   let linger: ReturnType<typeof setTimeout> | undefined;
   let connectedAt = 0;
   let waiters: (() => void)[] = [];
-  // 'auto' asks only a proxy that said it offers the stream; 'push' always asks.
-  const offered = () =>
-    mode === 'push' || typeof client.eventsOffered !== 'function' || client.eventsOffered() === true;
+  // 'auto' asks only a proxy that said it offers the stream; 'push' always asks. Before any answer has
+  // said either way, only a create (a hold) asks: it must not miss its task's first change, while a page
+  // that merely resumes a task waits for that task's answer to tell.
+  const offered = () => {
+    if (mode === 'push' || typeof client.eventsOffered !== 'function') return true;
+    const said = client.eventsOffered();
+    return said ?? holds > 0;
+  };
 
   const channel: Channel = {
     live: false,

@@ -62,7 +62,7 @@ export function createKlingAudioProxy(options: KlingAudioProxyOptions): KlingAud
     const answer = await respond(request, new URL(request.url));
     return answer instanceof Response ? answer : toResponse(answer);
   };
-  const binding: NodeBinding = { respond, useTransport: proxy.useTransport };
+  const binding: NodeBinding = { respond, useTransport: proxy.useTransport, basePath: proxy.basePath };
   Object.defineProperty(handler, NODE_BINDING, { value: binding });
   // Runtimes without explicit resource management have no `Symbol.asyncDispose`: `close()` alone there.
   const dispose = typeof Symbol.asyncDispose === 'symbol' ? { [Symbol.asyncDispose]: close } : {};

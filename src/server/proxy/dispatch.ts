@@ -1,7 +1,7 @@
 /**
  * The dispatcher: one request in, the route's handler called, the app's logging hooks around it.
  */
-import { TASK_EVENTS_PATH } from '../../api/events';
+import { TASK_EVENTS_HEADER, TASK_EVENTS_PATH } from '../../api/events';
 import { SHARED_SPACE } from '../core/taskStore';
 import { matchFilePath } from '../http/files';
 import { fail, type Reply } from '../http/reply';
@@ -17,6 +17,8 @@ import { keptFile } from './routes/files';
 import { getTask } from './routes/get';
 import { listTasks } from './routes/list';
 import type { ProxyWiring } from './wiring';
+
+const EVENTS_HEADER = TASK_EVENTS_HEADER.toLowerCase();
 
 const call = <T>(hook: ((info: T) => void) | undefined, info: T) => {
   try {
@@ -78,6 +80,9 @@ export async function dispatch(
     reply = pushRoute
       ? await pushRoutes(proxy, request, url, pushRoute)
       : await vendorRoutes(proxy, request, url, match!, context);
+    // Every answer of a proxy with push says so: the browser opens the stream only then, and a proxy
+    // without push is never asked for one (no failed request, no console error).
+    if (proxy.push && !(reply instanceof Response)) (reply.headers ??= {})[EVENTS_HEADER] = 'on';
   } catch {
     // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
     reply = fail(500, 5000, 'The proxy failed to handle the request.');

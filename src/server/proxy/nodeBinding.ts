@@ -16,4 +16,6 @@ export interface NodeBinding {
   respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response>;
   /** Upstream calls go through `transport` from now on, unless the app passed its own `fetch`. */
   useTransport(transport: UpstreamTransport): void;
+  /** Where the proxy is mounted (normalised, `''` for the root): other paths are the app's. */
+  basePath: string;
 }
