@@ -87,6 +87,7 @@ describe('README snippets', () => {
       true,
     );
     expect(blocks.some((b) => b.code.includes("from 'react'") && b.code.includes('useState'))).toBe(true);
+    expect(blocks.some((b) => b.code.includes('app.use(toNodeHandler(proxy))'))).toBe(true);
   });
 
   it('every marked snippet compiles against the package’s types', { timeout: 120_000 }, () => {
