@@ -85,3 +85,98 @@ describe('the kept copy reaches the watcher', () => {
     expect(proxy.reads()).toBe(reads);
   });
 });
+
+describe('through the real proxy, polling and push', () => {
+  async function stack(callbackUrl?: string) {
+    const { createKlingAudioProxy, createMemoryTaskStore } = await import('../src/server');
+    const { createMockKlingBackend } = await import('../src/mocks');
+    const VENDOR = 'http://vendor.test';
+    let proxy: (request: Request) => Promise<Response> = async () => new Response(null, { status: 500 });
+    const vendor = createMockKlingBackend({
+      baseUrl: VENDOR,
+      audioBaseUrl: `${VENDOR}/mock-audio`,
+      timing: { submittedMs: 20, processingMs: 40 },
+      ...(callbackUrl && {
+        callbacks: {
+          delayMs: [5, 10],
+          duplicateRate: 0,
+          lossRate: 0,
+          seed: 1,
+          fetch: (r: Request) => proxy(r),
+        },
+      }),
+    });
+    // The copy is held back until the test lets it through.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    proxy = createKlingAudioProxy({
+      apiKey: 'key',
+      upstream: VENDOR,
+      authorize: () => 'ada',
+      store: createMemoryTaskStore(),
+      ...(callbackUrl && { callbackUrl }),
+      keepAudio: {
+        trustedOrigins: [VENDOR],
+        fetch: async (url, init) => {
+          await gate;
+          return vendor.fetch(new Request(url, init));
+        },
+      },
+      fetch: (input, init) => vendor.fetch(new Request(input, init)),
+    });
+    const sent: string[] = [];
+    server.use(
+      http.all(/\/api\/kling\//, ({ request }) => {
+        sent.push(`${request.method} ${new URL(request.url).pathname}`);
+        return proxy(request);
+      }),
+    );
+    const created = await proxy(
+      new Request(`http://localhost${BASE_URL}/v1/audio/text-to-audio`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'Rain', duration: 3 }),
+      }),
+    );
+    const taskId = ((await created.json()) as { data: { task_id: string } }).data.task_id;
+    return { taskId, release, sent };
+  }
+
+  function WatchTask({ id }: { id: string }) {
+    const { audios, taskStatus } = useAudioTask(id);
+    return (
+      <p data-testid="watch">
+        {taskStatus}|{audios[0]?.mp3Url ?? 'none'}|{String(audios[0]?.kept)}
+      </p>
+    );
+  }
+
+  it.each([
+    ['polling', undefined],
+    ['push', 'http://localhost/api/kling'],
+  ])(
+    '%s: the watcher moves to the kept URLs once the copy is made',
+    { timeout: 15_000 },
+    async (_, callbackUrl) => {
+      const { taskId, release } = await stack(callbackUrl);
+      renderWithProvider(<WatchTask id={taskId} />);
+      await waitFor(
+        () =>
+          expect(screen.getByTestId('watch')).toHaveTextContent(
+            /^succeed\|http:\/\/vendor\.test\/.*\|false$/,
+          ),
+        {
+          timeout: 5000,
+        },
+      );
+      release();
+      await waitFor(
+        () =>
+          expect(screen.getByTestId('watch')).toHaveTextContent(
+            new RegExp(`^succeed\\|http://localhost(:\\d+)?/api/kling/files/${taskId}/.*\\.mp3\\|true$`),
+          ),
+        { timeout: 5000 },
+      );
+    },
+  );
+});

@@ -93,6 +93,7 @@ export function useAudioTask(
     return watchQuery<AudioTask>(queryClient, JSON.parse(keyHash), {
       // A finished task is read again only while its kept copy is being made (then its URLs change).
       shouldPoll: (current) => !isTerminalStatus(current.status) || awaitsKeptCopy(current),
+      pollOnPush: awaitsKeptCopy,
       options: pollingOptions,
       yieldToNews: true,
     });

@@ -91,6 +91,7 @@ export function useAudioTaskList(
     if (!enabled) return;
     return watchQuery<AudioTask[]>(queryClient, JSON.parse(listKey), {
       shouldPoll: hasPending,
+      pollOnPush: (tasks) => tasks.some(awaitsKeptCopy),
       options: polling,
     });
   }, [enabled, queryClient, listKey, polling]);
