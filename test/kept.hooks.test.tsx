@@ -5,10 +5,12 @@
  */
 import { screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
-import { useAudioTask, useAudioTaskList } from '../src';
-import { BASE_URL, renderWithProvider } from './render';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AudioResultPlayer, useAudioTask, useAudioTaskList } from '../src';
+import { BASE_URL, keepPlayersOffscreen, renderWithProvider } from './render';
 import { server } from './server';
+
+afterEach(() => vi.unstubAllGlobals());
 
 const VENDOR_MP3 = 'https://cdn.vendor.test/a.mp3';
 const KEPT_MP3 = 'http://localhost/api/kling/files/t1/a1.mp3';
@@ -177,6 +179,21 @@ describe('through the real proxy, polling and push', () => {
           ),
         { timeout: 5000 },
       );
+    },
+  );
+
+  it(
+    'the player of a fresh sound drops the 30-day notice once it plays the kept copy',
+    { timeout: 15_000 },
+    async () => {
+      keepPlayersOffscreen();
+      const { taskId, release } = await stack();
+      renderWithProvider(<AudioResultPlayer taskId={taskId} />);
+      await screen.findByText(/Link expires in 30 days/, undefined, { timeout: 5000 });
+      release();
+      await waitFor(() => expect(screen.queryByText(/Link expires/)).not.toBeInTheDocument(), {
+        timeout: 5000,
+      });
     },
   );
 });
