@@ -130,6 +130,46 @@ function useDevice() {
 }
 
 /**
+ * Whole seconds until `at` (ms since the epoch), ticking each second; `undefined` without one. A busy
+ * service (1303 with Retry-After) makes the create wait: the form says for how long.
+ */
+function useSecondsUntil(at: number | undefined): number | undefined {
+  const [now, setNow] = useState(0);
+  useEffect(() => {
+    if (!at) return;
+    const tick = () => setNow(Date.now());
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, 1000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
+  }, [at]);
+  return at && now ? Math.max(0, Math.ceil((at - now) / 1000)) : undefined;
+}
+
+/** The counter beside the prompt: what is sent (the trimmed prompt, as the shared schema counts it). */
+function promptCounter(prompt: string, m: typeof formMessages, locale: string | undefined) {
+  const length = prompt.trim().length;
+  const left = PROMPT_MAX_LENGTH - length;
+  return {
+    length,
+    max: PROMPT_MAX_LENGTH,
+    state: (left < 0 ? 'over' : left <= ANNOUNCE_AT[0]! ? 'near' : 'ok') as 'ok' | 'near' | 'over',
+    text: m.formPromptCounter(length, PROMPT_MAX_LENGTH, locale),
+    label: m.formPromptCounterLabel(length, PROMPT_MAX_LENGTH, locale),
+    // Quiet while typing: a polite announcement only on reaching 20, 10 or 0 characters left, and once
+    // when going over. Its text stays the same while over the limit, so it is not repeated per keystroke.
+    announcement:
+      left < 0
+        ? m.formPromptOverLimit(PROMPT_MAX_LENGTH, locale)
+        : ANNOUNCE_AT.includes(left)
+          ? m.formPromptCharactersLeft(left, locale)
+          : '',
+  };
+}
+
+/**
  * The behaviour of `<SoundPromptForm>` without its markup, React Aria style: state, the strings to show,
  * and prop getters for each part (`getPromptProps`, `getSubmitProps`, …), so a design system can render
  * the same form with its own components. Validation comes from `createAudioTaskInputSchema`, the create
@@ -207,20 +247,7 @@ export function useSoundPromptForm({
     },
   });
   const pending = create.isPending;
-  // A busy service (1303 with Retry-After) makes the create wait: say for how long, tick each second.
-  const { retryAt } = create;
-  const [now, setNow] = useState(0);
-  useEffect(() => {
-    if (!retryAt) return;
-    const tick = () => setNow(Date.now());
-    const first = setTimeout(tick, 0);
-    const timer = setInterval(tick, 1000);
-    return () => {
-      clearTimeout(first);
-      clearInterval(timer);
-    };
-  }, [retryAt]);
-  const waitSeconds = retryAt && now ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : undefined;
+  const waitSeconds = useSecondsUntil(create.retryAt);
   // Cancelled by the person: nothing to report.
   const error = create.error && create.error.kind !== 'aborted' ? create.error : null;
   const state: SoundPromptFormState = pending
@@ -301,19 +328,6 @@ export function useSoundPromptForm({
     if (dirty[field]) setChecked((c) => (c[field] ? c : { ...c, [field]: true }));
   };
 
-  // The counter counts what is sent: the trimmed prompt, as the shared schema does.
-  const length = prompt.trim().length;
-  const left = PROMPT_MAX_LENGTH - length;
-  const counterState: 'ok' | 'near' | 'over' = left < 0 ? 'over' : left <= ANNOUNCE_AT[0]! ? 'near' : 'ok';
-  // Quiet while typing: a polite announcement only on reaching 20, 10 or 0 characters left, and once when
-  // going over. Its text stays the same while over the limit, so it is not repeated per keystroke.
-  const announcement =
-    left < 0
-      ? m.formPromptOverLimit(PROMPT_MAX_LENGTH, locale)
-      : ANNOUNCE_AT.includes(left)
-        ? m.formPromptCharactersLeft(left, locale)
-        : '';
-
   const presets = presetsProp ?? m.formPresets;
   const sliderValue = clampDuration(values.duration);
   // No keyboard shortcut to offer on a touch screen.
@@ -332,14 +346,7 @@ export function useSoundPromptForm({
     errors: shown,
     /** The create's error, in plain words via `m.errorText(error)`; `null` when there is none to show. */
     error,
-    counter: {
-      length,
-      max: PROMPT_MAX_LENGTH,
-      state: counterState,
-      text: m.formPromptCounter(length, PROMPT_MAX_LENGTH, locale),
-      label: m.formPromptCounterLabel(length, PROMPT_MAX_LENGTH, locale),
-      announcement,
-    },
+    counter: promptCounter(prompt, m, locale),
     shortcutHint,
     presets,
     canUndoPreset,
