@@ -136,11 +136,14 @@ describe('the demo page in Chromium', () => {
       .waitFor({ state: 'attached' });
     await current.getByText(/s elapsed/).waitFor();
     const statuses = await statusesUntilDone(current);
+    // Taken at once: a finished task whose kept copy is still being made (`kept: false`) is read again
+    // about a second later, push or not, since the copy changes its URLs and not its state.
+    const lookupsWhilePending = [...lookups];
     expect(statuses.at(-1)).toBe('succeed');
     expect(statuses.some((status) => status === 'submitted' || status === 'processing')).toBe(true);
     // Pushed, not polled: the vendor's callbacks reached the proxy, and the page heard through its stream.
     expect(streams).toBeGreaterThan(0);
-    expect(lookups).toEqual([]);
+    expect(lookupsWhilePending).toEqual([]);
     await expect.poll(() => current.getByText('A small brass bell rung twice').count()).toBeGreaterThan(0);
 
     // Playback of the real file, served by the demo server.
