@@ -65,6 +65,38 @@ function useKept<T>(name: string): [T | undefined, (value: T | undefined) => voi
   return [value, save];
 }
 
+/**
+ * The form's prompt and duration as a draft kept across reloads (per storage namespace), as props for the
+ * form, unless the app controls the prompt itself (`formProps.prompt` or `formProps.duration`).
+ */
+function useDraft(formProps: Partial<SoundPromptFormProps> | undefined) {
+  const { memory } = useKlingAudioContext();
+  const [draft, saveDraft] = useKept<Draft>(DRAFT);
+  const ownsPrompt = formProps?.prompt === undefined && formProps?.duration === undefined;
+  const shownDraft: Draft = {
+    prompt: draft?.prompt ?? formProps?.defaultPrompt ?? '',
+    duration: draft?.duration ?? formProps?.defaultDuration ?? 5,
+  };
+  // Read at call time: a preset or its undo changes the prompt and the duration in one event.
+  const setDraft = (patch: Partial<Draft>) =>
+    saveDraft({ ...shownDraft, ...memory.load<Draft>(DRAFT), ...patch });
+  const draftProps: Partial<SoundPromptFormProps> = ownsPrompt
+    ? {
+        prompt: shownDraft.prompt,
+        duration: shownDraft.duration,
+        onPromptChange: (prompt) => {
+          setDraft({ prompt });
+          formProps?.onPromptChange?.(prompt);
+        },
+        onDurationChange: (duration) => {
+          setDraft({ duration });
+          formProps?.onDurationChange?.(duration);
+        },
+      }
+    : {};
+  return { draftProps, ownsPrompt, setDraft };
+}
+
 /** True when `element` is far enough on screen for its first lines to be seen. */
 function isInView(element: Element) {
   const { top, bottom } = element.getBoundingClientRect();
@@ -124,32 +156,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
     if (current) setSaved(current);
   }, [current, setSaved]);
 
-  // The prompt draft survives a reload too, unless the app controls the prompt itself.
-  const { memory } = useKlingAudioContext();
-  const [draft, saveDraft] = useKept<Draft>(DRAFT);
-  const ownsPrompt = formProps?.prompt === undefined && formProps?.duration === undefined;
-  const shownDraft: Draft = {
-    prompt: draft?.prompt ?? formProps?.defaultPrompt ?? '',
-    duration: draft?.duration ?? formProps?.defaultDuration ?? 5,
-  };
-  // Read at call time: a preset or its undo changes the prompt and the duration in one event.
-  function setDraft(patch: Partial<Draft>) {
-    saveDraft({ ...shownDraft, ...memory.load<Draft>(DRAFT), ...patch });
-  }
-  const draftProps: Partial<SoundPromptFormProps> = ownsPrompt
-    ? {
-        prompt: shownDraft.prompt,
-        duration: shownDraft.duration,
-        onPromptChange: (prompt) => {
-          setDraft({ prompt });
-          formProps?.onPromptChange?.(prompt);
-        },
-        onDurationChange: (duration) => {
-          setDraft({ duration });
-          formProps?.onDurationChange?.(duration);
-        },
-      }
-    : {};
+  const { draftProps, ownsPrompt, setDraft } = useDraft(formProps);
 
   const { task } = useAudioTask(current);
   const title = task ? task.request?.prompt || m.untitledTask(task.taskId) : '';
