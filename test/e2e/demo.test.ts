@@ -377,4 +377,21 @@ describe('the demo page for a newcomer', () => {
       await context.close();
     }
   });
+
+  it('the prompt draft survives a reload and stays with its user', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(demo.url);
+      const box = page.getByLabel('Describe the sound');
+      await box.fill('Half-written: gulls over a harbour');
+      await page.reload();
+      await expect.poll(() => box.inputValue()).toBe('Half-written: gulls over a harbour');
+      await page.getByRole('radio', { name: 'Grace' }).check();
+      await expect.poll(() => box.inputValue()).toBe('');
+      await page.getByRole('radio', { name: 'Ada' }).check();
+      await expect.poll(() => box.inputValue()).toBe('Half-written: gulls over a harbour');
+    } finally {
+      await page.close();
+    }
+  });
 });
