@@ -6,7 +6,8 @@
 import { screen, waitFor } from '@testing-library/react';
 import { http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { TASK_EVENTS_HEADER, useAudioTask } from '../src';
+import { useAudioTask } from '../src';
+import { TASK_EVENTS_HEADER } from '../src/api/client';
 import { createMockKlingBackend } from '../src/mocks';
 import { BASE_URL, renderWithProvider } from './render';
 import { server } from './server';

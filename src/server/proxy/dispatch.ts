@@ -1,7 +1,8 @@
 /**
  * The dispatcher: one request in, the route's handler called, the app's logging hooks around it.
  */
-import { TASK_EVENTS_HEADER, TASK_EVENTS_PATH } from '../../api/events';
+import { TASK_EVENTS_HEADER } from '../../api/client';
+import { TASK_EVENTS_PATH } from '../../api/events';
 import { SHARED_SPACE } from '../core/taskStore';
 import { matchFilePath } from '../http/files';
 import { fail, type Reply } from '../http/reply';
