@@ -173,9 +173,21 @@ export async function splitSize(entry, names) {
     gzip: gzip(files[path]),
   });
   const first = [...firstLoad].map(size);
-  const lazy = Object.keys(outputs)
-    .filter((path) => path.endsWith('.js') && !firstLoad.has(path))
-    .map(size);
+  // Lazy: the chunks the first load reaches through `import()` (and what those import). esbuild also
+  // writes a chunk for every `import()` target it parsed, even one whose importer was shaken out (the
+  // player's Web Audio chunk in a build without the player): such a chunk is never loaded, so not counted.
+  const reached = new Set();
+  const reach = (path) => {
+    for (const imported of outputs[path].imports) {
+      if (imported.external || !outputs[imported.path] || firstLoad.has(imported.path)) continue;
+      if (imported.kind !== 'dynamic-import' && !reached.has(path)) continue;
+      if (reached.has(imported.path)) continue;
+      reached.add(imported.path);
+      reach(imported.path);
+    }
+  };
+  firstLoad.forEach(reach);
+  const lazy = [...reached].filter((path) => path.endsWith('.js')).map(size);
   return {
     firstLoad: { gzip: first.reduce((sum, chunk) => sum + chunk.gzip, 0), files: first },
     lazy,
