@@ -19,9 +19,14 @@ function setUserCookie(id: UserId) {
   document.cookie = `${USER_COOKIE}=${id}; path=/; SameSite=Lax; max-age=31536000`;
 }
 
-function initialUser(): UserId {
+/**
+ * Who the dev server will take this page for: no cookie is the first user (as `demoUser` in serve.mjs);
+ * a cookie naming nobody the demo knows is nobody (`null`): every call would answer 401.
+ */
+function initialUser(): UserId | null {
   const match = /(?:^|;\s*)rka-demo-user=([^;]*)/.exec(document.cookie);
-  return USERS.find((user) => user.id === match?.[1])?.id ?? USERS[0].id;
+  if (!match) return USERS[0].id;
+  return USERS.find((user) => user.id === decodeURIComponent(match[1]!))?.id ?? null;
 }
 
 /** What the dev server put behind `/api/kling` (serve.mjs writes it into the page): `mock` or `kling`. */
@@ -52,7 +57,7 @@ export function App() {
   return (
     <>
       <header className="demo-header">
-        <div>
+        <div className="demo-intro">
           <h1>react-kling-audio</h1>
           <p className="demo-upstream" data-upstream={upstream}>
             {upstream === 'mock' ? (
@@ -69,35 +74,44 @@ export function App() {
             )}
           </p>
         </div>
-        <fieldset className="demo-user">
-          <legend>Signed in as</legend>
-          {USERS.map(({ id, name }) => (
-            <label key={id}>
-              <input
-                type="radio"
-                name="demo-user"
-                value={id}
-                checked={user === id}
-                onChange={() => signIn(id)}
-              />
-              {name}
-            </label>
-          ))}
-        </fieldset>
-        <button
-          type="button"
-          className="demo-theme"
-          aria-pressed={theme === 'dark'}
-          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
-        >
-          Dark theme
-        </button>
+        <div className="demo-controls">
+          <fieldset className="demo-user" data-signed-in={user ? '' : undefined}>
+            <legend>{user ? 'Signed in as' : 'Not signed in. Sign in as'}</legend>
+            {USERS.map(({ id, name }) => (
+              <label key={id}>
+                <input
+                  type="radio"
+                  name="demo-user"
+                  value={id}
+                  checked={user === id}
+                  onChange={() => signIn(id)}
+                />
+                {name}
+              </label>
+            ))}
+          </fieldset>
+          <button
+            type="button"
+            className="demo-theme"
+            aria-pressed={theme === 'dark'}
+            onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          >
+            <span className="demo-theme-switch" aria-hidden="true" />
+            Dark theme
+          </button>
+        </div>
       </header>
       <main className="demo-main">
-        {/* A new provider per user: its own cache and its own remembered pending tasks, as after a sign-in. */}
-        <KlingAudioProvider key={user} baseUrl="/api/kling" storageNamespace={`rka-demo:${user}`}>
-          <TextToAudioStudio />
-        </KlingAudioProvider>
+        {/* A new provider per user: its own cache and its own remembered tasks and draft, as after a sign-in. */}
+        {user ? (
+          <KlingAudioProvider key={user} baseUrl="/api/kling" storageNamespace={`rka-demo:${user}`}>
+            <TextToAudioStudio />
+          </KlingAudioProvider>
+        ) : (
+          <p className="demo-signed-out" role="status">
+            The demo does not know this user, so the proxy refuses every request (401). Pick a user above.
+          </p>
+        )}
       </main>
     </>
   );

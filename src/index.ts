@@ -96,6 +96,12 @@ export {
   type SoundPromptFormProps,
   type SoundPromptFormState,
 } from './components/SoundPromptForm';
+export {
+  useSoundPromptForm,
+  type SoundPromptField,
+  type UseSoundPromptFormOptions,
+  type UseSoundPromptFormResult,
+} from './components/SoundPromptForm';
 export { AudioTaskList, type AudioTaskListProps, type AudioTaskListState } from './components/AudioTaskList';
 export {
   TextToAudioStudio,

@@ -31,6 +31,19 @@ export const Default: Story = {
   },
 };
 
+/** An example over typed text: **Undo example** (or Ctrl/⌘+Z in the box) brings the text and duration back. */
+export const ExampleUndo: Story = {
+  play: async ({ canvas, userEvent }) => {
+    await userEvent.type(promptOf(canvas), 'My own careful prompt');
+    await userEvent.click(canvas.getByRole('button', { name: 'Fireworks' }));
+    await expect(promptOf(canvas)).toHaveValue('Fireworks crackling over a harbour at night');
+    await userEvent.click(canvas.getByRole('button', { name: 'Undo example' }));
+    await expect(promptOf(canvas)).toHaveValue('My own careful prompt');
+    await expect(canvas.getByRole('spinbutton', { name: 'Duration (seconds)' })).toHaveValue(5);
+    await userEvent.click(canvas.getByRole('button', { name: 'Rain' }));
+  },
+};
+
 /** A preset fills the prompt and the duration; Generate creates the task and calls `onCreated`. */
 export const Created: Story = {
   play: async ({ canvas, args, userEvent }) => {

@@ -129,13 +129,15 @@ export const Succeeded: Story = {
   },
 };
 
-/** A sound the service refused to make, with its reason. */
+/** A sound the service refused to make, with its reason, and the next step: Edit prompt. */
 export const Failed: Story = {
   parameters: remembered(),
   args: { defaultTaskId: MOCK_TASK_IDS.failed },
-  play: async ({ canvas }) => {
+  play: async ({ canvas, userEvent }) => {
     await settles(canvas, 'failed');
     await expect(within(currentOf(canvas)).getByText(/risk control/)).toBeVisible();
+    await userEvent.click(within(currentOf(canvas)).getByRole('button', { name: 'Edit prompt' }));
+    await expect(canvas.getByRole('textbox', { name: 'Describe the sound' })).toHaveFocus();
   },
 };
 

@@ -239,7 +239,7 @@ describe('getTask', () => {
     });
   });
 
-  it("maps the proxy's kept: true to GeneratedAudio.kept, and nothing else to it", async () => {
+  it("maps the proxy's kept: true / false (copy being made) to GeneratedAudio.kept, and nothing else to it", async () => {
     const audio = (kept: unknown) => ({
       id: `audio_${String(kept)}`,
       url_mp3: 'https://app.example.com/api/kling/files/task_1/a.mp3',
@@ -256,7 +256,7 @@ describe('getTask', () => {
       ),
     );
     const task = await client.getTask({ taskId: 'task_1' });
-    expect(task.audios.map((item) => item.kept)).toEqual([true, undefined, undefined, undefined]);
+    expect(task.audios.map((item) => item.kept)).toEqual([true, undefined, undefined, false]);
     expect(task.audios[1]).not.toHaveProperty('kept');
   });
 

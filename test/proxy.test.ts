@@ -1103,13 +1103,22 @@ describe('toNodeHandler', () => {
     '/api/kling/v1/audio/text-to-audio/./42',
     '/api/kling/v1/../v1/audio/text-to-audio?pageNum=1',
     '/api/kling/v1/audio/text-to-audio/x\\..\\42',
-    '//evil.com/api/kling/v1/audio/text-to-audio',
-    'http://evil.com/api/kling/v1/audio/text-to-audio',
-    '*',
   ])('refuses the raw target %s with 404 and nothing upstream', async (target) => {
     const res = await raw(port, `GET ${target} HTTP/1.1`);
     expect(res.status).toBe(404);
     expect(JSON.parse(res.body)).toMatchObject({ code: 1203, data: null });
+    expect(received).toHaveLength(0);
+  });
+
+  it.each([
+    '//evil.com/api/kling/v1/audio/text-to-audio',
+    'http://evil.com/api/kling/v1/audio/text-to-audio',
+    '*',
+  ])('hands the raw target %s (not under the base path) to next, nothing upstream', async (target) => {
+    const res = await raw(port, `GET ${target} HTTP/1.1`);
+    // This server's `next` answers 599: the app's other middleware would decide.
+    expect(res.status).toBe(599);
+    expect(res.body).toBe('next: undefined');
     expect(received).toHaveLength(0);
   });
 

@@ -123,7 +123,7 @@ describe('push through the hooks', () => {
     expect(stack.polls()).toBe(pollsWhileDown);
   });
 
-  it('polls quietly where the proxy has no events route: one 404, no retries of the stream', async () => {
+  it('polls quietly where the proxy has no events route: a create sent before any answer asks once (404), then never again', async () => {
     const backend = useMockBackend({ timing: { submittedMs: 40, processingMs: 80 } });
     renderWithProvider(<CreateAndWatch />);
     await userEvent.setup().click(screen.getByRole('button', { name: 'Create' }));

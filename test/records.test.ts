@@ -264,7 +264,9 @@ describe('the default store', () => {
     await world.as('alice').createTask({ prompt: 'Rain', duration: 3 });
     await world.as('alice').listTasks();
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toMatch(/will not survive a restart/);
+    expect(String(warn.mock.calls[0]![0])).toMatch(
+      /restart forgets every user’s history.*several instances or on serverless/,
+    );
     expect((await world.as('alice').listTasks())[0]?.request?.prompt).toBe('Rain');
   });
 

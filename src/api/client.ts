@@ -24,6 +24,13 @@ import {
 /** The vendor's path for this API, under the proxy's mount point. */
 export const TEXT_TO_AUDIO_PATH = '/v1/audio/text-to-audio';
 
+/**
+ * The header on the proxy's answers that says its events route is offered (value `on`). The client learns
+ * from any successful answer whether to open the stream, so a proxy without push costs no request at all
+ * (and the browser logs no failed one). Here, not beside the stream reader, which loads only when needed.
+ */
+export const TASK_EVENTS_HEADER = 'X-Kling-Audio-Events';
+
 type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
 export interface KlingAudioClientOptions {
@@ -60,6 +67,12 @@ export interface KlingAudioClient {
    * reconnects with `Last-Event-ID`. Resolves once stopped, or once the proxy has no such route.
    */
   streamTaskEvents(handlers: TaskEventHandlers, options: TaskEventStreamOptions): Promise<void>;
+  /**
+   * Whether the proxy offers its event stream, as its last successful answer said (the
+   * `X-Kling-Audio-Events` header): `undefined` before any answer. The provider's `updates: 'auto'` opens
+   * the stream only when this is `true`.
+   */
+  eventsOffered?(): boolean | undefined;
   readonly baseUrl: string;
 }
 
@@ -84,6 +97,7 @@ function validationError(error: Parameters<typeof describeIssues>[0]): KlingApiE
 export function createKlingAudioClient(options: KlingAudioClientOptions): KlingAudioClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
+  let eventsOffered: boolean | undefined;
 
   /** One request to the proxy: the app's headers (possibly async), then the call's own. */
   async function send(
@@ -143,6 +157,8 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     }
 
     const httpStatus = response.status;
+    // A success is the proxy's own answer (an error may be a gateway's): it says whether push is offered.
+    if (response.ok) eventsOffered = response.headers.get(TASK_EVENTS_HEADER) === 'on';
     const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'));
     const headerRequestId = response.headers.get('X-Request-Id') ?? undefined;
 
@@ -195,6 +211,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
 
   return {
     baseUrl,
+    eventsOffered: () => eventsOffered,
     async streamTaskEvents(handlers, streamOptions) {
       // Loaded when a stream opens: a page that never watches a task never downloads the reader.
       const { followTaskEvents } = await import('./events');

@@ -64,7 +64,8 @@ export const sharedMessages = {
 export const formMessages = {
   // -- SoundPromptForm ----------------------------------------------------------------------------
   formPromptLabel: 'Describe the sound',
-  formPromptPlaceholder: 'Fireworks crackling over a harbour at night',
+  /** Shown in the empty prompt box: worded as an example, so it never reads as text already typed. */
+  formPromptPlaceholder: 'e.g. waves breaking on a pebble beach',
   /** The visible counter beside the prompt, e.g. "42/200" (hidden from screen readers: see the next two). */
   formPromptCounter: (length: number, max: number, locale?: string): string =>
     `${count(length, locale)}/${count(max, locale)}`,
@@ -105,6 +106,8 @@ export const formMessages = {
   /** The accessible description of a preset button. */
   formPresetDescription: (preset: SoundPromptPreset, locale?: string): string =>
     `${preset.prompt}, ${seconds(preset.duration, locale)} seconds`,
+  /** Shown after an example replaced typed text: brings that text (and its duration) back. Ctrl/⌘+Z too. */
+  formPresetUndo: 'Undo example',
   formSubmit: 'Generate sound',
   formSubmitting: 'Sending…',
   /** While a busy service makes the form wait before it tries again. */
@@ -140,6 +143,8 @@ export const studioMessages = {
   studioCurrentLabel: 'Current sound',
   studioHistoryLabel: 'History',
   studioIdle: 'Describe a sound and generate it: it will appear here.',
+  /** Under a failed sound: puts its prompt back in the form and focuses it. */
+  studioEditPrompt: 'Edit prompt',
   /** Announced once each time the current task's status changes. */
   studioAnnouncement: (status: AudioTaskStatus, title: string, reason?: string): string =>
     ({

@@ -109,5 +109,11 @@ function withRequest(task: AudioTask, queryClient: QueryClient, key: AudioTaskQu
   return request && !task.request ? { ...task, request } : task;
 }
 
+// The URLs count too: a kept copy replaces the vendor's links without another status or time.
 const isSameTask = (a: AudioTask, b: AudioTask) =>
-  a.status === b.status && a.updatedAt === b.updatedAt && a.audios.length === b.audios.length;
+  a.status === b.status &&
+  a.updatedAt === b.updatedAt &&
+  a.audios.length === b.audios.length &&
+  a.audios.every(
+    (audio, index) => audio.mp3Url === b.audios[index]!.mp3Url && audio.kept === b.audios[index]!.kept,
+  );

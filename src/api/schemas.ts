@@ -29,6 +29,13 @@ export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =
   status === 'succeed' || status === 'failed';
 
 /**
+ * A succeeded task whose proxy is still making its kept copy (an audio with `kept: false`): its answer
+ * will change once more, to the kept URLs, so watchers read it again (or hear it pushed) until then.
+ */
+export const awaitsKeptCopy = (task: { status: AudioTaskStatus; audios: readonly { kept?: boolean }[] }) =>
+  task.status === 'succeed' && task.audios.some((audio) => audio.kept === false);
+
+/**
  * Orders two states of one task: `> 0` when `next` is newer. Statuses only move forward (an unknown one
  * counts as processing), then `updated_at` decides. What callbacks, streams and the cache all go by.
  */
@@ -210,7 +217,10 @@ export interface WireAudio {
   url_wav?: unknown;
   duration_mp3: string | number;
   duration_wav: string | number;
-  /** The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts. */
+  /**
+   * The proxy's own flag: `true`, the URLs point at its kept copy, which does not expire; `false`, the copy
+   * is being made. Anything else counts as absent.
+   */
   kept?: unknown;
   /** The proxy's own too: the clip's waveform, computed when it kept the files. Read leniently (`toPeaks`). */
   peaks?: unknown;
@@ -326,7 +336,11 @@ export interface GeneratedAudio {
   mp3Duration: number;
   /** Seconds. */
   wavDuration: number;
-  /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
+  /**
+   * `true` when the URLs point at the proxy's kept copy (no 30-day expiry); `false` while the proxy is
+   * still making that copy (the URLs are the vendor's, and the task will be answered again with the kept
+   * ones). Absent where the proxy keeps no copies.
+   */
   kept?: boolean;
   /**
    * The clip's waveform: loudness from start to end, 0–1, a few hundred values, computed by the proxy when
@@ -393,7 +407,7 @@ export function toAudioTask(wire: WireTask): AudioTask {
         wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
         mp3Duration: parseSeconds(audio.duration_mp3),
         wavDuration: parseSeconds(audio.duration_wav),
-        ...(audio.kept === true && { kept: true }),
+        ...(typeof audio.kept === 'boolean' && { kept: audio.kept }),
         ...(peaks && { peaks }),
       };
     }),

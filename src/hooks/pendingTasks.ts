@@ -21,6 +21,13 @@ export interface TaskMemory {
   recall(taskId: string): AudioTaskRequest | undefined;
   /** The task with `request` filled in from memory where the task itself lacks it. */
   attach<T extends AudioTask | undefined>(task: T): T;
+  /**
+   * A small piece of UI state kept across reloads under the same namespace (the studio's prompt draft and
+   * current sound). The same value (by identity) until `save` changes it; `undefined` when there is none.
+   */
+  load<T>(name: string): T | undefined;
+  /** Keeps `value` under `name` (`undefined` forgets it) and tells the subscribers. */
+  save(name: string, value: unknown): void;
 }
 
 type Requests = Record<string, AudioTaskRequest & { at: number }>;
@@ -59,6 +66,8 @@ export function createTaskMemory(storage: Storage | undefined, namespace = 'rka'
     (id) => typeof id === 'string',
   );
   let requests: Requests = read<Requests>(storage, requestsKey, {});
+  // Parsed once per name, so `load` answers the same object until `save` replaces it.
+  const kept = new Map<string, unknown>();
 
   const emit = () => listeners.forEach((listener) => listener());
   const setPending = (next: readonly string[]) => {
@@ -111,6 +120,21 @@ export function createTaskMemory(storage: Storage | undefined, namespace = 'rka'
       emit();
     },
     recall,
+    load<T>(name: string) {
+      if (!kept.has(name)) kept.set(name, read<unknown>(storage, `${namespace}:${name}`, undefined));
+      return kept.get(name) as T | undefined;
+    },
+    save(name, value) {
+      kept.set(name, value);
+      if (value === undefined) {
+        try {
+          storage?.removeItem(`${namespace}:${name}`);
+        } catch {
+          // Disabled storage: nothing was kept there either.
+        }
+      } else write(storage, `${namespace}:${name}`, value);
+      emit();
+    },
     attach(task) {
       if (!task || task.request) return task;
       const request = recall(task.taskId);

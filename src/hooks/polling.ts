@@ -58,6 +58,11 @@ export function nextPollDelay(
 interface PollerConfig<TData> {
   /** True while the data says there is more to wait for. */
   shouldPoll: (data: TData) => boolean;
+  /**
+   * True for data that push does not bring, so it is polled even while the stream is live: a finished
+   * task whose kept copy is being made (the copy changes its URLs, not its state). Defaults to none.
+   */
+  pollOnPush?: (data: TData) => boolean;
   options: PollingOptions;
   /**
    * News from elsewhere (a list page holding the task, a push) postpones the next poll by the longest
@@ -141,10 +146,15 @@ function startPoller<TData>(
   };
 
   const schedule = (afterNews = false) => {
-    // Push brings this query's changes while its stream is live: no poll until it drops.
-    if (stopped || timer !== undefined || isLiveOnPush(queryClient)) return;
+    if (stopped || timer !== undefined) return;
     const query = find();
     const state = query?.state;
+    // Push brings this query's changes while its stream is live: no poll until it drops.
+    if (
+      isLiveOnPush(queryClient) &&
+      !(state?.data !== undefined && getConfig().pollOnPush?.(state.data as TData))
+    )
+      return;
     // The first fetch is the query's own (on mount); the poller only takes over once something settled.
     if (!state || state.fetchStatus === 'fetching' || state.status === 'pending') return;
     const { options, shouldPoll } = getConfig();

@@ -14,3 +14,19 @@ export function withFields<TResult extends object, TFields extends object>(
   for (const key in fields) define(key, fields[key]);
   return out;
 }
+
+/**
+ * `fn` computing again only when one of its arguments changed (by identity): a derived field read lazily
+ * keeps its identity across renders while its inputs do, as `useMemo` would, without reading the inputs
+ * during render.
+ */
+export function memoizeLast<TArgs extends unknown[], TResult>(
+  fn: (...args: TArgs) => TResult,
+): (...args: TArgs) => TResult {
+  let last: { args: TArgs; result: TResult } | undefined;
+  return (...args) => {
+    if (last && args.every((arg, index) => Object.is(arg, last!.args[index]))) return last.result;
+    last = { args, result: fn(...args) };
+    return last.result;
+  };
+}

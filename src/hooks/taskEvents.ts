@@ -2,11 +2,15 @@
  * Push for the hooks: one event stream per provider, open only while something is worth hearing about (a
  * watched pending task, a list with a pending task, a create in flight). Its events land in the same cache
  * entries polling fills; while it is live the poller stands aside (`isLiveOnPush`), and takes over again
- * the moment it drops. A proxy without an events route answers 404 once, and then it is polling, quietly.
+ * the moment it drops. In `'auto'` mode the stream opens only once an answer of the proxy has said it is
+ * offered (`client.eventsOffered()`), or for a create sent before any answer, so a page load on a proxy
+ * without push costs no request; a custom client without that method is tried once (a 404 then means
+ * polling, quietly).
  */
 import type { Query, QueryClient } from '@tanstack/react-query';
 import {
   audioTaskKeys,
+  awaitsKeptCopy,
   compareTaskStates,
   isTerminalStatus,
   type AudioTask,
@@ -62,7 +66,8 @@ export async function holdTaskEvents(queryClient: QueryClient, ms = 2000): Promi
 
 type Data = AudioTask | AudioTask[] | undefined;
 
-const isPendingTask = (task: AudioTask | undefined) => !task || !isTerminalStatus(task.status);
+const isPendingTask = (task: AudioTask | undefined) =>
+  !task || !isTerminalStatus(task.status) || awaitsKeptCopy(task);
 const newer = (task: AudioTask, old: AudioTask | undefined): AudioTask => {
   if (!old) return task;
   if (compareTaskStates(task, old) < 0) return old;
@@ -104,11 +109,19 @@ export function startTaskEvents(
   let linger: ReturnType<typeof setTimeout> | undefined;
   let connectedAt = 0;
   let waiters: (() => void)[] = [];
+  // 'auto' asks only a proxy that said it offers the stream; 'push' always asks. Before any answer has
+  // said either way, only a create (a hold) asks: it must not miss its task's first change, while a page
+  // that merely resumes a task waits for that task's answer to tell.
+  const offered = () => {
+    if (mode === 'push' || typeof client.eventsOffered !== 'function') return true;
+    const said = client.eventsOffered();
+    return said ?? holds > 0;
+  };
 
   const channel: Channel = {
     live: false,
     ready: (ms) =>
-      channel.live || unsupported
+      channel.live || unsupported || !offered()
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             const timer = setTimeout(done, ms);
@@ -203,7 +216,7 @@ export function startTaskEvents(
     if (wanted) {
       clearTimeout(linger);
       linger = undefined;
-      if (!controller) open();
+      if (!controller && offered()) open();
     } else if (controller && !linger) {
       linger = setTimeout(close, LINGER_MS);
     }

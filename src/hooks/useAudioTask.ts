@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient, type UseQueryOptions, type UseQueryResult } from '@tanstack/react-query';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useState } from 'react';
 import {
   audioTaskQueryOptions,
+  awaitsKeptCopy,
   isNotFound,
   isTerminalStatus,
   type KlingApiError,
@@ -15,7 +16,9 @@ import { useKlingAudioContext } from './KlingAudioProvider';
 import { useHydrated } from './useHydrated';
 import { watchQuery, type PollingOptions } from './polling';
 import { usePollingOptions } from './usePollingOptions';
-import { withFields } from './result';
+import { followQuery } from './followQuery';
+import type { TaskMemory } from './pendingTasks';
+import { memoizeLast, withFields } from './result';
 
 export interface UseAudioTaskOptions {
   /** How long to keep polling before giving up with a `timeout` error. Defaults to the provider's (10 minutes). */
@@ -72,39 +75,47 @@ export function useAudioTask(
     ...options.query,
   });
 
-  const data = result.data;
   const hydrated = useHydrated();
-  const task = useMemo(() => (hydrated ? memory.attach(data) : data), [hydrated, memory, data]);
-  const isTerminal = isTerminalStatus(task?.status);
+  // Derived lazily: the hook reads nothing of `result` during render, so react-query tracks only what the
+  // caller reads (an `error` read only in a click handler still re-renders it when it arrives).
+  const [attach] = useState(() =>
+    memoizeLast((data: AudioTask | undefined, hydrated: boolean, memory: TaskMemory) =>
+      hydrated ? memory.attach(data) : data,
+    ),
+  );
+  const task = () => attach(result.data, hydrated, memory);
+  const isTerminal = () => isTerminalStatus(task()?.status);
   const keyHash = JSON.stringify(base.queryKey);
   const pollingOptions = usePollingOptions(polling, options.polling, { maxWaitMs: options.maxWaitMs });
 
   useEffect(() => {
     if (!enabled) return;
     return watchQuery<AudioTask>(queryClient, JSON.parse(keyHash), {
-      shouldPoll: (current) => !isTerminalStatus(current.status),
+      // A finished task is read again only while its kept copy is being made (then its URLs change).
+      shouldPoll: (current) => !isTerminalStatus(current.status) || awaitsKeptCopy(current),
+      pollOnPush: awaitsKeptCopy,
       options: pollingOptions,
       yieldToNews: true,
     });
   }, [enabled, queryClient, keyHash, pollingOptions]);
 
-  useEffect(() => {
-    if (task && isTerminal) memory.settle(task.taskId);
-  }, [memory, task, isTerminal]);
-
-  // A task that no longer exists (1203) is finished with too: a reload must not resume it again.
+  // A finished task leaves the pending list; so does one that no longer exists (1203): a reload must not
+  // resume it again.
   const taskId = typeof ref === 'string' ? ref : ref && 'taskId' in ref ? ref.taskId : undefined;
-  const goneId = taskId && isNotFound(result.error) ? taskId : undefined;
   useEffect(() => {
-    if (goneId) memory.settle(goneId);
-  }, [memory, goneId]);
+    if (!enabled) return;
+    return followQuery<AudioTask, KlingApiError>(queryClient, JSON.parse(keyHash), ({ data, error }) => {
+      if (data && isTerminalStatus(data.status)) memory.settle(data.taskId);
+      if (taskId && isNotFound(error)) memory.settle(taskId);
+    });
+  }, [enabled, queryClient, keyHash, memory, taskId]);
 
   return withFields<UseQueryResult<AudioTask, KlingApiError>, UseAudioTaskFields>(result, {
-    task: () => task,
-    taskStatus: () => task?.status,
-    audios: () => task?.audios ?? NO_AUDIOS,
-    isTerminal: () => isTerminal,
+    task,
+    taskStatus: () => task()?.status,
+    audios: () => task()?.audios ?? NO_AUDIOS,
+    isTerminal,
     // Read lazily: a component that does not ask is not re-rendered when the error changes.
-    isPolling: () => enabled && !isTerminal && !(result.error && !result.error.retryable),
+    isPolling: () => enabled && !isTerminal() && !(result.error && !result.error.retryable),
   });
 }

@@ -5,9 +5,10 @@ import {
   type UseQueryOptions,
   type UseQueryResult,
 } from '@tanstack/react-query';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useState } from 'react';
 import {
   audioTaskListQueryOptions,
+  awaitsKeptCopy,
   isTerminalStatus,
   PAGE_NUM_MAX,
   PAGE_NUM_MIN,
@@ -19,7 +20,9 @@ import {
 import { useKlingAudioContext } from './KlingAudioProvider';
 import { useHydrated } from './useHydrated';
 import { watchQuery } from './polling';
-import { withFields } from './result';
+import { followQuery } from './followQuery';
+import type { TaskMemory } from './pendingTasks';
+import { memoizeLast, withFields } from './result';
 
 export interface UseAudioTaskListParams {
   /** 1–1000. Defaults to `1`. */
@@ -45,7 +48,8 @@ interface UseAudioTaskListFields {
 export type UseAudioTaskListResult = UseQueryResult<AudioTask[], KlingApiError> & UseAudioTaskListFields;
 
 const NO_TASKS: AudioTask[] = [];
-const hasPending = (tasks: AudioTask[]) => tasks.some((task) => !isTerminalStatus(task.status));
+const hasPending = (tasks: AudioTask[]) =>
+  tasks.some((task) => !isTerminalStatus(task.status) || awaitsKeptCopy(task));
 
 /**
  * One page of task history. Bounds are checked before any request; the previous page stays on screen
@@ -69,14 +73,17 @@ export function useAudioTaskList(
     ...options.query,
   });
 
-  const data = result.data;
   const hydrated = useHydrated();
-  const tasks = useMemo(
-    () => (data ? (hydrated ? data.map((task) => memory.attach(task)) : data) : NO_TASKS),
-    [data, hydrated, memory],
+  // Derived lazily: the hook reads nothing of `result` during render, so react-query tracks only what the
+  // caller reads (an `error` read only in a click handler still re-renders it when it arrives).
+  const [pageTasks] = useState(() =>
+    memoizeLast((data: AudioTask[] | undefined, hydrated: boolean, memory: TaskMemory) =>
+      data ? (hydrated ? data.map((task) => memory.attach(task)) : data) : NO_TASKS,
+    ),
   );
-  const hasNextPage = !result.isPlaceholderData && tasks.length === pageSize && pageNum < PAGE_NUM_MAX;
-  const hasPreviousPage = pageNum > PAGE_NUM_MIN;
+  const tasks = () => pageTasks(result.data, hydrated, memory);
+  const hasNextPage = () =>
+    !result.isPlaceholderData && tasks().length === pageSize && pageNum < PAGE_NUM_MAX;
   const listKey = JSON.stringify(base.queryKey);
   const enabled = options.query?.enabled !== false;
 
@@ -84,23 +91,29 @@ export function useAudioTaskList(
     if (!enabled) return;
     return watchQuery<AudioTask[]>(queryClient, JSON.parse(listKey), {
       shouldPoll: hasPending,
+      pollOnPush: (tasks) => tasks.some(awaitsKeptCopy),
       options: polling,
     });
   }, [enabled, queryClient, listKey, polling]);
 
-  // A task seen finished on a page leaves the pending list.
-  useEffect(() => {
-    data?.forEach((task) => isTerminalStatus(task.status) && memory.settle(task.taskId));
-  }, [data, memory]);
-
-  useEffect(() => {
-    if (!enabled || !hasNextPage) return;
-    void queryClient.prefetchQuery(audioTaskListQueryOptions(client, { pageNum: pageNum + 1, pageSize }));
-  }, [enabled, hasNextPage, queryClient, client, pageNum, pageSize]);
+  useEffect(
+    () =>
+      followQuery<AudioTask[], KlingApiError>(queryClient, JSON.parse(listKey), ({ data }) => {
+        if (!data) return;
+        // A task seen finished on a page leaves the pending list.
+        data.forEach((task) => isTerminalStatus(task.status) && memory.settle(task.taskId));
+        // The page's own answer (never a placeholder) is full: the next page may exist, so fetch it ahead.
+        if (enabled && data.length === pageSize && pageNum < PAGE_NUM_MAX)
+          void queryClient.prefetchQuery(
+            audioTaskListQueryOptions(client, { pageNum: pageNum + 1, pageSize }),
+          );
+      }),
+    [enabled, queryClient, listKey, memory, client, pageNum, pageSize],
+  );
 
   return withFields<UseQueryResult<AudioTask[], KlingApiError>, UseAudioTaskListFields>(result, {
-    tasks: () => tasks,
-    hasNextPage: () => hasNextPage,
-    hasPreviousPage: () => hasPreviousPage,
+    tasks,
+    hasNextPage,
+    hasPreviousPage: () => pageNum > PAGE_NUM_MIN,
   });
 }

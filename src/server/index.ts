@@ -7,7 +7,7 @@ export {
 } from './proxy/options';
 export { type KlingProxyRoute } from './http/routes';
 export { signKlingToken, type SignKlingTokenOptions } from './vendor/token';
-export { toNodeHandler } from './adapters/node/toNodeHandler';
+export { toNodeHandler, type ToNodeHandlerOptions } from './adapters/node/toNodeHandler';
 export { createMemoryTaskStore } from './storage/memory/taskStore';
 export {
   type KlingTaskRecord,

@@ -136,11 +136,14 @@ describe('the demo page in Chromium', () => {
       .waitFor({ state: 'attached' });
     await current.getByText(/s elapsed/).waitFor();
     const statuses = await statusesUntilDone(current);
+    // Taken at once: a finished task whose kept copy is still being made (`kept: false`) is read again
+    // about a second later, push or not, since the copy changes its URLs and not its state.
+    const lookupsWhilePending = [...lookups];
     expect(statuses.at(-1)).toBe('succeed');
     expect(statuses.some((status) => status === 'submitted' || status === 'processing')).toBe(true);
     // Pushed, not polled: the vendor's callbacks reached the proxy, and the page heard through its stream.
     expect(streams).toBeGreaterThan(0);
-    expect(lookups).toEqual([]);
+    expect(lookupsWhilePending).toEqual([]);
     await expect.poll(() => current.getByText('A small brass bell rung twice').count()).toBeGreaterThan(0);
 
     // Playback of the real file, served by the demo server.
@@ -305,6 +308,90 @@ describe('the demo page in Chromium', () => {
       expect(await historyButton(fresh, 'A small brass bell rung twice').count()).toBe(0);
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe('the demo page for a newcomer', () => {
+  it('fits a 375 px phone: nothing wider than the screen, the user switch and the theme toggle on it', async () => {
+    const phone = await browser.newPage({ viewport: { width: 375, height: 740 } });
+    try {
+      await phone.goto(demo.url);
+      await phone.getByLabel('Describe the sound').waitFor();
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      for (const control of [
+        phone.getByRole('radio', { name: 'Grace' }),
+        phone.getByRole('button', { name: 'Dark theme' }),
+      ]) {
+        const box = (await control.boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(375);
+      }
+      // The intro is not squeezed into a narrow column beside the controls.
+      const intro = (await phone.locator('.demo-upstream').boundingBox())!;
+      expect(intro.width).toBeGreaterThan(300);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('the theme toggle shows its state, not only to screen readers', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    try {
+      await page.goto(demo.url);
+      const toggle = page.getByRole('button', { name: 'Dark theme' });
+      const look = () =>
+        toggle.evaluate(
+          (button) => getComputedStyle(button.querySelector('.demo-theme-switch')!).backgroundColor,
+        );
+      expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+      const off = await look();
+      await toggle.click();
+      expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+      expect(await look()).not.toBe(off);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a user the demo does not know is not shown as signed in, and sees why nothing works', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addCookies([{ name: 'rka-demo-user', value: 'mallory', url: demo.url }]);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    try {
+      await page.goto(demo.url);
+      await page.getByText('The demo does not know this user').waitFor();
+      expect(await page.getByText('Signed in as', { exact: true }).count()).toBe(0);
+      expect(await page.getByRole('radio', { checked: true }).count()).toBe(0);
+      // No studio whose every request would answer 401.
+      expect(await page.getByLabel('Describe the sound').count()).toBe(0);
+      expect(errors).toEqual([]);
+      await page.getByRole('radio', { name: 'Grace' }).check();
+      await page.getByLabel('Describe the sound').waitFor();
+      expect(await page.getByText('Signed in as', { exact: true }).count()).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the prompt draft survives a reload and stays with its user', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(demo.url);
+      const box = page.getByLabel('Describe the sound');
+      await box.fill('Half-written: gulls over a harbour');
+      await page.reload();
+      await expect.poll(() => box.inputValue()).toBe('Half-written: gulls over a harbour');
+      await page.getByRole('radio', { name: 'Grace' }).check();
+      await expect.poll(() => box.inputValue()).toBe('');
+      await page.getByRole('radio', { name: 'Ada' }).check();
+      await expect.poll(() => box.inputValue()).toBe('Half-written: gulls over a harbour');
+    } finally {
+      await page.close();
     }
   });
 });

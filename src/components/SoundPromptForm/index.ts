@@ -1,6 +1,8 @@
+export { SoundPromptForm, type SoundPromptFormProps, type SoundPromptPreset } from './SoundPromptForm';
 export {
-  SoundPromptForm,
-  type SoundPromptFormProps,
+  useSoundPromptForm,
+  type SoundPromptField,
   type SoundPromptFormState,
-  type SoundPromptPreset,
-} from './SoundPromptForm';
+  type UseSoundPromptFormOptions,
+  type UseSoundPromptFormResult,
+} from './useSoundPromptForm';

@@ -1,6 +1,16 @@
-import { forwardRef, useEffect, useId, useMemo, useRef, type ComponentPropsWithoutRef } from 'react';
+import {
+  forwardRef,
+  useCallback,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useSyncExternalStore,
+  type ComponentPropsWithoutRef,
+} from 'react';
 import { studioMessages, type KlingAudioMessages } from '../../api/messages';
 import type { AudioTask } from '../../api/schemas';
+import { useKlingAudioContext } from '../../hooks/KlingAudioProvider';
 import { useAudioTask } from '../../hooks/useAudioTask';
 import { usePendingAudioTasks } from '../../hooks/usePendingAudioTasks';
 import { AudioResultPlayer, type AudioResultPlayerProps } from '../AudioResultPlayer';
@@ -37,6 +47,62 @@ export interface TextToAudioStudioProps extends Omit<ComponentPropsWithoutRef<'s
 }
 
 const part = partOf('TextToAudioStudio');
+
+/** The prompt box's content and duration, kept across reloads (per storage namespace: per user). */
+interface Draft {
+  prompt: string;
+  duration: number;
+}
+const DRAFT = 'studio:draft';
+const CURRENT = 'studio:current';
+const noValue = () => undefined;
+
+/** A value the provider's memory keeps across reloads; `undefined` on the server and while hydrating. */
+function useKept<T>(name: string): [T | undefined, (value: T | undefined) => void] {
+  const { memory } = useKlingAudioContext();
+  const value = useSyncExternalStore(memory.subscribe, () => memory.load<T>(name), noValue);
+  const save = useCallback((next: T | undefined) => memory.save(name, next), [memory, name]);
+  return [value, save];
+}
+
+/**
+ * The form's prompt and duration as a draft kept across reloads (per storage namespace), as props for the
+ * form, unless the app controls the prompt itself (`formProps.prompt` or `formProps.duration`).
+ */
+function useDraft(formProps: Partial<SoundPromptFormProps> | undefined) {
+  const { memory } = useKlingAudioContext();
+  const [draft, saveDraft] = useKept<Draft>(DRAFT);
+  const ownsPrompt = formProps?.prompt === undefined && formProps?.duration === undefined;
+  const shownDraft: Draft = {
+    prompt: draft?.prompt ?? formProps?.defaultPrompt ?? '',
+    duration: draft?.duration ?? formProps?.defaultDuration ?? 5,
+  };
+  // Read at call time: a preset or its undo changes the prompt and the duration in one event.
+  const setDraft = (patch: Partial<Draft>) =>
+    saveDraft({ ...shownDraft, ...memory.load<Draft>(DRAFT), ...patch });
+  const draftProps: Partial<SoundPromptFormProps> = ownsPrompt
+    ? {
+        prompt: shownDraft.prompt,
+        duration: shownDraft.duration,
+        onPromptChange: (prompt) => {
+          setDraft({ prompt });
+          formProps?.onPromptChange?.(prompt);
+        },
+        onDurationChange: (duration) => {
+          setDraft({ duration });
+          formProps?.onDurationChange?.(duration);
+        },
+      }
+    : {};
+  return { draftProps, ownsPrompt, setDraft };
+}
+
+/** True when `element` is far enough on screen for its first lines to be seen. */
+function isInView(element: Element) {
+  const { top, bottom } = element.getBoundingClientRect();
+  const height = element.ownerDocument.defaultView?.innerHeight ?? 0;
+  return bottom > 0 && top < height - 64;
+}
 
 /**
  * The whole flow in one drop-in: describe a sound, generate it, watch it finish, play it, and find it
@@ -75,7 +141,9 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
     defaultTaskId,
     onTaskIdChange as ((taskId: string | null | undefined) => void) | undefined,
   );
-  const resumable = resume && chosen === undefined ? pending[0] : undefined;
+  // The current sound of the last visit (kept per storage namespace), else the newest pending task.
+  const [saved, setSaved] = useKept<string>(CURRENT);
+  const resumable = resume && chosen === undefined ? (saved ?? pending[0]) : undefined;
   const current = chosen ?? resumable ?? null;
 
   // Pending ids come from storage, which a server render does not have: resume after mount, and hold on
@@ -83,6 +151,12 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
   useEffect(() => {
     if (resumable) setChosen(resumable);
   }, [resumable, setChosen]);
+  // The current sound, finished or not, comes back after a reload.
+  useEffect(() => {
+    if (current) setSaved(current);
+  }, [current, setSaved]);
+
+  const { draftProps, ownsPrompt, setDraft } = useDraft(formProps);
 
   const { task } = useAudioTask(current);
   const title = task ? task.request?.prompt || m.untitledTask(task.taskId) : '';
@@ -95,11 +169,39 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
       )
     : '';
 
+  const formRef = useRef<HTMLFormElement>(null);
+  const currentRef = useRef<HTMLElement>(null);
   const currentHeading = useRef<HTMLHeadingElement>(null);
   const select = (next: AudioTask) => {
     setChosen(next.taskId);
     // Take keyboard and screen-reader users to what they picked (above the history on narrow screens).
     currentHeading.current?.focus();
+  };
+
+  const created = (next: AudioTask) => {
+    setChosen(next.taskId);
+    // On a phone the progress appears below the fold: bring it into view, and focus its heading (which
+    // also closes the on-screen keyboard). Where it is already in view, focus stays on the form.
+    const section = currentRef.current;
+    if (!section || isInView(section)) return;
+    currentHeading.current?.focus({ preventScroll: true });
+    const still = section.ownerDocument.defaultView?.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+    section.scrollIntoView?.({ block: 'start', behavior: still ? 'auto' : 'smooth' });
+  };
+
+  // A failed sound's next step: its prompt back in the form, ready to change and generate again.
+  const editPrompt = () => {
+    if (task?.request) {
+      const { prompt, duration } = task.request;
+      if (ownsPrompt) setDraft({ prompt, duration });
+      formProps?.onPromptChange?.(prompt);
+      formProps?.onDurationChange?.(duration);
+    }
+    const box = formRef.current?.elements.namedItem('prompt');
+    if (box instanceof HTMLTextAreaElement) {
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+    }
   };
 
   // The history's heading is the studio's "History".
@@ -124,13 +226,15 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
           presets={presets}
           messages={messages}
           {...formProps}
+          {...draftProps}
           {...part('form', formProps?.className)}
-          onCreated={(created) => {
-            setChosen(created.taskId);
-            formProps?.onCreated?.(created);
+          ref={formRef}
+          onCreated={(next) => {
+            created(next);
+            formProps?.onCreated?.(next);
           }}
         />
-        <section {...part('current')} aria-labelledby={currentId} data-status={task?.status}>
+        <section {...part('current')} ref={currentRef} aria-labelledby={currentId} data-status={task?.status}>
           <h2 {...part('current-heading')} id={currentId} ref={currentHeading} tabIndex={-1}>
             {m.studioCurrentLabel}
           </h2>
@@ -145,6 +249,13 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
             />
           ) : (
             <p {...part('idle')}>{m.studioIdle}</p>
+          )}
+          {task?.status === 'failed' && (
+            <div {...part('next-step')}>
+              <button {...part('edit-prompt')} type="button" onClick={editPrompt}>
+                {m.studioEditPrompt}
+              </button>
+            </div>
           )}
         </section>
       </div>

@@ -261,6 +261,9 @@ export interface KeepQueueOptions {
   onFailure?: (key: string, error: unknown) => void;
 }
 
+/** How long a given-up task waits before a read may queue it again, unless `retryLaterMs` says otherwise. */
+export const RETRY_LATER_MS = 600_000;
+
 export interface KeepQueue {
   /**
    * Runs `job` in the background unless a job with this key is queued, running, waiting to retry, or
@@ -283,7 +286,7 @@ export function createKeepQueue(options: KeepQueueOptions = {}): KeepQueue {
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const retries = options.retries ?? 3;
   const backoffMs = options.backoffMs ?? 1_000;
-  const retryLaterMs = options.retryLaterMs ?? 600_000;
+  const retryLaterMs = options.retryLaterMs ?? RETRY_LATER_MS;
   const waiting: { key: string; job: () => Promise<void>; attempt: number }[] = [];
   // Keys queued, running or waiting to retry.
   const busy = new Set<string>();

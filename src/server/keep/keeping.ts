@@ -9,7 +9,13 @@ import { TASK_ID_PATTERN, wireAudioId, type WireTask } from '../../api/schemas';
 import { envelopeTasks } from '../http/envelope';
 import { fileEtag, keptFileUrl, serveFile } from '../http/files';
 import { fail, toResponse } from '../http/reply';
-import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
+import {
+  createKeepQueue,
+  RETRY_LATER_MS,
+  fetchAudioFile,
+  type FetchAudioFileOptions,
+  type KeepQueueOptions,
+} from './keeper';
 import { wavPeaks } from './peaks';
 import { recordKey } from '../core/keys';
 import {
@@ -68,12 +74,16 @@ export function createAudioKeeping({
   options?: KeepAudioOptions;
 }): AudioKeeping {
   const { put, onFailure, concurrency, retries, backoffMs, retryLaterMs, ...fetchOptions } = options;
+  // Tasks whose keeping was given up lately (by record key): their answers stop promising a copy.
+  const gaveUp = new Map<string, number>();
   const queue = createKeepQueue({
     concurrency,
     retries,
     backoffMs,
     retryLaterMs,
     onFailure: (key, error) => {
+      gaveUp.set(key, Date.now());
+      if (gaveUp.size > 10_000) gaveUp.delete(gaveUp.keys().next().value!);
       const [userId, taskId] = JSON.parse(key) as [string, string];
       onFailure?.({ userId, taskId, error });
     },
@@ -146,12 +156,18 @@ export function createAudioKeeping({
         const audios = task.task_result?.audios;
         if (task.task_status !== 'succeed' || !audios) return task;
         let complete = true;
+        // A copy is on its way (queued, running or retrying) unless keeping this task was given up lately.
+        const failed = gaveUp.get(recordKey(userId, task.task_id));
+        const coming = failed === undefined || Date.now() - failed >= (retryLaterMs ?? RETRY_LATER_MS);
         const presented = audios.map((audio, index) => {
           const audioId = wireAudioId(task.task_id, audio, index);
           const [mp3, wav] = FORMATS.map((format) => byId.get(`${task.task_id}/${audioId}.${format}`));
           if (!mp3 || !wav) {
             complete = false;
-            return audio;
+            // `kept: false` tells the browser to read the task again for the kept URLs: only where both
+            // links exist (a purged one is never kept) and the copy is coming.
+            const keepable = typeof audio.url_mp3 === 'string' && typeof audio.url_wav === 'string';
+            return coming && keepable ? { ...audio, kept: false } : audio;
           }
           const at = (file: KeptFileInfo) =>
             file.url ?? keptFileUrl(origin, basePath, task.task_id, audioId, file.format);

@@ -64,7 +64,7 @@ export function createKlingAudioProxy(options: KlingAudioProxyOptions): KlingAud
     if (answer instanceof Response) return answer;
     return isEventStreamReply(answer) ? eventStreamResponse(answer) : toResponse(answer);
   };
-  const binding: NodeBinding = { respond, useTransport: proxy.useTransport };
+  const binding: NodeBinding = { respond, useTransport: proxy.useTransport, basePath: proxy.basePath };
   Object.defineProperty(handler, NODE_BINDING, { value: binding });
   // Runtimes without explicit resource management have no `Symbol.asyncDispose`: `close()` alone there.
   const dispose = typeof Symbol.asyncDispose === 'symbol' ? { [Symbol.asyncDispose]: close } : {};

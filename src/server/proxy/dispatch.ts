@@ -1,6 +1,7 @@
 /**
  * The dispatcher: one request in, the route's handler called, the app's logging hooks around it.
  */
+import { TASK_EVENTS_HEADER } from '../../api/client';
 import { TASK_EVENTS_PATH } from '../../api/events';
 import { SHARED_SPACE } from '../core/taskStore';
 import { matchFilePath } from '../http/files';
@@ -21,6 +22,8 @@ import type { ProxyWiring } from './wiring';
 
 /** What the dispatcher answers: a JSON reply, a kept file's `Response`, or an event stream to start. */
 export type Answer = Reply | Response | EventStreamReply;
+
+const EVENTS_HEADER = TASK_EVENTS_HEADER.toLowerCase();
 
 const call = <T>(hook: ((info: T) => void) | undefined, info: T) => {
   try {
@@ -82,6 +85,11 @@ export async function dispatch(
     reply = pushRoute
       ? await pushRoutes(proxy, request, pushRoute, signal)
       : await vendorRoutes(proxy, request, url, match!, context);
+    // Every answer of a proxy with push says so: the browser opens the stream only then, and a proxy
+    // without push is never asked for one (no failed request, no console error).
+    if (proxy.push && !(reply instanceof Response) && !isEventStreamReply(reply)) {
+      (reply.headers ??= {})[EVENTS_HEADER] = 'on';
+    }
   } catch {
     // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
     reply = fail(500, 5000, 'The proxy failed to handle the request.');

@@ -17,4 +17,6 @@ export interface NodeBinding {
   respond(request: Request, url: URL, signal?: ClientSignal): Promise<Reply | Response | EventStreamReply>;
   /** Upstream calls go through `transport` from now on, unless the app passed its own `fetch`. */
   useTransport(transport: UpstreamTransport): void;
+  /** Where the proxy is mounted (normalised, `''` for the root): other paths are the app's. */
+  basePath: string;
 }

@@ -145,12 +145,12 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
   }
 
   let warned = options.store !== undefined;
-  /** Says once, at the first request, that records kept in memory will not survive a restart. */
+  /** Says once, at the first request, what records kept in one process's memory cost the users. */
   const warnIfInMemory = () => {
     if (warned) return;
     warned = true;
     console.warn(
-      'react-kling-audio: task records are kept in memory and will not survive a restart; pass `store: createPostgresTaskStore(db)` to keep them.',
+      'react-kling-audio: task records are kept in this process’s memory (no `store` given). A restart forgets every user’s history, and with several instances or on serverless a task created on one instance is a 404 and missing from the list on another. Pass `store: createPostgresTaskStore(db)` (PGlite for one machine, a pg Pool for several).',
     );
   };
 

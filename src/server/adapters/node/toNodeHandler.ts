@@ -192,11 +192,31 @@ function parsedBody(body: unknown): BodyInit | undefined {
   return JSON.stringify(body);
 }
 
+export interface ToNodeHandlerOptions {
+  /**
+   * Where the handler is mounted: with a `next` (Express, Connect), a request for any other path goes on
+   * to the next middleware instead of a 404, so `app.use(toNodeHandler(proxy))` leaves the rest of the app
+   * alone. Defaults to the proxy's own `basePath` for a handler made by `createKlingAudioProxy`, else none
+   * (every path is the handler's).
+   */
+  basePath?: string;
+}
+
+/** `true` for `path` (a request target) at `base` or below it. */
+function isUnder(target: string, base: string): boolean {
+  if (base === '') return true;
+  const end = target.search(/[?#]/);
+  const path = end < 0 ? target : target.slice(0, end);
+  return path === base || path.startsWith(`${base}/`);
+}
+
 /**
  * Adapts a Fetch handler (such as `createKlingAudioProxy(...)`) to `(req, res, next?)` for node:http,
- * Express and Connect. Mount it at the proxy's `basePath`, before any body parser:
- * `app.use('/api/kling', toNodeHandler(handler))`. If a parser has already consumed the body, its
- * `req.body` is sent on (re-serialised as JSON when it is an object), so the size cap applies to that.
+ * Express and Connect, before any body parser: `app.use(toNodeHandler(handler))` (paths outside the
+ * proxy's `basePath` go on to `next`) or `app.use('/api/kling', toNodeHandler(handler))`. Without a `next`
+ * (plain node:http) every path is answered, others with the proxy's 404. If a parser has already consumed
+ * the body, its `req.body` is sent on (re-serialised as JSON when it is an object), so the size cap applies
+ * to that.
  *
  * What cannot become a Fetch `Request` is answered here, in the vendor's envelope: a Host header that is no
  * host (400, code 1200) and the methods the Fetch API refuses, such as TRACE (405, code 1202). A failure of
@@ -216,12 +236,16 @@ function parsedBody(body: unknown): BodyInit | undefined {
  */
 export function toNodeHandler(
   handler: FetchHandler,
+  options: ToNodeHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
   // The proxy's own handler: its answers are written without a `Response` in between, and its upstream
   // calls go over node:http with keep-alive sockets (unless the app gave it a `fetch`).
   const binding = (handler as { [NODE_BINDING]?: NodeBinding })[NODE_BINDING];
   binding?.useTransport(createNodeTransport());
+  const basePath = (options.basePath ?? binding?.basePath ?? '').replace(/\/+$/, '');
   return (req: NodeRequest, res, next) => {
+    // Another route of the app: a middleware must not swallow it.
+    if (next && !isUnder(req.originalUrl ?? req.url ?? '/', basePath)) return next();
     let discard: (() => void) | undefined;
     const gone = new Departure();
     res.on('close', () => {
