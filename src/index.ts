@@ -16,4 +16,21 @@ export {
   type UseCreateAudioTaskResult,
 } from './hooks/useCreateAudioTask';
 export { usePendingAudioTasks } from './hooks/usePendingAudioTasks';
+export {
+  useCreateAudioTakes,
+  type CreateAudioTakesInput,
+  type UseCreateAudioTakesOptions,
+  type UseCreateAudioTakesResult,
+} from './hooks/useCreateAudioTakes';
+export {
+  useDeleteAudioTask,
+  type UseDeleteAudioTaskOptions,
+  type UseDeleteAudioTaskResult,
+} from './hooks/useDeleteAudioTask';
+export {
+  useUpdateAudioTask,
+  type UpdateAudioTaskVariables,
+  type UseUpdateAudioTaskOptions,
+  type UseUpdateAudioTaskResult,
+} from './hooks/useUpdateAudioTask';
 export * from './components';
