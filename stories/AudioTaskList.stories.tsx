@@ -353,7 +353,14 @@ export const TakesGroup: Story = {
   play: async ({ canvas, canvasElement }) => {
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
     const group = canvas.getByRole('rowgroup', { name: '3 takes of Sword unsheathed' });
-    await expect(within(group).getAllByRole('button', { name: 'Keep Sword unsheathed' })).toHaveLength(3);
+    // Numbered in the order they were made; the oldest (Take 1) is the kept one.
+    for (const take of ['Take 1', 'Take 2', 'Take 3']) {
+      await expect(within(group).getByRole('button', { name: `Keep ${take}` })).toBeVisible();
+    }
+    await expect(within(group).getByRole('button', { name: 'Keep Take 3' })).toHaveAttribute(
+      'aria-pressed',
+      'true',
+    );
     await expect(within(group).getByRole('button', { name: 'Discard the others' })).toBeVisible();
   },
 };

@@ -166,6 +166,8 @@ export const listMessages = {
   /** The heading of a group of takes made together. */
   listTakesGroup: (takes: number, title: string, locale?: string): string =>
     `${count(takes, locale)} takes of ${title}`,
+  /** The name of an untitled take inside its group (numbered in the order they were made). */
+  listTake: (take: number, locale?: string): string => `Take ${count(take, locale)}`,
   /** A take's star toggle, inside a group. */
   listKeep: (title: string): string => `Keep ${title}`,
   /** Deletes the takes of a group that are not starred. */

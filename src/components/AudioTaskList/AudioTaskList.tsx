@@ -396,13 +396,15 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
   const Heading = `h${headingLevel}` as const;
   const headingId = `${id}-heading`;
 
-  const renderRow = (task: AudioTask, inGroup: boolean) => {
+  const renderRow = (task: AudioTask, take?: number) => {
     const selected = task.taskId === selectedTaskId;
+    const inGroup = take !== undefined;
     return [
       <TaskRow
         key={task.taskId}
         task={task}
-        title={titleOf(task)}
+        // In a group the prompt is the group's heading: each take goes by its number.
+        title={inGroup && !task.title ? m.listTake(take, locale) : titleOf(task)}
         selected={selected}
         inGroup={inGroup}
         playback={task.taskId === playingId ? playback : undefined}
@@ -461,20 +463,21 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
           <span aria-hidden>{starredOnly ? '★ ' : '☆ '}</span>
           {m.listStarredFilter}
         </button>
+        {/* Always there (a live region must exist before it speaks); empty, it takes no room. */}
+        <div {...part('undo')} role="status" data-state={lastDelete ? 'open' : 'closed'}>
+          {lastDelete && (
+            <>
+              <span {...part('undo-text')}>{m.listDeleted(lastDelete.title)}</span>
+              <button {...part('undo-button')} type="button" onClick={() => undo(lastDelete)}>
+                {m.listUndo}
+              </button>
+            </>
+          )}
+        </div>
       </div>
 
       <div {...part('live')} role="status" style={visuallyHidden}>
         {announcement}
-      </div>
-      <div {...part('undo')} role="status" data-state={lastDelete ? 'open' : 'closed'}>
-        {lastDelete && (
-          <>
-            <span {...part('undo-text')}>{m.listDeleted(lastDelete.title)}</span>
-            <button {...part('undo-button')} type="button" onClick={() => undo(lastDelete)}>
-              {m.listUndo}
-            </button>
-          </>
-        )}
       </div>
       {actionError !== undefined && (
         <p {...part('action-error')} role="alert">
@@ -549,7 +552,7 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
           </div>
           {blocks.map((block) =>
             block.kind === 'task' ? (
-              renderRow(block.task, false)
+              renderRow(block.task)
             ) : (
               <div
                 key={block.groupId}
@@ -578,7 +581,8 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
                   </div>
                 </div>
                 <div {...part('takes')} role="presentation">
-                  {block.tasks.map((task) => renderRow(task, true))}
+                  {/* Numbered in the order they were made (the page is newest first). */}
+                  {block.tasks.map((task, index) => renderRow(task, block.tasks.length - index))}
                 </div>
               </div>
             ),

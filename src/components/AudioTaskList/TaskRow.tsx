@@ -2,7 +2,7 @@ import { memo, useEffect, useRef, useState } from 'react';
 import type { listMessages, sharedMessages } from '../../api/messages';
 import type { AudioTask, GeneratedAudio } from '../../api/schemas';
 import { audioFileName } from '../AudioResultPlayer';
-import { partOf } from '../internal';
+import { partOf, visuallyHidden } from '../internal';
 import { ActionsMenu, type MenuItem } from './ActionsMenu';
 
 const part = partOf('AudioTaskList');
@@ -28,6 +28,7 @@ export interface RowPlayback {
 
 interface TaskRowProps {
   task: AudioTask;
+  /** The row's name: the task's title, else its prompt (a take: "Take 2"), else its id. */
   title: string;
   selected: boolean;
   inGroup: boolean;
@@ -189,8 +190,10 @@ export const TaskRow = memo(function TaskRow({
             <span aria-hidden>{playing ? '❚❚' : '▶'}</span>
           </button>
         ) : (
+          // A ring while generating, a mark when failed: the word itself for screen readers (and the
+          // details cell says it in full beside the progress line).
           <span {...part('status')} data-status={task.status} data-cell="" tabIndex={-1}>
-            {m.status(task.status)}
+            <span style={visuallyHidden}>{m.status(task.status)}</span>
           </span>
         )}
       </div>
