@@ -138,12 +138,18 @@ describe('AudioTaskList rows', () => {
     const byId = (id: string) => rows().find((row) => row.textContent!.includes(`Task ${id}`))!;
     const pending = byId(MOCK_TASK_IDS.pending);
     expect(pending).toHaveAttribute('data-status', 'processing');
-    expect(within(pending).getAllByText('Generating')[0]).toHaveAttribute('data-status', 'processing');
+    expect(within(pending).getAllByText('Generating')[0]!.closest('[data-part="status"]')).toHaveAttribute(
+      'data-status',
+      'processing',
+    );
     expect(within(pending).queryByRole('button', { name: /^Play/ })).not.toBeInTheDocument();
 
     const failed = byId(MOCK_TASK_IDS.failed);
     expect(failed).toHaveAttribute('data-status', 'failed');
-    expect(within(failed).getByText('Failed')).toHaveAttribute('data-status', 'failed');
+    expect(within(failed).getByText('Failed').closest('[data-part="status"]')).toHaveAttribute(
+      'data-status',
+      'failed',
+    );
     expect(within(failed).getByText(CONTENT_SAFETY_REASON)).toBeInTheDocument();
 
     const done = byId(MOCK_TASK_IDS.rain);
