@@ -27,7 +27,7 @@ const row = (taskId: string) =>
   document.querySelector<HTMLElement>(`[role="row"][data-task-id="${taskId}"]`)!;
 const sent = (backend: MockKlingBackend, method: string) =>
   backend.requests.filter((r) => r.method === method);
-const records = (options: Parameters<typeof useMockBackend>[0] = {}) =>
+const useRecordsBackend = (options: Parameters<typeof useMockBackend>[0] = {}) =>
   useMockBackend({ seed: SEEDS, records: true, ...options });
 
 afterEach(() => vi.restoreAllMocks());
@@ -41,7 +41,7 @@ async function openMenu(taskId: string, name: string) {
 
 describe('AudioTaskList: delete with Undo', () => {
   it('hides the row, offers Undo, and Undo brings it back without any delete sent', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     renderWithProvider(<AudioTaskList undoMs={FOREVER} />);
     await waitFor(() => expect(rows()).toHaveLength(4));
     const user = await openMenu('780000000000000003', 'Delete');
@@ -63,7 +63,7 @@ describe('AudioTaskList: delete with Undo', () => {
   });
 
   it('sends the delete once the Undo moment has passed, and the task is gone on the server', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     const onDelete = vi.fn();
     renderWithProvider(<AudioTaskList undoMs={30} onDelete={onDelete} />);
     await waitFor(() => expect(rows()).toHaveLength(4));
@@ -79,7 +79,7 @@ describe('AudioTaskList: delete with Undo', () => {
   });
 
   it('puts the row back and says so when the server refuses the delete', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     server.use(
       http.delete(`*${BASE_URL}/v1/audio/text-to-audio/:id`, () =>
         HttpResponse.json({ code: 5000, message: 'internal error' }, { status: 500 }),
@@ -96,7 +96,7 @@ describe('AudioTaskList: delete with Undo', () => {
 
 describe('AudioTaskList: star, rename, search', () => {
   it('stars at once (aria-pressed) and keeps it on the server', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     renderWithProvider(<AudioTaskList />);
     await waitFor(() => expect(rows()).toHaveLength(4));
     const star = within(row('780000000000000004')).getByRole('button', { name: 'Star Glass bottle clink' });
@@ -109,7 +109,7 @@ describe('AudioTaskList: star, rename, search', () => {
   });
 
   it('takes an optimistic star back when the server answers 500, and says so', async () => {
-    records();
+    useRecordsBackend();
     server.use(
       http.patch(`*${BASE_URL}/v1/audio/text-to-audio/:id`, () =>
         HttpResponse.json({ code: 5000, message: 'internal error' }, { status: 500 }),
@@ -130,7 +130,7 @@ describe('AudioTaskList: star, rename, search', () => {
   });
 
   it('renames inline: Escape cancels, Enter saves and announces, focus comes back to the name', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     renderWithProvider(<AudioTaskList />);
     await waitFor(() => expect(rows()).toHaveLength(4));
     let user = await openMenu('780000000000000004', 'Rename');
@@ -154,7 +154,7 @@ describe('AudioTaskList: star, rename, search', () => {
   });
 
   it('searches once typing pauses, says how many match, and shows "No sounds match" with a way back', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     renderWithProvider(<AudioTaskList />);
     await waitFor(() => expect(rows()).toHaveLength(4));
     const user = userEvent.setup();
@@ -180,7 +180,7 @@ describe('AudioTaskList: star, rename, search', () => {
   });
 
   it('shows starred sounds only with the Starred filter', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     renderWithProvider(<AudioTaskList />);
     await waitFor(() => expect(rows()).toHaveLength(4));
     await userEvent.setup().click(screen.getByRole('button', { name: 'Starred' }));
@@ -210,7 +210,7 @@ describe('AudioTaskList: takes', () => {
   });
 
   it('makes takes from a row’s menu: one group, each once, and hands them to onCreated', async () => {
-    const backend = records();
+    const backend = useRecordsBackend();
     const onCreated = vi.fn();
     renderWithProvider(<AudioTaskList takesCount={2} onCreated={onCreated} />);
     await waitFor(() => expect(rows()).toHaveLength(4));
@@ -231,7 +231,7 @@ describe('AudioTaskList: takes', () => {
 describe('TextToAudioStudio: the history’s actions', () => {
   it('reuses a prompt in the form, makes a regenerated sound current, and clears a deleted current one', async () => {
     fakeMediaPlayback();
-    const backend = records();
+    const backend = useRecordsBackend();
     renderWithProvider(<TextToAudioStudio listProps={{ undoMs: 10 }} />);
     await waitFor(() => expect(rows()).toHaveLength(4));
 
