@@ -3,6 +3,7 @@
  * One file: the input schema, the wire schemas and the mapping between them. No React, server-safe.
  */
 import * as z from 'zod/mini';
+import { statusRankOf, toKnownStatus, type AudioTaskStatus } from './status';
 
 /** Longest prompt the vendor accepts, in characters. */
 export const PROMPT_MAX_LENGTH = 200;
@@ -22,8 +23,7 @@ export const PAGE_SIZE_MIN = 1;
 export const PAGE_SIZE_MAX = 500;
 export const PAGE_SIZE_DEFAULT = 30;
 
-/** Vendor statuses. `succeed` is the vendor's spelling. */
-export type AudioTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
+export type { AudioTaskStatus } from './status';
 export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed'];
 export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
   status === 'succeed' || status === 'failed';
@@ -36,9 +36,7 @@ export function compareTaskStates(
   next: { status: string; updatedAt: number },
   last: { status: string; updatedAt: number },
 ): number {
-  const rank = (status: string) =>
-    status === 'submitted' ? 0 : status === 'succeed' || status === 'failed' ? 2 : 1;
-  return rank(next.status) - rank(last.status) || next.updatedAt - last.updatedAt;
+  return statusRankOf(next.status) - statusRankOf(last.status) || next.updatedAt - last.updatedAt;
 }
 
 /**
@@ -372,9 +370,6 @@ export interface AudioTask {
 
 type ParsedWireTask = z.output<typeof wireTaskSchema>;
 
-const toStatus = (status: string): AudioTaskStatus =>
-  status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing';
-
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
 export const wireAudioId = (
   taskId: string,
@@ -386,7 +381,7 @@ export const wireAudioId = (
 export function toAudioTask(wire: ParsedWireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
-    status: toStatus(wire.task_status),
+    status: toKnownStatus(wire.task_status),
     audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
       id: wireAudioId(wire.task_id, audio, index),
       // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
