@@ -32,11 +32,11 @@ describe.each(storeKinds)('history on the $name store', ({ make, skip }) => {
       await world.as('alice').updateTask(task.taskId, { title: 'Mine', starred: true });
       world.mark();
       for (const attempt of [
-        world.as('bob').updateTask(task.taskId, { title: 'Stolen', starred: false }),
-        world.as('bob').deleteTask(task.taskId),
-        world.as('bob').deleteTask(task.externalTaskId!),
+        () => world.as('bob').updateTask(task.taskId, { title: 'Stolen', starred: false }),
+        () => world.as('bob').deleteTask(task.taskId),
+        () => world.as('bob').deleteTask(task.externalTaskId!),
       ]) {
-        const error = await failure(attempt);
+        const error = await failure(attempt());
         expect([error.httpStatus, error.code]).toEqual([404, 1203]);
       }
       expect(world.vendorRequests()).toEqual([]);
