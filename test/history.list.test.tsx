@@ -258,3 +258,34 @@ describe('TextToAudioStudio: the history’s actions', () => {
     await waitFor(() => expect(sent(backend, 'DELETE')).toHaveLength(1));
   });
 });
+
+describe('AudioTaskList: the grid’s keyboard (jsdom; the Keyboard story runs it in Chromium)', () => {
+  it('is one tab stop; arrows move between rows and cells, Home/End and Ctrl+Home/End to the ends', async () => {
+    useRecordsBackend();
+    renderWithProvider(<AudioTaskList />);
+    await waitFor(() => expect(rows()).toHaveLength(4));
+    const user = userEvent.setup();
+    const cell = (taskId: string, name: string | RegExp) => within(row(taskId)).getByRole('button', { name });
+    screen.getByRole('button', { name: 'Starred' }).focus();
+    await user.tab();
+    expect(cell('780000000000000001', 'Play Door creak in an old house')).toHaveFocus();
+    await user.keyboard('{ArrowDown}');
+    expect(cell('780000000000000002', 'Play Storm take')).toHaveFocus();
+    await user.keyboard('{ArrowRight}');
+    expect(cell('780000000000000002', 'Storm take')).toHaveFocus();
+    await user.keyboard('{ArrowDown}');
+    expect(cell('780000000000000003', '100% wet footsteps_on_gravel')).toHaveFocus();
+    await user.keyboard('{End}');
+    expect(cell('780000000000000003', /^More actions for/)).toHaveFocus();
+    await user.keyboard('{Control>}{End}{/Control}');
+    expect(cell('780000000000000004', /^More actions for/)).toHaveFocus();
+    await user.keyboard('{Control>}{Home}{/Control}');
+    expect(cell('780000000000000001', 'Play Door creak in an old house')).toHaveFocus();
+    // Only the focused cell is in the tab order.
+    expect(document.querySelectorAll('[role="grid"] [tabindex="0"]')).toHaveLength(1);
+    await user.tab();
+    expect(screen.getByRole('button', { name: 'Previous page' })).toHaveFocus();
+    await user.tab({ shift: true });
+    expect(cell('780000000000000001', 'Play Door creak in an old house')).toHaveFocus();
+  });
+});
