@@ -208,20 +208,21 @@ export interface ListAudioTasksParams {
  * An edit of a task (`PATCH`): a new title (trimmed, at most 100 characters; `null` or `''` removes it)
  * and/or the star. The one schema the client, the mock and the proxy use.
  */
-export const updateAudioTaskInputSchema = z.object({
-  title: z.optional(
-    z.nullable(
-      z.string('title must be text or null.').check(
-        z.trim(),
-        check(
-          (value: string) => value.length <= TITLE_MAX_LENGTH,
-          `Keep the title to ${TITLE_MAX_LENGTH} characters or fewer.`,
+export const updateAudioTaskInputSchema = /* @__PURE__ */ (() =>
+  z.object({
+    title: z.optional(
+      z.nullable(
+        z.string('title must be text or null.').check(
+          z.trim(),
+          check(
+            (value: string) => value.length <= TITLE_MAX_LENGTH,
+            `Keep the title to ${TITLE_MAX_LENGTH} characters or fewer.`,
+          ),
         ),
       ),
     ),
-  ),
-  starred: z.optional(z.boolean('starred must be true or false.')),
-});
+    starred: z.optional(z.boolean('starred must be true or false.')),
+  }))();
 export type UpdateAudioTaskInput = z.input<typeof updateAudioTaskInputSchema>;
 
 /** A `JSON.parse` reviver that drops `null`s: the vendor sends `null` and leaves keys out alike. */
