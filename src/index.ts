@@ -17,7 +17,11 @@ export {
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
   PROMPT_MAX_LENGTH,
+  QUERY_MAX_LENGTH,
   RESULT_RETENTION_DAYS,
+  TAKES_MAX,
+  TAKES_MIN,
+  TITLE_MAX_LENGTH,
   type AudioTask,
   type AudioTaskRef,
   type AudioTaskRequest,
@@ -26,6 +30,7 @@ export {
   type GeneratedAudio,
   type InputIssueReason,
   type ListAudioTasksParams,
+  type UpdateAudioTaskInput,
 } from './api/schemas';
 
 // -- Client (no React) ------------------------------------------------------------------------------
@@ -80,6 +85,23 @@ export {
   type UseCreateAudioTaskResult,
 } from './hooks/useCreateAudioTask';
 export { usePendingAudioTasks } from './hooks/usePendingAudioTasks';
+export {
+  useCreateAudioTakes,
+  type CreateAudioTakesInput,
+  type UseCreateAudioTakesOptions,
+  type UseCreateAudioTakesResult,
+} from './hooks/useCreateAudioTakes';
+export {
+  useDeleteAudioTask,
+  type UseDeleteAudioTaskOptions,
+  type UseDeleteAudioTaskResult,
+} from './hooks/useDeleteAudioTask';
+export {
+  useUpdateAudioTask,
+  type UpdateAudioTaskVariables,
+  type UseUpdateAudioTaskOptions,
+  type UseUpdateAudioTaskResult,
+} from './hooks/useUpdateAudioTask';
 
 // -- Components -------------------------------------------------------------------------------------
 export { AudioResultPlayer, type AudioResultPlayerProps } from './components/AudioResultPlayer';

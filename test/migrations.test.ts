@@ -98,6 +98,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 1 },
           { version: 2 },
           { version: 3 },
+          { version: 4 },
         ]);
       },
       SLOW,
@@ -132,6 +133,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 1 },
           { version: 2 },
           { version: 3 },
+          { version: 4 },
         ]);
       },
       SLOW,

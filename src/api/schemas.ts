@@ -114,14 +114,56 @@ export const createAudioTaskInputSchema = /* @__PURE__ */ (() =>
     callbackUrl: z.optional(
       z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
     ),
+    // Takes made together share it: the proxy records it (`task_info.group_id`) and never forwards it.
+    groupId: z.optional(
+      z
+        .string()
+        .check(
+          check(
+            (value: string) => TASK_ID_PATTERN.test(value),
+            'groupId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+          ),
+        ),
+    ),
   }))();
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 
-/** The list call's parameters, bounds checked before any request. */
+/** Longest search text of a list call (`q`), in characters: as long as the longest prompt. */
+export const QUERY_MAX_LENGTH = PROMPT_MAX_LENGTH;
+/** Longest title of a task, in characters. */
+export const TITLE_MAX_LENGTH = 100;
+/** How many takes one `useCreateAudioTakes` call makes at least and at most. */
+export const TAKES_MIN = 2;
+export const TAKES_MAX = 4;
+
+const STATUSES: readonly string[] = ['submitted', 'processing', 'succeed', 'failed'];
+
+/**
+ * The search words of `q`: split on white space, lower-cased, empty ones dropped. A task matches when
+ * every word occurs in its prompt or its title. Characters such as `%`, `_`, quotes and `\` are plain text.
+ * The one reading of `q` the client, the mock and every store share.
+ */
+export const searchWords = (query: string | undefined): string[] =>
+  (query ?? '').toLowerCase().split(/\s+/u).filter(Boolean);
+
+/**
+ * Whether a task with this prompt and title matches every word of `words` (see `searchWords`): each word
+ * occurs in the prompt or in the title, lower-cased as `searchWords` does (SQL stores keep these lower-cased
+ * copies in columns, so no database's own `lower()` decides).
+ */
+export const matchesSearch = (words: readonly string[], prompt: string, title?: string | null): boolean => {
+  const inPrompt = prompt.toLowerCase();
+  const inTitle = (title ?? '').toLowerCase();
+  return words.every((word) => inPrompt.includes(word) || inTitle.includes(word));
+};
+
 /** Why list parameters are out of the vendor's bounds, or `undefined` when they are fine. */
 export function checkListParams({
   pageNum = PAGE_NUM_MIN,
   pageSize = PAGE_SIZE_DEFAULT,
+  query,
+  starred,
+  status,
 }: ListAudioTasksParams = {}) {
   const within = (value: number, min: number, max: number) =>
     Number.isInteger(value) && value >= min && value <= max;
@@ -130,6 +172,13 @@ export function checkListParams({
   }
   if (!within(pageSize, PAGE_SIZE_MIN, PAGE_SIZE_MAX)) {
     return `pageSize must be a whole number from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}.`;
+  }
+  if (query !== undefined && (typeof query !== 'string' || query.length > QUERY_MAX_LENGTH)) {
+    return `query must be text of at most ${QUERY_MAX_LENGTH} characters.`;
+  }
+  if (starred !== undefined && typeof starred !== 'boolean') return 'starred must be true or false.';
+  if (status !== undefined && !STATUSES.includes(status)) {
+    return `status must be one of ${STATUSES.join(', ')}.`;
   }
   return undefined;
 }
@@ -151,7 +200,37 @@ export interface ListAudioTasksParams {
   pageNum?: number;
   /** 1–500. Defaults to `30`. */
   pageSize?: number;
+  /**
+   * Words of the prompt or the title, case-insensitive, at most 200 characters (sent as `q`); every word
+   * must occur. Defaults to none (every task).
+   */
+  query?: string;
+  /** `true`: starred tasks only (sent as `starred=true`). Defaults to every task. */
+  starred?: boolean;
+  /** Tasks in this status only. Defaults to every status. */
+  status?: AudioTaskStatus;
 }
+
+/**
+ * An edit of a task (`PATCH`): a new title (trimmed, at most 100 characters; `null` or `''` removes it)
+ * and/or the star. The one schema the client, the mock and the proxy use.
+ */
+export const updateAudioTaskInputSchema = /* @__PURE__ */ (() =>
+  z.object({
+    title: z.optional(
+      z.nullable(
+        z.string('title must be text or null.').check(
+          z.trim(),
+          check(
+            (value: string) => value.length <= TITLE_MAX_LENGTH,
+            `Keep the title to ${TITLE_MAX_LENGTH} characters or fewer.`,
+          ),
+        ),
+      ),
+    ),
+    starred: z.optional(z.boolean('starred must be true or false.')),
+  }))();
+export type UpdateAudioTaskInput = z.input<typeof updateAudioTaskInputSchema>;
 
 /** A `JSON.parse` reviver that drops `null`s: the vendor sends `null` and leaves keys out alike. */
 export const withoutNulls = (_key: string, value: unknown) => (value === null ? undefined : value);
@@ -232,7 +311,17 @@ export interface WireTask {
   task_status: string;
   task_status_msg?: string;
   /** `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor. */
-  task_info?: { external_task_id?: string; prompt?: string; duration?: string | number };
+  task_info?: {
+    external_task_id?: string;
+    prompt?: string;
+    duration?: string | number;
+    /** The user's own name, star and takes group, from the proxy's record. */
+    title?: string;
+    starred?: boolean;
+    group_id?: string;
+    /** The proxy's push of a deleted task (see `deletedTaskId`). */
+    deleted?: boolean;
+  };
   task_result?: { audios?: WireAudio[] };
   final_unit_deduction?: string | number;
   created_at: number;
@@ -369,6 +458,12 @@ export interface AudioTask {
   updatedAt: number;
   /** The prompt and duration: from the proxy's record (any device), else this browser's memory. */
   request?: AudioTaskRequest;
+  /** The user's own name for it (`task_info.title`). Absent when it has none. */
+  title?: string;
+  /** `task_info.starred`. Absent (not starred) when the answer does not say. */
+  starred?: boolean;
+  /** Takes made together share it (`task_info.group_id`). */
+  groupId?: string;
 }
 
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
@@ -418,6 +513,11 @@ export function toAudioTask(wire: WireTask): AudioTask {
   if (externalTaskId) task.externalTaskId = externalTaskId;
   const { prompt, duration } = wire.task_info ?? {};
   if (prompt && duration !== undefined) task.request = { prompt, duration: parseSeconds(duration) };
+  // The proxy's own fields, read leniently (the guard does not check them): a wrong type is no value.
+  const { title, starred, group_id: groupId } = wire.task_info ?? {};
+  if (typeof title === 'string' && title) task.title = title;
+  if (typeof starred === 'boolean') task.starred = starred;
+  if (typeof groupId === 'string' && groupId) task.groupId = groupId;
   if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
   if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
   return task;
@@ -447,6 +547,7 @@ export function parseWireCreateRequest(body: unknown) {
     duration: wire.duration,
     externalTaskId: optional(wire.external_task_id),
     callbackUrl: optional(wire.callback_url),
+    groupId: optional(wire.group_id),
   });
 }
 

@@ -6,3 +6,6 @@ export * from './useAudioTask';
 export * from './useAudioTaskList';
 export * from './useCreateAudioTask';
 export * from './usePendingAudioTasks';
+export * from './useCreateAudioTakes';
+export * from './useDeleteAudioTask';
+export * from './useUpdateAudioTask';

@@ -15,6 +15,7 @@ import {
   PAGE_SIZE_DEFAULT,
   type AudioTask,
   type AudioTaskListQueryKey,
+  type AudioTaskStatus,
   type KlingApiError,
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
@@ -29,6 +30,12 @@ export interface UseAudioTaskListParams {
   pageNum?: number;
   /** 1–500. Defaults to `30`. */
   pageSize?: number;
+  /** Words of the prompt or title (case-insensitive, at most 200 characters), sent as `q`. Defaults to none. */
+  query?: string;
+  /** `true`: starred tasks only (sent as `starred=true`). Defaults to every task. */
+  starred?: boolean;
+  /** Tasks in this status only (sent as `status`). Defaults to every status. */
+  status?: AudioTaskStatus;
 }
 
 export interface UseAudioTaskListOptions {
@@ -52,21 +59,28 @@ const hasPending = (tasks: AudioTask[]) =>
   tasks.some((task) => !isTerminalStatus(task.status) || awaitsKeptCopy(task));
 
 /**
- * One page of task history. Bounds are checked before any request; the previous page stays on screen
- * while the next loads; the next page is prefetched; the page refreshes itself while a task on it is
- * pending.
+ * One page of task history, optionally filtered (`query`, `starred`, `status`). Bounds are checked before
+ * any request; the previous page stays on screen while the next loads (and while a new search answers);
+ * the next page is prefetched; the page refreshes itself while a task on it is pending.
  *
  * @example
  * const [pageNum, setPageNum] = useState(1);
  * const { tasks, hasNextPage, isPlaceholderData } = useAudioTaskList({ pageNum, pageSize: 20 });
  */
 export function useAudioTaskList(
-  { pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT }: UseAudioTaskListParams = {},
+  {
+    pageNum = PAGE_NUM_MIN,
+    pageSize = PAGE_SIZE_DEFAULT,
+    query,
+    starred,
+    status,
+  }: UseAudioTaskListParams = {},
   options: UseAudioTaskListOptions = {},
 ): UseAudioTaskListResult {
   const { client, polling, memory } = useKlingAudioContext();
   const queryClient = useQueryClient();
-  const base = audioTaskListQueryOptions(client, { pageNum, pageSize });
+  const filters = { query: query?.trim() || undefined, starred: starred || undefined, status };
+  const base = audioTaskListQueryOptions(client, { pageNum, pageSize, ...filters });
   const result = useQuery<AudioTask[], KlingApiError, AudioTask[], AudioTaskListQueryKey>({
     ...base,
     placeholderData: keepPreviousData,
@@ -102,11 +116,12 @@ export function useAudioTaskList(
         if (!data) return;
         // A task seen finished on a page leaves the pending list.
         data.forEach((task) => isTerminalStatus(task.status) && memory.settle(task.taskId));
-        // The page's own answer (never a placeholder) is full: the next page may exist, so fetch it ahead.
-        if (enabled && data.length === pageSize && pageNum < PAGE_NUM_MAX)
-          void queryClient.prefetchQuery(
-            audioTaskListQueryOptions(client, { pageNum: pageNum + 1, pageSize }),
-          );
+        // The page's own answer (never a placeholder) is full: the next page may exist, so fetch it ahead
+        // (with the same filters).
+        if (enabled && data.length === pageSize && pageNum < PAGE_NUM_MAX) {
+          const next = { ...(JSON.parse(listKey) as AudioTaskListQueryKey)[2], pageNum: pageNum + 1 };
+          void queryClient.prefetchQuery(audioTaskListQueryOptions(client, next));
+        }
       }),
     [enabled, queryClient, listKey, memory, client, pageNum, pageSize],
   );

@@ -12,6 +12,7 @@ export { createMemoryTaskStore } from './storage/memory/taskStore';
 export {
   type KlingTaskRecord,
   type KlingTaskRecordCondition,
+  type KlingTaskListFilter,
   type KlingTaskRecordPatch,
   type KlingTaskStore,
   type NewKlingTaskRecord,

@@ -189,10 +189,11 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
     section.scrollIntoView?.({ block: 'start', behavior: still ? 'auto' : 'smooth' });
   };
 
-  // A failed sound's next step: its prompt back in the form, ready to change and generate again.
-  const editPrompt = () => {
-    if (task?.request) {
-      const { prompt, duration } = task.request;
+  // A task's prompt back in the form, ready to change and generate again: a failed sound's next step
+  // ("Edit prompt") and the history's "Reuse the prompt".
+  const fillForm = (request: AudioTask['request']) => {
+    if (request) {
+      const { prompt, duration } = request;
       if (ownsPrompt) setDraft({ prompt, duration });
       formProps?.onPromptChange?.(prompt);
       formProps?.onDurationChange?.(duration);
@@ -203,6 +204,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
       box.setSelectionRange(box.value.length, box.value.length);
     }
   };
+  const editPrompt = () => fillForm(task?.request);
 
   // The history's heading is the studio's "History".
   const listMessages = useMemo(
@@ -262,7 +264,18 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
       <AudioTaskList
         defaultPageSize={listPageSize}
         messages={listMessages}
+        // The current sound is shown in full above: the history's rows stay compact.
+        expandSelected={false}
+        onReuse={(reused) => fillForm(reused.request)}
         {...listProps}
+        onCreated={(made) => {
+          if (made[0]) setChosen(made[0].taskId);
+          listProps?.onCreated?.(made);
+        }}
+        onDelete={(gone) => {
+          if (gone.some((task) => task.taskId === current)) setChosen(null);
+          listProps?.onDelete?.(gone);
+        }}
         {...part('history', listProps?.className)}
         selectedTaskId={current ?? undefined}
         onSelect={(picked) => {
