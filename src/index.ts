@@ -16,4 +16,10 @@ export {
   type UseCreateAudioTaskResult,
 } from './hooks/useCreateAudioTask';
 export { usePendingAudioTasks } from './hooks/usePendingAudioTasks';
+export {
+  useAudioUsage,
+  type AudioUsageQueryKey,
+  type UseAudioUsageOptions,
+  type UseAudioUsageResult,
+} from './hooks/useAudioUsage';
 export * from './components';

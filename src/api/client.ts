@@ -16,18 +16,23 @@ import {
   PAGE_NUM_MIN,
   PAGE_SIZE_DEFAULT,
   toAudioTask,
+  toAudioUsage,
   toWireCreateRequest,
   wireEnvelopeSchema,
   wireTaskListSchema,
   wireTaskSchema,
+  wireUsageSchema,
   withoutNulls,
   type AudioTask,
+  type AudioUsage,
   type CreateAudioTaskInput,
   type ListAudioTasksParams,
 } from './schemas';
 
 /** The vendor's path for this API, under the proxy's mount point. */
 export const TEXT_TO_AUDIO_PATH = '/v1/audio/text-to-audio';
+/** The proxy's own route for the signed-in user's usage, under its mount point. */
+export const USAGE_PATH = '/usage';
 
 type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
@@ -59,6 +64,8 @@ export interface KlingAudioClient {
   getTask(params: GetTaskParams, options?: RequestOptions): Promise<AudioTask>;
   /** GET `{baseUrl}/v1/audio/text-to-audio?pageNum&pageSize`, newest first. */
   listTasks(params?: ListAudioTasksParams, options?: RequestOptions): Promise<AudioTask[]>;
+  /** GET `{baseUrl}/usage`: the signed-in user's figures against the proxy's limits. */
+  getUsage(options?: RequestOptions): Promise<AudioUsage>;
   /**
    * Follows GET `{baseUrl}/v1/audio/text-to-audio/events` (Server-Sent Events) until `options.signal`
    * aborts: every `task` event goes to `handlers.onTask` as the model `getTask` returns; a dropped stream
@@ -240,6 +247,9 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         throw new KlingApiError({ kind: 'api', code: 1203, httpStatus: 404 });
       }
       return toAudioTask(parsed.data);
+    },
+    async getUsage({ signal } = {}) {
+      return toAudioUsage(await request('GET', USAGE_PATH, undefined, wireUsageSchema, signal));
     },
     async listTasks({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT } = {}, { signal } = {}) {
       const problem = checkListParams({ pageNum, pageSize });

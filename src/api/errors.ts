@@ -121,6 +121,24 @@ const ERROR_TABLE = {
     meaning: 'IP whitelist policy',
     message: 'The server is not allowed to reach the audio service. Please contact the site owner.',
   },
+  // The proxy's own codes (react-kling-audio/server), in the vendor's envelope: a user's limits. Answered
+  // before anything is recorded or sent; waiting until the window resets (`Retry-After`) is the only cure.
+  2001: {
+    httpStatus: 429,
+    meaning: 'user task quota used for this window',
+    message: 'You have made as many sounds as your plan allows for now.',
+  },
+  2002: {
+    httpStatus: 429,
+    meaning: 'user unit quota used for this window',
+    message: 'You have used the generation allowance of your plan for now.',
+  },
+  2003: {
+    httpStatus: 429,
+    meaning: 'user queue full',
+    message:
+      'You already have as many sounds waiting as you can. Wait for one to start, or cancel one, and try again.',
+  },
   5000: {
     httpStatus: 500,
     meaning: 'internal server error',
@@ -152,6 +170,16 @@ export const KLING_ERROR_CODES: Readonly<Record<KlingErrorCode, KlingErrorInfo>>
 
 export type KlingErrorCode = keyof typeof ERROR_TABLE;
 
+/**
+ * The proxy's own limit codes: 2001 the user's task quota is used, 2002 the user's units are used, 2003
+ * the user's queue is full. Answered as HTTP 429 before anything is recorded or sent.
+ */
+export const QUOTA_CODES: readonly number[] = [2001, 2002, 2003];
+
+/** True for a refusal by the proxy's user limits (2001–2003). */
+export const isQuotaError = (error: unknown): error is KlingApiError =>
+  KlingApiError.is(error) && error.code !== undefined && QUOTA_CODES.includes(error.code);
+
 /** Codes on which a server holding a key pair should sign a fresh token and try once more. */
 export const TOKEN_RETRY_CODES: readonly number[] = [1003, 1004];
 
@@ -173,15 +201,16 @@ export function getErrorInfo(code: number | undefined): KlingErrorInfo | undefin
 
 /**
  * Retryable: network faults, timeouts, codes 1302/1303 and 5000–5002, and any HTTP 5xx or 429 answer
- * whatever its body (a gateway's HTML 502 included).
+ * whatever its body (a gateway's HTML 502 included); never the proxy's quota codes 2001–2003.
  */
 export function isRetryable(kind: KlingApiErrorKind, code?: number, httpStatus?: number): boolean {
   if (kind === 'network' || kind === 'timeout') return true;
   if (kind === 'aborted' || kind === 'validation') return false;
   if (code !== undefined && RETRYABLE_CODES.includes(code)) return true;
   // Any 5xx or 429 answer may succeed later, whatever its body says, unless a known code says otherwise
-  // (1100–1102 and 1304 arrive as 429 but will not pass by waiting).
-  if (code !== undefined && code >= 1000 && code < 2000) return false;
+  // (1100–1102 and 1304 arrive as 429 but will not pass by waiting; nor do the proxy's quota codes
+  // 2001–2003 within the window).
+  if (code !== undefined && code >= 1000 && code < 3000) return false;
   return httpStatus !== undefined && (httpStatus >= 500 || httpStatus === 429);
 }
 

@@ -22,8 +22,11 @@ export const PAGE_SIZE_MIN = 1;
 export const PAGE_SIZE_MAX = 500;
 export const PAGE_SIZE_DEFAULT = 30;
 
-/** Vendor statuses. `succeed` is the vendor's spelling. */
-export type AudioTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
+/**
+ * Vendor statuses (`succeed` is the vendor's spelling), plus the proxy's own `queued`: the task waits in
+ * the proxy's queue and has not reached the vendor yet. Every status but `succeed`/`failed` is pending.
+ */
+export type AudioTaskStatus = 'queued' | 'submitted' | 'processing' | 'succeed' | 'failed';
 export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed'];
 export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
   status === 'succeed' || status === 'failed';
@@ -37,7 +40,13 @@ export function compareTaskStates(
   last: { status: string; updatedAt: number },
 ): number {
   const rank = (status: string) =>
-    status === 'submitted' ? 0 : status === 'succeed' || status === 'failed' ? 2 : 1;
+    status === 'queued'
+      ? -1
+      : status === 'submitted'
+        ? 0
+        : status === 'succeed' || status === 'failed'
+          ? 2
+          : 1;
   return rank(next.status) - rank(last.status) || next.updatedAt - last.updatedAt;
 }
 
@@ -205,6 +214,10 @@ export const wireTaskSchema = z.object({
       external_task_id: z.optional(z.string()),
       prompt: z.optional(z.string()),
       duration: z.optional(wireSeconds),
+      // The proxy's queue: the place in line while `queued` (1 = next), and the vendor's own id once a
+      // task that waited was sent (its `task_id` stays the proxy's `rka_…` id).
+      queue_position: z.optional(z.number()),
+      vendor_task_id: z.optional(z.string()),
     }),
   ),
   task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
@@ -285,12 +298,18 @@ export interface AudioTask {
   updatedAt: number;
   /** The prompt and duration: from the proxy's record (any device), else this browser's memory. */
   request?: AudioTaskRequest;
+  /** While `queued`: the place in the proxy's line, 1 = next to start (`task_info.queue_position`). */
+  queue?: { position: number };
+  /** The vendor's id when it differs from `taskId` (a task that waited in the proxy's queue). */
+  vendorTaskId?: string;
 }
 
 type ParsedWireTask = z.output<typeof wireTaskSchema>;
 
 const toStatus = (status: string): AudioTaskStatus =>
-  status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing';
+  status === 'queued' || status === 'submitted' || status === 'succeed' || status === 'failed'
+    ? status
+    : 'processing';
 
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
 export const wireAudioId = (
@@ -320,6 +339,9 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
   if (externalTaskId) task.externalTaskId = externalTaskId;
   const { prompt, duration } = wire.task_info ?? {};
   if (prompt && duration !== undefined) task.request = { prompt, duration: parseSeconds(duration) };
+  const { queue_position: position, vendor_task_id: vendorTaskId } = wire.task_info ?? {};
+  if (task.status === 'queued' && position !== undefined) task.queue = { position };
+  if (vendorTaskId && vendorTaskId !== task.taskId) task.vendorTaskId = vendorTaskId;
   if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
   if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
   return task;
@@ -359,4 +381,63 @@ export function describeIssues(error: {
   return error.issues
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage: the signed-in user's figures against the proxy's limits (`GET {basePath}/usage`).
+
+/** A limit's window; windows are aligned to UTC (a day starts at 00:00 UTC). */
+export type UsageWindow = 'hour' | 'day' | 'week' | 'month';
+const usageWindow = z.optional(z.enum(['hour', 'day', 'week', 'month']));
+const wireQuota = z.object({
+  used: z.number(),
+  max: z.optional(z.number()),
+  resets_at: z.optional(z.number()),
+  window: usageWindow,
+});
+export const wireUsageSchema = z.object({
+  tasks: wireQuota,
+  units: wireQuota,
+  parallel: z.object({ running: z.number(), max: z.optional(z.number()) }),
+  queued: z.object({ count: z.number(), max: z.optional(z.number()) }),
+});
+export type WireUsage = z.input<typeof wireUsageSchema>;
+
+/** One counted figure of the usage: what was used, the limit (when there is one) and when it resets. */
+export interface UsageQuota {
+  used: number;
+  /** Absent when there is no limit. */
+  max?: number;
+  /** When the window starts afresh, in ms since the epoch. Absent when there is no limit. */
+  resetsAt?: number;
+  /** The limit's window. Absent when there is no limit. */
+  window?: UsageWindow;
+}
+
+/** The signed-in user's figures against the proxy's limits. */
+export interface AudioUsage {
+  /** Creates in the current window. */
+  tasks: UsageQuota;
+  /** Vendor units in the current window (pending tasks at an estimate). */
+  units: UsageQuota;
+  /** The user's tasks at the vendor now, and the user's parallel limit (absent: none). */
+  parallel: { running: number; max?: number };
+  /** The user's tasks waiting in the proxy's queue, and how many may wait. */
+  queued: { count: number; max?: number };
+}
+
+/** Maps the wire usage to the domain model. */
+export function toAudioUsage(wire: z.output<typeof wireUsageSchema>): AudioUsage {
+  const quota = ({ used, max, resets_at, window }: z.output<typeof wireQuota>): UsageQuota => ({
+    used,
+    ...(max !== undefined && { max }),
+    ...(resets_at !== undefined && { resetsAt: resets_at }),
+    ...(window && { window }),
+  });
+  return {
+    tasks: quota(wire.tasks),
+    units: quota(wire.units),
+    parallel: { ...wire.parallel },
+    queued: { ...wire.queued },
+  };
 }

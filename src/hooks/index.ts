@@ -4,5 +4,6 @@ export { isLiveOnPush, type TaskUpdatesMode } from './taskEvents';
 export * from './pendingTasks';
 export * from './useAudioTask';
 export * from './useAudioTaskList';
+export * from './useAudioUsage';
 export * from './useCreateAudioTask';
 export * from './usePendingAudioTasks';

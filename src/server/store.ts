@@ -85,7 +85,14 @@ export interface KlingTaskStore {
   files?: KeptFileStore;
 }
 
-const RANK: Record<AudioTaskStatus, number> = { submitted: 0, processing: 1, succeed: 2, failed: 2 };
+// `queued` (the proxy's own) comes before anything the vendor says.
+const RANK: Record<AudioTaskStatus, number> = {
+  queued: -1,
+  submitted: 0,
+  processing: 1,
+  succeed: 2,
+  failed: 2,
+};
 
 /** A vendor status as the proxy ranks it: an unknown future status counts as processing. */
 export const toRecordStatus = (status: string): AudioTaskStatus =>

@@ -113,7 +113,9 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
           ? m.playerError(player.error.kind)
           : pending
             ? task
-              ? m.status(task.status)
+              ? task.status === 'queued'
+                ? m.queuePosition(task.queue?.position, locale)
+                : m.status(task.status)
               : m.playerLoading
             : '';
     const title = prompt ?? (task && m.untitledTask(task.taskId));

@@ -9,7 +9,7 @@ import {
   type FormEvent,
   type KeyboardEvent,
 } from 'react';
-import type { KlingApiError } from '../../api/errors';
+import { isQuotaError, type KlingApiError } from '../../api/errors';
 import { formMessages, type KlingAudioMessages, type SoundPromptPreset } from '../../api/messages';
 import {
   createAudioTaskInputSchema,
@@ -21,6 +21,7 @@ import {
   type CreateAudioTaskInput,
   type InputIssueReason,
 } from '../../api/schemas';
+import { useAudioUsage } from '../../hooks/useAudioUsage';
 import { useCreateAudioTask, type UseCreateAudioTaskOptions } from '../../hooks/useCreateAudioTask';
 import {
   compose,
@@ -149,6 +150,7 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
     durationHint: `${id}-duration-hint`,
     durationError: `${id}-duration-error`,
     presets: `${id}-presets`,
+    usage: `${id}-usage`,
   };
 
   const [prompt, setPrompt] = useControllableState(promptProp, defaultPrompt, onPromptChange);
@@ -200,6 +202,33 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
     return () => clearInterval(timer);
   }, [retryAt]);
   const waitSeconds = retryAt && now ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : undefined;
+
+  // What is left under the user's limit, where the proxy has one: the task quota first, else the units.
+  const { usage } = useAudioUsage();
+  const quota =
+    usage?.tasks.max !== undefined ? 'tasks' : usage?.units.max !== undefined ? 'units' : undefined;
+  const usageText =
+    usage && quota
+      ? m.formUsageLeft(
+          Math.max(0, usage[quota].max! - usage[quota].used),
+          usage[quota].max!,
+          quota,
+          usage[quota].window,
+          locale,
+        )
+      : undefined;
+  // A quota refusal says when the allowance starts afresh: the usage's own reset time (refreshed on the
+  // refusal), else the answer's Retry-After from the moment it arrived.
+  const error = create.error;
+  const refusedAt = useMemo(() => (error ? Date.now() : 0), [error]);
+  const resetsAt = !isQuotaError(error)
+    ? undefined
+    : ((error.code === 2001
+        ? usage?.tasks.resetsAt
+        : error.code === 2002
+          ? usage?.units.resetsAt
+          : undefined) ??
+      (error.code !== 2003 && error.retryAfterMs !== undefined ? refusedAt + error.retryAfterMs : undefined));
   const state: SoundPromptFormState = pending
     ? 'pending'
     : create.isError && create.error.kind !== 'aborted'
@@ -388,16 +417,27 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
       {create.error && create.error.kind !== 'aborted' && (
         <p {...part('alert')} role="alert" data-code={create.error.code}>
           {m.errorText(create.error)}
+          {resetsAt !== undefined && ` ${m.formQuotaResets(resetsAt, locale)}`}
         </p>
       )}
 
       <div {...part('actions')}>
+        {usageText && (
+          <p
+            {...part('usage')}
+            id={ids.usage}
+            data-state={usage![quota!].used >= usage![quota!].max! ? 'used-up' : undefined}
+          >
+            {usageText}
+          </p>
+        )}
         {/* aria-disabled, not disabled: a disabled button drops keyboard focus to the page's start. */}
         <button
           {...part('submit')}
           type="submit"
           data-state={pending ? 'pending' : 'idle'}
           aria-disabled={pending || undefined}
+          aria-describedby={usageText ? ids.usage : undefined}
         >
           {pending ? m.formSubmitting : m.formSubmit}
         </button>
