@@ -211,10 +211,7 @@ export const Queued: Story = {
     await waitFor(() =>
       expect(canvas.getByRole('status')).toHaveTextContent('Waiting for a free slot — 2nd in line'),
     );
-    await expect(canvasElement.querySelector('[data-part="root"]')).toHaveAttribute(
-      'data-status',
-      'queued',
-    );
+    await expect(canvasElement.querySelector('[data-part="root"]')).toHaveAttribute('data-status', 'queued');
   },
 };
 
