@@ -22,4 +22,21 @@ export {
   type UseAudioUsageOptions,
   type UseAudioUsageResult,
 } from './hooks/useAudioUsage';
+export {
+  useCreateAudioTakes,
+  type CreateAudioTakesInput,
+  type UseCreateAudioTakesOptions,
+  type UseCreateAudioTakesResult,
+} from './hooks/useCreateAudioTakes';
+export {
+  useDeleteAudioTask,
+  type UseDeleteAudioTaskOptions,
+  type UseDeleteAudioTaskResult,
+} from './hooks/useDeleteAudioTask';
+export {
+  useUpdateAudioTask,
+  type UpdateAudioTaskVariables,
+  type UseUpdateAudioTaskOptions,
+  type UseUpdateAudioTaskResult,
+} from './hooks/useUpdateAudioTask';
 export * from './components';

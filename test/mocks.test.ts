@@ -218,8 +218,11 @@ describe.each(transports)('through $name', ({ connect }) => {
 
       const put = await call('PUT', TASKS, { prompt: 'x', duration: 3 });
       expect([put.status, put.json!.code]).toEqual([404, 1202]);
+      const putOne = await call('PUT', `${TASKS}/123`);
+      expect([putOne.status, putOne.json!.code]).toEqual([404, 1202]);
+      // The proxy's history routes: an unknown id is not found.
       const del = await call('DELETE', `${TASKS}/123`);
-      expect([del.status, del.json!.code]).toEqual([404, 1202]);
+      expect([del.status, del.json!.code]).toEqual([404, 1203]);
       const unknown = await call('GET', `${BASE}/v1/videos/text2video`);
       expect(unknown.status).toBe(404);
       expect(unknown.json!.code).toBe(1203);

@@ -53,6 +53,7 @@ describe('public types', () => {
       duration: number;
       externalTaskId?: string | undefined;
       callbackUrl?: string | undefined;
+      groupId?: string | undefined;
     }>();
     expectTypeOf(createAudioTaskInputSchema.parse).returns.toMatchTypeOf<CreateAudioTaskInput>();
   });

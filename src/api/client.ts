@@ -15,6 +15,7 @@ import {
   checkListParams,
   PAGE_NUM_MIN,
   PAGE_SIZE_DEFAULT,
+  TASK_ID_PATTERN,
   toAudioTask,
   toAudioUsage,
   toWireCreateRequest,
@@ -27,6 +28,8 @@ import {
   type AudioUsage,
   type CreateAudioTaskInput,
   type ListAudioTasksParams,
+  type UpdateAudioTaskInput,
+  updateAudioTaskInputSchema,
 } from './schemas';
 
 /** The vendor's path for this API, under the proxy's mount point. */
@@ -62,10 +65,20 @@ export interface KlingAudioClient {
   createTask(input: CreateAudioTaskInput, options?: RequestOptions): Promise<AudioTask>;
   /** GET `{baseUrl}/v1/audio/text-to-audio/{id}` (the task id, or the external id in its place). */
   getTask(params: GetTaskParams, options?: RequestOptions): Promise<AudioTask>;
-  /** GET `{baseUrl}/v1/audio/text-to-audio?pageNum&pageSize`, newest first. */
+  /**
+   * GET `{baseUrl}/v1/audio/text-to-audio?pageNum&pageSize`, newest first; `query`, `starred` and `status`
+   * are sent as `q`, `starred=true` and `status` when set.
+   */
   listTasks(params?: ListAudioTasksParams, options?: RequestOptions): Promise<AudioTask[]>;
   /** GET `{baseUrl}/usage`: the signed-in user's figures against the proxy's limits. */
   getUsage(options?: RequestOptions): Promise<AudioUsage>;
+  /** DELETE `{baseUrl}/v1/audio/text-to-audio/{taskId}`: removes the task from the user's history. */
+  deleteTask(taskId: string, options?: RequestOptions): Promise<void>;
+  /**
+   * PATCH `{baseUrl}/v1/audio/text-to-audio/{taskId}` with `{ title?, starred? }` (`title: null` removes
+   * it): answers the task as `getTask` does.
+   */
+  updateTask(taskId: string, changes: UpdateAudioTaskInput, options?: RequestOptions): Promise<AudioTask>;
   /**
    * Follows GET `{baseUrl}/v1/audio/text-to-audio/events` (Server-Sent Events) until `options.signal`
    * aborts: every `task` event goes to `handlers.onTask` as the model `getTask` returns; a dropped stream
@@ -78,6 +91,14 @@ export interface KlingAudioClient {
 /** The vendor's "resource not found" (1203), or any 404. */
 export const isNotFound = (error: unknown): boolean =>
   KlingApiError.is(error) && (error.code === 1203 || error.httpStatus === 404);
+
+/** A task's own path; the id is checked first, so a bad one never becomes another route. */
+function taskPath(taskId: string): string {
+  if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
+    throw new KlingApiError({ kind: 'validation', message: 'A valid task id is required.' });
+  }
+  return `${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(taskId)}`;
+}
 
 function validationError(error: Parameters<typeof describeIssues>[0]): KlingApiError {
   return new KlingApiError({ kind: 'validation', message: describeIssues(error), cause: error });
@@ -95,7 +116,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
   const timeoutMs = options.timeoutMs ?? 30_000;
 
   async function request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE' | 'PATCH',
     path: string,
     body: unknown,
     data: z.ZodMiniType<T>,
@@ -212,14 +233,24 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     async createTask(input, { signal } = {}) {
       const valid = z.safeParse(createAudioTaskInputSchema, input);
       if (!valid.success) throw validationError(valid.error);
-      const wire = await request(
-        'POST',
-        TEXT_TO_AUDIO_PATH,
-        toWireCreateRequest(valid.data),
-        wireTaskSchema,
-        signal,
-      );
+      const body = toWireCreateRequest(valid.data);
+      // Not part of the vendor's body: the proxy keeps it and leaves it out of what it forwards.
+      const wireBody = valid.data.groupId ? { ...body, group_id: valid.data.groupId } : body;
+      const wire = await request('POST', TEXT_TO_AUDIO_PATH, wireBody, wireTaskSchema, signal);
       return toAudioTask(wire);
+    },
+    async deleteTask(taskId, { signal } = {}) {
+      await request('DELETE', taskPath(taskId), undefined, z.unknown(), signal);
+    },
+    async updateTask(taskId, changes, { signal } = {}) {
+      const valid = z.safeParse(updateAudioTaskInputSchema, changes);
+      if (!valid.success) throw validationError(valid.error);
+      const { title, starred } = valid.data;
+      const body = {
+        ...(title !== undefined && { title: title || null }),
+        ...(starred !== undefined && { starred }),
+      };
+      return toAudioTask(await request('PATCH', taskPath(taskId), body, wireTaskSchema, signal));
     },
     async getTask(params, { signal } = {}) {
       const byExternal = !('taskId' in params);
@@ -251,10 +282,15 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     async getUsage({ signal } = {}) {
       return toAudioUsage(await request('GET', USAGE_PATH, undefined, wireUsageSchema, signal));
     },
-    async listTasks({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT } = {}, { signal } = {}) {
-      const problem = checkListParams({ pageNum, pageSize });
+    async listTasks(params = {}, { signal } = {}) {
+      const { pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT, starred, status } = params;
+      const problem = checkListParams(params);
       if (problem) throw new KlingApiError({ kind: 'validation', message: problem });
       const query = new URLSearchParams({ pageNum: String(pageNum), pageSize: String(pageSize) });
+      const q = params.query?.trim();
+      if (q) query.set('q', q);
+      if (starred) query.set('starred', 'true');
+      if (status) query.set('status', status);
       const wire = await request(
         'GET',
         `${TEXT_TO_AUDIO_PATH}?${query}`,

@@ -32,8 +32,25 @@ export const audioTaskKeys = {
   tasks: () => [...all, 'task'] as const,
   task: (ref: AudioTaskRef) => [...all, 'task', toTaskParams(ref)] as const,
   lists: () => [...all, 'list'] as const,
-  list: ({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT }: ListAudioTasksParams = {}) =>
-    [...all, 'list', { pageNum, pageSize }] as const,
+  list: ({
+    pageNum = PAGE_NUM_MIN,
+    pageSize = PAGE_SIZE_DEFAULT,
+    query,
+    starred,
+    status,
+  }: ListAudioTasksParams = {}) =>
+    [
+      ...all,
+      'list',
+      // Filters only when set: an unfiltered page keeps the key it always had.
+      {
+        pageNum,
+        pageSize,
+        ...(query?.trim() && { query: query.trim() }),
+        ...(starred && { starred }),
+        ...(status && { status }),
+      } as ListAudioTasksParams & { pageNum: number; pageSize: number },
+    ] as const,
   /** The signed-in user's usage (`GET {baseUrl}/usage`). */
   usage: () => [...all, 'usage'] as const,
 };

@@ -117,14 +117,51 @@ export const createAudioTaskInputSchema = z.object({
   callbackUrl: z.optional(
     z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
   ),
+  // Takes made together share it: the proxy records it (`task_info.group_id`) and never forwards it.
+  groupId: z.optional(
+    z
+      .string()
+      .check(
+        check(
+          (value: string) => TASK_ID_PATTERN.test(value),
+          'groupId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+        ),
+      ),
+  ),
 });
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 
-/** The list call's parameters, bounds checked before any request. */
+/** Longest search text of a list call (`q`), in characters: as long as the longest prompt. */
+export const QUERY_MAX_LENGTH = PROMPT_MAX_LENGTH;
+/** Longest title of a task, in characters. */
+export const TITLE_MAX_LENGTH = 100;
+/** How many takes one `useCreateAudioTakes` call makes at least and at most. */
+export const TAKES_MIN = 2;
+export const TAKES_MAX = 4;
+
+const STATUSES: readonly string[] = ['submitted', 'processing', 'succeed', 'failed'];
+
+/**
+ * The search words of `q`: split on white space, lower-cased, empty ones dropped. A task matches when
+ * every word occurs in its prompt or its title. Characters such as `%`, `_`, quotes and `\` are plain text.
+ * The one reading of `q` the client, the mock and every store share.
+ */
+export const searchWords = (query: string | undefined): string[] =>
+  (query ?? '').toLowerCase().split(/\s+/u).filter(Boolean);
+
+/** Whether a task with this prompt and title matches every word of `words` (see `searchWords`). */
+export const matchesSearch = (words: readonly string[], prompt: string, title?: string | null): boolean => {
+  const haystack = `${prompt}\n${title ?? ''}`.toLowerCase();
+  return words.every((word) => haystack.includes(word));
+};
+
 /** Why list parameters are out of the vendor's bounds, or `undefined` when they are fine. */
 export function checkListParams({
   pageNum = PAGE_NUM_MIN,
   pageSize = PAGE_SIZE_DEFAULT,
+  query,
+  starred,
+  status,
 }: ListAudioTasksParams = {}) {
   const within = (value: number, min: number, max: number) =>
     Number.isInteger(value) && value >= min && value <= max;
@@ -133,6 +170,13 @@ export function checkListParams({
   }
   if (!within(pageSize, PAGE_SIZE_MIN, PAGE_SIZE_MAX)) {
     return `pageSize must be a whole number from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}.`;
+  }
+  if (query !== undefined && (typeof query !== 'string' || query.length > QUERY_MAX_LENGTH)) {
+    return `query must be text of at most ${QUERY_MAX_LENGTH} characters.`;
+  }
+  if (starred !== undefined && typeof starred !== 'boolean') return 'starred must be true or false.';
+  if (status !== undefined && !STATUSES.includes(status)) {
+    return `status must be one of ${STATUSES.join(', ')}.`;
   }
   return undefined;
 }
@@ -154,7 +198,36 @@ export interface ListAudioTasksParams {
   pageNum?: number;
   /** 1–500. Defaults to `30`. */
   pageSize?: number;
+  /**
+   * Words of the prompt or the title, case-insensitive, at most 200 characters (sent as `q`); every word
+   * must occur. Defaults to none (every task).
+   */
+  query?: string;
+  /** `true`: starred tasks only (sent as `starred=true`). Defaults to every task. */
+  starred?: boolean;
+  /** Tasks in this status only. Defaults to every status. */
+  status?: AudioTaskStatus;
 }
+
+/**
+ * An edit of a task (`PATCH`): a new title (trimmed, at most 100 characters; `null` or `''` removes it)
+ * and/or the star. The one schema the client, the mock and the proxy use.
+ */
+export const updateAudioTaskInputSchema = z.object({
+  title: z.optional(
+    z.nullable(
+      z.string('title must be text or null.').check(
+        z.trim(),
+        check(
+          (value: string) => value.length <= TITLE_MAX_LENGTH,
+          `Keep the title to ${TITLE_MAX_LENGTH} characters or fewer.`,
+        ),
+      ),
+    ),
+  ),
+  starred: z.optional(z.boolean('starred must be true or false.')),
+});
+export type UpdateAudioTaskInput = z.input<typeof updateAudioTaskInputSchema>;
 
 /** A `JSON.parse` reviver that drops `null`s: the vendor sends `null` and leaves keys out alike. */
 export const withoutNulls = (_key: string, value: unknown) => (value === null ? undefined : value);
@@ -218,6 +291,10 @@ export const wireTaskSchema = z.object({
       // task that waited was sent (its `task_id` stays the proxy's `rka_…` id).
       queue_position: z.optional(z.number()),
       vendor_task_id: z.optional(z.string()),
+      // The user's own name, star and takes group, from the proxy's record.
+      title: z.optional(z.string()),
+      starred: z.optional(z.boolean()),
+      group_id: z.optional(z.string()),
     }),
   ),
   task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
@@ -302,6 +379,12 @@ export interface AudioTask {
   queue?: { position: number };
   /** The vendor's id when it differs from `taskId` (a task that waited in the proxy's queue). */
   vendorTaskId?: string;
+  /** The user's own name for it (`task_info.title`). Absent when it has none. */
+  title?: string;
+  /** `task_info.starred`. Absent (not starred) when the answer does not say. */
+  starred?: boolean;
+  /** Takes made together share it (`task_info.group_id`). */
+  groupId?: string;
 }
 
 type ParsedWireTask = z.output<typeof wireTaskSchema>;
@@ -342,6 +425,10 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
   const { queue_position: position, vendor_task_id: vendorTaskId } = wire.task_info ?? {};
   if (task.status === 'queued' && position !== undefined) task.queue = { position };
   if (vendorTaskId && vendorTaskId !== task.taskId) task.vendorTaskId = vendorTaskId;
+  const { title, starred, group_id: groupId } = wire.task_info ?? {};
+  if (title) task.title = title;
+  if (starred !== undefined) task.starred = starred;
+  if (groupId) task.groupId = groupId;
   if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
   if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
   return task;
@@ -371,6 +458,7 @@ export function parseWireCreateRequest(body: unknown) {
     duration: wire.duration,
     externalTaskId: optional(wire.external_task_id),
     callbackUrl: optional(wire.callback_url),
+    groupId: optional(wire.group_id),
   });
 }
 

@@ -7,3 +7,6 @@ export * from './useAudioTaskList';
 export * from './useAudioUsage';
 export * from './useCreateAudioTask';
 export * from './usePendingAudioTasks';
+export * from './useCreateAudioTakes';
+export * from './useDeleteAudioTask';
+export * from './useUpdateAudioTask';

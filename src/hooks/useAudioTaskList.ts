@@ -14,6 +14,7 @@ import {
   PAGE_SIZE_DEFAULT,
   type AudioTask,
   type AudioTaskListQueryKey,
+  type AudioTaskStatus,
   type KlingApiError,
 } from '../api';
 import { useKlingAudioContext } from './KlingAudioProvider';
@@ -26,6 +27,12 @@ export interface UseAudioTaskListParams {
   pageNum?: number;
   /** 1–500. Defaults to `30`. */
   pageSize?: number;
+  /** Words of the prompt or title (case-insensitive, at most 200 characters), sent as `q`. Defaults to none. */
+  query?: string;
+  /** `true`: starred tasks only (sent as `starred=true`). Defaults to every task. */
+  starred?: boolean;
+  /** Tasks in this status only (sent as `status`). Defaults to every status. */
+  status?: AudioTaskStatus;
 }
 
 export interface UseAudioTaskListOptions {
@@ -48,21 +55,28 @@ const NO_TASKS: AudioTask[] = [];
 const hasPending = (tasks: AudioTask[]) => tasks.some((task) => !isTerminalStatus(task.status));
 
 /**
- * One page of task history. Bounds are checked before any request; the previous page stays on screen
- * while the next loads; the next page is prefetched; the page refreshes itself while a task on it is
- * pending.
+ * One page of task history, optionally filtered (`query`, `starred`, `status`). Bounds are checked before
+ * any request; the previous page stays on screen while the next loads (and while a new search answers);
+ * the next page is prefetched; the page refreshes itself while a task on it is pending.
  *
  * @example
  * const [pageNum, setPageNum] = useState(1);
  * const { tasks, hasNextPage, isPlaceholderData } = useAudioTaskList({ pageNum, pageSize: 20 });
  */
 export function useAudioTaskList(
-  { pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT }: UseAudioTaskListParams = {},
+  {
+    pageNum = PAGE_NUM_MIN,
+    pageSize = PAGE_SIZE_DEFAULT,
+    query,
+    starred,
+    status,
+  }: UseAudioTaskListParams = {},
   options: UseAudioTaskListOptions = {},
 ): UseAudioTaskListResult {
   const { client, polling, memory } = useKlingAudioContext();
   const queryClient = useQueryClient();
-  const base = audioTaskListQueryOptions(client, { pageNum, pageSize });
+  const filters = { query: query?.trim() || undefined, starred: starred || undefined, status };
+  const base = audioTaskListQueryOptions(client, { pageNum, pageSize, ...filters });
   const result = useQuery<AudioTask[], KlingApiError, AudioTask[], AudioTaskListQueryKey>({
     ...base,
     placeholderData: keepPreviousData,
@@ -95,8 +109,9 @@ export function useAudioTaskList(
 
   useEffect(() => {
     if (!enabled || !hasNextPage) return;
-    void queryClient.prefetchQuery(audioTaskListQueryOptions(client, { pageNum: pageNum + 1, pageSize }));
-  }, [enabled, hasNextPage, queryClient, client, pageNum, pageSize]);
+    const next = { ...(JSON.parse(listKey) as AudioTaskListQueryKey)[2], pageNum: pageNum + 1 };
+    void queryClient.prefetchQuery(audioTaskListQueryOptions(client, next));
+  }, [enabled, hasNextPage, queryClient, client, pageNum, listKey]);
 
   return withFields<UseQueryResult<AudioTask[], KlingApiError>, UseAudioTaskListFields>(result, {
     tasks: () => tasks,

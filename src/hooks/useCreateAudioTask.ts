@@ -51,7 +51,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
-function randomId(): string {
+export function randomId(): string {
   // randomUUID needs a secure context; plain-http LAN hosts in development do not have one.
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -59,14 +59,14 @@ function randomId(): string {
 }
 
 /** One submission: the same input keeps its external id until it succeeds or fails for certain. */
-interface Submission {
+export interface Submission {
   key: string;
   externalTaskId: string;
   /** The last try may have reached the vendor: look the task up before creating. */
   mustLookUp: boolean;
 }
 
-interface CreateOnceOptions {
+export interface CreateOnceOptions {
   retries?: number;
   polling: PollingOptions;
   signal?: AbortSignal;
@@ -81,7 +81,7 @@ interface CreateOnceOptions {
  * up by that id before anything is sent again. `submission` carries that knowledge from one call to the
  * next (a second press of Generate after a final "could not reach the server").
  */
-async function createAudioTaskOnce(
+export async function createAudioTaskOnce(
   client: KlingAudioClient,
   input: CreateAudioTaskInput,
   submission: Submission,

@@ -10,6 +10,9 @@ import { parseRange } from '../api/range';
 import {
   describeIssues,
   listAudioTasksParamsSchema,
+  matchesSearch,
+  searchWords,
+  updateAudioTaskInputSchema,
   PAGE_NUM_MAX,
   PAGE_NUM_MIN,
   PAGE_SIZE_MAX,
@@ -50,6 +53,8 @@ export interface MockScenario {
   pollError?: MockErrorSpec;
   /** Answer list requests with this vendor error. */
   listError?: MockErrorSpec;
+  /** Answer deletes and edits (DELETE, PATCH) with this vendor error. */
+  editError?: MockErrorSpec;
   /** Extra delay on every API answer, in milliseconds. The work (e.g. storing a task) happens first. */
   slowMs?: number;
   /**
@@ -94,6 +99,12 @@ export interface MockTaskSeed {
   externalTaskId?: string;
   /** Defaults to a fresh vendor-like numeric id. */
   taskId?: string;
+  /** The user's own name for it (`task_info.title`). */
+  title?: string;
+  /** `task_info.starred`. */
+  starred?: boolean;
+  /** Takes made together share it (`task_info.group_id`). */
+  groupId?: string;
 }
 
 export interface MockKlingBackendOptions {
@@ -120,6 +131,13 @@ export interface MockKlingBackendOptions {
   scenario?: MockScenario;
   /** Delay of every API answer, in ms. Defaults to `0`. */
   latencyMs?: number;
+  /**
+   * Answer as `react-kling-audio/server` with records does: every task carries `task_info.prompt` and
+   * `task_info.duration`. Whatever this says, the mock also serves the proxy's history routes (DELETE and
+   * PATCH of a task, the list's `q`, `starred` and `status`, a create's `group_id`), so stories and tests
+   * can manage a history without a proxy. Defaults to `false` (the vendor's answers).
+   */
+  records?: boolean;
   /**
    * Call a task's `callback_url` back as the vendor does: a POST of the bare task at each status change,
    * a little late, now and then twice, now and then never. Real timers (`setTimeout`), whatever `now` is.
@@ -186,7 +204,7 @@ export const CONTENT_SAFETY_REASON =
 
 const TASKS_PATH = '/v1/audio/text-to-audio';
 const AUDIO_CACHE_SIZE = 50;
-const CREATE_KEYS = ['createError', 'pollError', 'listError', 'dropAfterStore'] as const;
+const CREATE_KEYS = ['createError', 'pollError', 'listError', 'editError', 'dropAfterStore'] as const;
 type CountedKey = (typeof CREATE_KEYS)[number];
 
 interface TaskRecord {
@@ -199,6 +217,11 @@ interface TaskRecord {
   frozen?: AudioTaskStatus;
   order: number;
   callbackUrl?: string;
+  title?: string;
+  starred?: boolean;
+  groupId?: string;
+  /** When the user last renamed or starred it: answers never say older than that. */
+  editedAt?: number;
 }
 
 interface Base {
@@ -330,6 +353,9 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
         failReason,
         frozen: seed.status,
         order: order++,
+        title: seed.title || undefined,
+        starred: seed.starred || undefined,
+        groupId: seed.groupId || undefined,
       });
     });
   }
@@ -375,9 +401,15 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       task_id: record.taskId,
       task_status: status,
       task_status_msg: status === 'failed' ? (record.failReason ?? CONTENT_SAFETY_REASON) : '',
-      task_info: { external_task_id: record.externalTaskId ?? '' },
+      task_info: {
+        external_task_id: record.externalTaskId ?? '',
+        ...(options.records && { prompt: record.prompt, duration: record.duration }),
+        ...(record.title && { title: record.title }),
+        ...(record.starred && { starred: true }),
+        ...(record.groupId && { group_id: record.groupId }),
+      },
       created_at: record.createdAt,
-      updated_at: updatedAt,
+      updated_at: Math.max(updatedAt, record.editedAt ?? 0),
     };
     if (status === 'succeed') {
       const base = audioBaseFor(requestUrl);
@@ -506,7 +538,7 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     }
     const error = consume('createError');
     if (error) return vendorError(error);
-    const { prompt, duration, externalTaskId, callbackUrl } = parsed.data;
+    const { prompt, duration, externalTaskId, callbackUrl, groupId } = parsed.data;
     if (externalTaskId !== undefined && findByExternalId(externalTaskId)) {
       return vendorError({ code: 1201, message: 'external_task_id already exists' });
     }
@@ -521,6 +553,7 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       failReason: failReasonFor(prompt),
       order: order++,
       callbackUrl,
+      groupId,
     };
     records.set(record.taskId, record);
     if (callbackOptions && callbackUrl) scheduleCallbacks(record, requestUrl);
@@ -564,8 +597,45 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     if (isMalformed('list')) return malformedAnswer();
     const { pageNum, pageSize } = params.data;
     const at = now();
-    const page = newestFirst().slice((pageNum - 1) * pageSize, pageNum * pageSize);
+    const words = searchWords(url.searchParams.get('q') ?? undefined);
+    const starredOnly = url.searchParams.get('starred') === 'true';
+    const status = url.searchParams.get('status');
+    const matching = newestFirst().filter(
+      (record) =>
+        matchesSearch(words, record.prompt, record.title) &&
+        (!starredOnly || record.starred) &&
+        (!status || statusOf(record, at).status === status),
+    );
+    const page = matching.slice((pageNum - 1) * pageSize, pageNum * pageSize);
     return ok(page.map((record) => toWire(record, at, url.href)));
+  }
+
+  // The proxy's history routes (see `records`): by task id only, as the proxy's own records are.
+  function remove(record: TaskRecord | undefined): Response {
+    if (!record) return vendorError({ code: 1203, message: 'task not found' });
+    const error = consume('editError');
+    if (error) return vendorError(error);
+    records.delete(record.taskId);
+    return ok({ task_id: record.taskId });
+  }
+
+  function edit(record: TaskRecord | undefined, text: string, requestUrl: string): Response {
+    if (!record) return vendorError({ code: 1203, message: 'task not found' });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const parsed = z.safeParse(updateAudioTaskInputSchema, body);
+    if (!parsed.success) return vendorError({ code: 1201, message: describeIssues(parsed.error) });
+    const error = consume('editError');
+    if (error) return vendorError(error);
+    const { title, starred } = parsed.data;
+    if (title !== undefined) record.title = title || undefined;
+    if (starred !== undefined) record.starred = starred || undefined;
+    record.editedAt = Math.max(now(), statusOf(record, now()).updatedAt);
+    return ok(toWire(record, now(), requestUrl));
   }
 
   async function api(request: Request, url: URL, rest: string): Promise<MockAnswer> {
@@ -604,7 +674,11 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
       answer =
         method === 'GET'
           ? getOne(findTask(id), request.url)
-          : vendorError({ code: 1202, message: `${method} is not supported here` });
+          : method === 'DELETE'
+            ? remove(records.get(id))
+            : method === 'PATCH'
+              ? edit(records.get(id), text, request.url)
+              : vendorError({ code: 1202, message: `${method} is not supported here` });
     } else {
       answer = vendorError({ code: 1203, message: `no such API: ${url.pathname}` });
     }
