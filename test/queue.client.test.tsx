@@ -3,12 +3,13 @@
  * user's usage, and the quota refusals (2001–2003). The proxy here is a scripted stand-in (msw) so each
  * step of a task's life is set by the test; the real proxy's queue is tested in test/queue.*.test.ts.
  */
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AudioResultPlayer,
+  AudioTaskList,
   createKlingAudioClient,
   getUserMessage,
   KLING_ERROR_CODES,
@@ -48,6 +49,7 @@ function useScriptedProxy(initial: { task?: WireTask; usage?: Record<string, unk
     },
     createAnswer: undefined as (() => Response) | undefined,
     usageGets: 0,
+    deletes: [] as string[],
     posts: 0,
     gets: 0,
   };
@@ -68,6 +70,11 @@ function useScriptedProxy(initial: { task?: WireTask; usage?: Record<string, unk
         : HttpResponse.json({ code: 1203, message: 'not found' }, { status: 404 });
     }),
     http.get(TASKS, () => ok(state.task ? [state.task] : [])),
+    http.delete(`${TASKS}/:id`, ({ params }) => {
+      state.deletes.push(String(params.id));
+      state.task = undefined;
+      return ok(null);
+    }),
   );
   return state;
 }
@@ -171,6 +178,68 @@ describe('a queued task on screen', () => {
       ),
     );
     expect(screen.getByText('Waiting for a free slot — 3rd in line')).toBeInTheDocument();
+  });
+});
+
+describe('Cancel of a queued task', () => {
+  it('the player’s Cancel deletes the waiting task, says so, and stops asking about it', async () => {
+    const proxy = useScriptedProxy({ task: queuedTask(2) });
+    const onCancel = vi.fn();
+    renderWithProvider(<AudioResultPlayer taskId="rka_1" onCancel={onCancel} />, { updates: 'poll' });
+    const cancel = await screen.findByRole('button', { name: 'Cancel waiting sound: Owl hooting' });
+    expect(cancel).toHaveTextContent(/^Cancel$/);
+    await userEvent.setup().click(cancel);
+
+    await waitFor(() =>
+      expect(screen.getByRole('status')).toHaveTextContent('Cancelled before it started: nothing was spent.'),
+    );
+    expect(proxy.deletes).toEqual(['rka_1']);
+    expect(onCancel).toHaveBeenCalledWith(expect.objectContaining({ taskId: 'rka_1', status: 'queued' }));
+    expect(screen.queryByRole('button', { name: /Cancel/ })).not.toBeInTheDocument();
+    const gets = proxy.gets;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(proxy.gets).toBe(gets);
+  });
+
+  it('offers no Cancel once the task reached the vendor (it runs and is billed)', async () => {
+    useScriptedProxy({ task: { ...queuedTask(1), task_status: 'processing', updated_at: NOW + 50 } });
+    renderWithProvider(<AudioResultPlayer taskId="rka_1" />, { updates: 'poll' });
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('Generating'));
+    expect(screen.queryByRole('button', { name: /Cancel/ })).not.toBeInTheDocument();
+  });
+
+  it('in the studio, Cancel empties the current sound and is announced', async () => {
+    const proxy = useScriptedProxy({ task: queuedTask(1) });
+    renderWithProvider(<TextToAudioStudio defaultTaskId="rka_1" />, { updates: 'poll' });
+    await userEvent
+      .setup()
+      .click(await screen.findByRole('button', { name: 'Cancel waiting sound: Owl hooting' }));
+    await waitFor(() =>
+      expect(screen.getAllByRole('status').map((node) => node.textContent)).toContain(
+        'Cancelled before it started: nothing was spent.',
+      ),
+    );
+    expect(proxy.deletes).toEqual(['rka_1']);
+    expect(screen.getByText('Describe a sound and generate it: it will appear here.')).toBeInTheDocument();
+  });
+});
+
+describe('the history shows what finished tasks cost', () => {
+  it('a finished row shows the units the vendor reported; a queued row its badge', async () => {
+    const finished = {
+      ...queuedTask(1),
+      task_id: 'task_done',
+      task_status: 'succeed',
+      final_unit_deduction: '0.25',
+      task_result: { audios: [] },
+    };
+    server.use(http.get(TASKS, () => ok([queuedTask(1), finished])));
+    renderWithProvider(<AudioTaskList />, { updates: 'poll' });
+    const rows = await screen.findAllByRole('listitem');
+    expect(rows[0]).toHaveAttribute('data-status', 'queued');
+    expect(within(rows[0]!).getByText('Queued')).toBeInTheDocument();
+    expect(within(rows[1]!).getByText('0.25 units')).toBeInTheDocument();
+    expect(within(rows[0]!).queryByText(/units/)).not.toBeInTheDocument();
   });
 });
 

@@ -75,6 +75,8 @@ export const sharedMessages = {
   cancelQueued: 'Cancel',
   /** The accessible name of that button, with the task's title. */
   cancelQueuedLabel: (title: string): string => `Cancel waiting sound: ${title}`,
+  /** Once a waiting task was cancelled. */
+  queueCancelled: 'Cancelled before it started: nothing was spent.',
   /** What a finished task cost, from the vendor's `final_unit_deduction`, e.g. "0.25 units". */
   unitsSpent: (units: string, locale?: string): string => {
     const value = Number(units);

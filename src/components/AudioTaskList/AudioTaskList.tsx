@@ -8,7 +8,13 @@ import {
   type RefObject,
 } from 'react';
 import { listMessages, type KlingAudioMessages } from '../../api/messages';
-import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, type AudioTask } from '../../api/schemas';
+import {
+  isTerminalStatus,
+  PAGE_SIZE_DEFAULT,
+  PAGE_SIZE_MAX,
+  PAGE_SIZE_MIN,
+  type AudioTask,
+} from '../../api/schemas';
 import { useAudioTaskList } from '../../hooks/useAudioTaskList';
 import { AudioResultPlayer } from '../AudioResultPlayer';
 import { join, partOf, useComponentMessages, useControllableState } from '../internal';
@@ -207,6 +213,9 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
                   </time>
                   {duration !== undefined && (
                     <span {...part('duration')}>{m.duration(duration, locale)}</span>
+                  )}
+                  {task.unitsDeducted && isTerminalStatus(task.status) && (
+                    <span {...part('units')}>{m.unitsSpent(task.unitsDeducted, locale)}</span>
                   )}
                 </p>
                 {task.status === 'failed' && (

@@ -1,4 +1,12 @@
-import { forwardRef, useEffect, useId, useMemo, useRef, type ComponentPropsWithoutRef } from 'react';
+import {
+  forwardRef,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  type ComponentPropsWithoutRef,
+} from 'react';
 import { studioMessages, type KlingAudioMessages } from '../../api/messages';
 import type { AudioTask } from '../../api/schemas';
 import { useAudioTask } from '../../hooks/useAudioTask';
@@ -86,6 +94,8 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
 
   const { task } = useAudioTask(current);
   const title = task ? task.request?.prompt || m.untitledTask(task.taskId) : '';
+  // A waiting task cancelled from the player: it is gone, and the studio says so once.
+  const [cancelNotice, setCancelNotice] = useState('');
   // One announcement per status change of the current task; the elapsed time and polls do not change it.
   const announcement = task
     ? m.studioAnnouncement(
@@ -93,7 +103,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
         title,
         task.status === 'failed' ? task.statusMessage || m.failedReasonUnknown : undefined,
       )
-    : '';
+    : cancelNotice;
 
   const currentHeading = useRef<HTMLHeadingElement>(null);
   const select = (next: AudioTask) => {
@@ -126,6 +136,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
           {...formProps}
           {...part('form', formProps?.className)}
           onCreated={(created) => {
+            setCancelNotice('');
             setChosen(created.taskId);
             formProps?.onCreated?.(created);
           }}
@@ -142,6 +153,12 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
               {...playerProps}
               {...part('player', playerProps?.className)}
               taskId={current}
+              onCancel={(cancelled) => {
+                setCancelNotice(m.queueCancelled);
+                setChosen(null);
+                currentHeading.current?.focus();
+                playerProps?.onCancel?.(cancelled);
+              }}
             />
           ) : (
             <p {...part('idle')}>{m.studioIdle}</p>
