@@ -4,14 +4,14 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { http, passthrough } from 'msw';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isPublicAddress } from '../src/server/address';
+import { isPublicAddress } from '../src/server/keep/address';
 import {
   createKeepQueue,
   fetchAudioFile,
   KeepError,
   type FetchAudioFileOptions,
   type KeepTransport,
-} from '../src/server/keeper';
+} from '../src/server/keep/keeper';
 import { server as msw } from './server';
 
 // ---------------------------------------------------------------------------------------------

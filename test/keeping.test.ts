@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireTask } from '../src/api/schemas';
 import { createMockKlingBackend } from '../src/mocks';
-import { createAudioKeeping, type KeepAudioOptions } from '../src/server/keeping';
+import { createAudioKeeping, type KeepAudioOptions } from '../src/server/keep/keeping';
 import { createMemoryTaskStore, createPostgresTaskStore, type KeptFileStore } from '../src/server';
 import { postgresUrl } from './postgres';
 

@@ -119,6 +119,13 @@ describe.each(storeKinds)('kept copies through the proxy on the $name store', ({
         const response = await w.file(user, url);
         expect([url, response.status]).toEqual([url, 404]);
       }
+      // Its 404 is an answer like every other of the proxy's: the envelope, its request id, nosniff.
+      const missing = await w.file('bob', `${files}.mp3`);
+      const body = (await missing.json()) as { code: number; request_id: string; data: null };
+      expect(body).toMatchObject({ code: 1203, data: null });
+      expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(missing.headers.get('x-request-id')).toBe(body.request_id);
+      expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
       expect((await w.file('', `${files}.mp3`)).status).toBe(401);
       expect((await w.file('alice', `${files}.mp3`, {}, 'DELETE')).status).toBe(405);
       // Bob's own list and lookups know nothing of it.

@@ -57,6 +57,8 @@ function setup(options: Partial<KlingAudioProxyOptions> = {}) {
   const settled = async () => {
     while (work.length) await Promise.all(work.splice(0));
   };
+  // Its push sweep and streams end with the test.
+  cleanups.push(() => proxy.close());
   return { backend, proxy, settled };
 }
 

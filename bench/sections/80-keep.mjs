@@ -23,9 +23,9 @@ async function load() {
   const result = await build({
     stdin: {
       contents: `
-        export { createAudioKeeping } from './src/server/keeping';
-        export { createMemoryTaskStore } from './src/server/store';
-        export { createPostgresTaskStore } from './src/server/postgresStore';
+        export { createAudioKeeping } from './src/server/keep/keeping';
+        export { createMemoryTaskStore } from './src/server/storage/memory/taskStore';
+        export { createPostgresTaskStore } from './src/server/storage/postgres/taskStore';
         export { createMockKlingCore } from './src/mocks/backend';`,
       resolveDir: root,
       loader: 'ts',

@@ -3,6 +3,7 @@
  * One file: the input schema, the wire schemas and the mapping between them. No React, server-safe.
  */
 import * as z from 'zod/mini';
+import { statusRankOf, toKnownStatus, type AudioTaskStatus } from './status';
 
 /** Longest prompt the vendor accepts, in characters. */
 export const PROMPT_MAX_LENGTH = 200;
@@ -22,11 +23,7 @@ export const PAGE_SIZE_MIN = 1;
 export const PAGE_SIZE_MAX = 500;
 export const PAGE_SIZE_DEFAULT = 30;
 
-/**
- * Vendor statuses (`succeed` is the vendor's spelling), plus the proxy's own `queued`: the task waits in
- * the proxy's queue and has not reached the vendor yet. Every status but `succeed`/`failed` is pending.
- */
-export type AudioTaskStatus = 'queued' | 'submitted' | 'processing' | 'succeed' | 'failed';
+export type { AudioTaskStatus } from './status';
 export const TERMINAL_STATUSES: readonly AudioTaskStatus[] = ['succeed', 'failed'];
 export const isTerminalStatus = (status: AudioTaskStatus | undefined): boolean =>
   status === 'succeed' || status === 'failed';
@@ -39,15 +36,7 @@ export function compareTaskStates(
   next: { status: string; updatedAt: number },
   last: { status: string; updatedAt: number },
 ): number {
-  const rank = (status: string) =>
-    status === 'queued'
-      ? -1
-      : status === 'submitted'
-        ? 0
-        : status === 'succeed' || status === 'failed'
-          ? 2
-          : 1;
-  return rank(next.status) - rank(last.status) || next.updatedAt - last.updatedAt;
+  return statusRankOf(next.status) - statusRankOf(last.status) || next.updatedAt - last.updatedAt;
 }
 
 /**
@@ -389,11 +378,6 @@ export interface AudioTask {
 
 type ParsedWireTask = z.output<typeof wireTaskSchema>;
 
-const toStatus = (status: string): AudioTaskStatus =>
-  status === 'queued' || status === 'submitted' || status === 'succeed' || status === 'failed'
-    ? status
-    : 'processing';
-
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
 export const wireAudioId = (
   taskId: string,
@@ -405,7 +389,7 @@ export const wireAudioId = (
 export function toAudioTask(wire: ParsedWireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
-    status: toStatus(wire.task_status),
+    status: toKnownStatus(wire.task_status),
     audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
       id: wireAudioId(wire.task_id, audio, index),
       // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.

@@ -1,34 +1,29 @@
+export { createKlingAudioProxy, type KlingAudioProxy } from './proxy/createProxy';
 export {
-  createKlingAudioProxy,
   type KlingAudioProxyOptions,
   type KlingProxyRateLimit,
   type KlingProxyRequestInfo,
   type KlingProxyResponseInfo,
-} from './proxy';
-export { type KlingProxyRoute } from './routes';
-export { signKlingToken, type SignKlingTokenOptions } from './token';
-export { toNodeHandler } from './node';
+} from './proxy/options';
+export { type KlingProxyRoute } from './http/routes';
+export { signKlingToken, type SignKlingTokenOptions } from './vendor/token';
+export { toNodeHandler } from './adapters/node/toNodeHandler';
+export { createMemoryTaskStore } from './storage/memory/taskStore';
 export {
-  createMemoryTaskStore,
   type KlingTaskRecord,
   type KlingTaskRecordCondition,
   type KlingTaskRecordPatch,
   type KlingTaskStore,
   type NewKlingTaskRecord,
-} from './store';
-export { createPostgresTaskStore, type PostgresTaskStoreOptions, type SqlDatabase } from './postgresStore';
-export {
-  createMemoryTaskEventLog,
-  createTaskEventHub,
-  encodeServerSentEvent,
-  type KlingTaskEventLog,
-  type MemoryTaskEventLogOptions,
-  type TaskEvent,
-  type TaskEventHub,
-  type TaskEventHubOptions,
-} from './taskEvents';
-export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './postgresTaskEvents';
-export { createCallbackTokens, type CallbackTokens } from './callbacks';
-export { type KeepAudioOptions, type KeptFileMeta } from './keeping';
-export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keeper';
-export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './keptFiles';
+} from './core/taskStore';
+export { createPostgresTaskStore, type PostgresTaskStoreOptions } from './storage/postgres/taskStore';
+export { type SqlDatabase } from './core/sql';
+export { type KlingTaskEventLog, type TaskEvent } from './core/eventLog';
+export { createMemoryTaskEventLog, type MemoryTaskEventLogOptions } from './storage/memory/eventLog';
+export { createTaskEventHub, type TaskEventHub, type TaskEventHubOptions } from './push/hub';
+export { encodeServerSentEvent } from './http/sse';
+export { createPostgresTaskEventLog, type PostgresTaskEventLogOptions } from './storage/postgres/eventLog';
+export { createCallbackTokens, type CallbackTokens } from './push/callbacks';
+export { type KeepAudioOptions, type KeptFileMeta } from './keep/keeping';
+export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keep/keeper';
+export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './core/fileStore';

@@ -1,0 +1,134 @@
+/**
+ * The proxy's task records: the contract every store implements, the record it keeps, and the in-memory
+ * store. A record is written before the vendor is called and is the proxy's memory of one task: whose it
+ * is, the browser's external id, the prompt and the last known vendor task.
+ */
+import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../../api/schemas';
+import { STATUS_RANK, toKnownStatus } from '../../api/status';
+import type { KeptFileStore } from './fileStore';
+
+/** The user id of the shared space (`authorize` returned `true`). A real user id is never empty. */
+export const SHARED_SPACE = '';
+
+/** One task the proxy created, as a store keeps it. */
+export interface KlingTaskRecord {
+  /** Whose task it is: the id `authorize` returned, or `SHARED_SPACE` (`''`). */
+  userId: string;
+  /** The browser's own external id (or one the proxy chose); unique per user. */
+  externalTaskId: string;
+  /** The external id the vendor got: derived per (user, browser external id), so it never collides. */
+  vendorExternalTaskId: string;
+  /** The vendor's task id, once the vendor has answered the create. */
+  taskId?: string;
+  prompt: string;
+  /** Seconds. */
+  duration: number;
+  /** The last task object the vendor sent (status, result), as it sent it. */
+  task?: WireTask;
+  /** `task.task_status`, kept on its own so pending records can be found without reading the task. */
+  status?: AudioTaskStatus;
+  /** Until when (ms since the epoch) a create at the vendor is in flight for this record, if one is. */
+  claimedUntil?: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What `claimTask` writes: a record before the vendor has heard of it. */
+export type NewKlingTaskRecord = Pick<
+  KlingTaskRecord,
+  'userId' | 'externalTaskId' | 'vendorExternalTaskId' | 'prompt' | 'duration' | 'claimedUntil' | 'createdAt'
+>;
+
+/** A change to a record. `claimedUntil: null` clears the claim. */
+export interface KlingTaskRecordPatch {
+  taskId?: string;
+  /** The vendor's latest task object. Ignored when it would move the record backwards (see `mayReplace`). */
+  task?: WireTask;
+  claimedUntil?: number | null;
+}
+
+export interface KlingTaskRecordCondition {
+  /** Apply the patch only if the record's claim is still this one (`null`: no claim). */
+  ifClaimedUntil?: number | null;
+}
+
+/**
+ * Where the proxy keeps its records. Every change to a record goes through `updateTask`, so a store (or
+ * a wrapper around one) can observe every change in one place.
+ */
+export interface KlingTaskStore {
+  /**
+   * Writes `record` unless one exists for its (user, external id): then answers that one, unchanged.
+   * This is the exactly-once gate: only the caller that gets `created: true` may call the vendor.
+   */
+  claimTask(record: NewKlingTaskRecord): Promise<{ record: KlingTaskRecord; created: boolean }>;
+  /**
+   * Changes one record, atomically; answers it as it is afterwards, or `undefined` when there is no such
+   * record or `condition` does not hold.
+   */
+  updateTask(
+    userId: string,
+    externalTaskId: string,
+    patch: KlingTaskRecordPatch,
+    condition?: KlingTaskRecordCondition,
+  ): Promise<KlingTaskRecord | undefined>;
+  /** The user's record with this vendor task id or, failing that, this (browser) external id. */
+  findTask(userId: string, id: string): Promise<KlingTaskRecord | undefined>;
+  /** The user's records of these vendor task ids (any order). */
+  findTasks(userId: string, taskIds: readonly string[]): Promise<KlingTaskRecord[]>;
+  /** One page of the user's records that have a vendor task, newest first. */
+  listTasks(userId: string, page: { pageNum: number; pageSize: number }): Promise<KlingTaskRecord[]>;
+  /**
+   * The kept copies of the tasks' files (`keepAudio`), beside the records. A store without it keeps no
+   * copies.
+   */
+  files?: KeptFileStore;
+}
+
+/** How far along a record's status is (`-1`: no task yet): a record never goes to a lower rank. */
+export const statusRank = (status: AudioTaskStatus | undefined): number =>
+  status === undefined ? -1 : STATUS_RANK[status];
+
+/** True when `next` may replace what the record holds (it is at least as far along, and not after the end). */
+export function mayReplace(current: AudioTaskStatus | undefined, next: AudioTaskStatus): boolean {
+  if (isTerminalStatus(current)) return false;
+  return statusRank(next) >= statusRank(current);
+}
+
+/** The record with `patch` applied (the in-memory store's update; SQL stores do the same in one statement). */
+export function applyPatch(
+  record: KlingTaskRecord,
+  patch: KlingTaskRecordPatch,
+  now: number,
+): KlingTaskRecord {
+  const next = { ...record, updatedAt: now };
+  if (patch.taskId !== undefined) next.taskId = patch.taskId;
+  if (patch.task) {
+    const status = toKnownStatus(patch.task.task_status);
+    if (mayReplace(record.status, status)) {
+      next.task = patch.task;
+      next.status = status;
+    }
+  }
+  if (patch.claimedUntil === null) delete next.claimedUntil;
+  else if (patch.claimedUntil !== undefined) next.claimedUntil = patch.claimedUntil;
+  return next;
+}
+
+/**
+ * The store with `listener` told of every record a change leaves (push announces it, keeping starts on a
+ * success). The original's other methods stay as they are, own or inherited.
+ */
+export function observeTaskUpdates(
+  store: KlingTaskStore,
+  listener: (record: KlingTaskRecord) => void,
+): KlingTaskStore {
+  const observed: KlingTaskStore = Object.create(store);
+  observed.updateTask = async (...args) => {
+    const record = await store.updateTask(...args);
+    if (record) listener(record);
+    return record;
+  };
+  return observed;
+}

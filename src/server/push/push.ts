@@ -1,0 +1,174 @@
+/**
+ * The proxy's two push routes, in one module the proxy dispatches to before its vendor routes:
+ * - `POST {basePath}/callbacks/{token}`: the vendor's callback. A hint only (the vendor signs nothing): the
+ *   task is fetched again from the vendor before anything changes, in the background, after a quick answer.
+ * - `GET {basePath}/v1/audio/text-to-audio/events`: the user's task changes as Server-Sent Events.
+ * Plus the safety net for lost callbacks: while a stream is open, a pending task that has not changed for
+ * a while is read again from the vendor, once for all its watchers.
+ */
+import { TASK_EVENTS_PATH } from '../../api/events';
+import * as z from 'zod/mini';
+import {
+  isTerminalStatus,
+  parseWireTaskBody,
+  wireTaskSchema,
+  withoutNulls,
+  type WireTask,
+} from '../../api/schemas';
+import { envelopeTasks } from '../http/envelope';
+import { createCallbackTokens } from './callbacks';
+import { recordKey } from '../core/keys';
+import type { KlingTaskEventLog } from '../core/eventLog';
+import { createTaskEventHub, type PresentTask, type TaskEventHubOptions } from './hub';
+
+export type PushRoute = 'taskEvents' | 'taskCallback';
+
+/** The proxy's knowledge of one task, for a callback about it. */
+export interface PushTaskRef {
+  /** The vendor's task id, once known: a callback about another task id is refused. */
+  taskId?: string;
+  /** The external id the vendor got: a callback naming another one is refused. */
+  vendorExternalTaskId: string;
+}
+
+export interface PushOptions extends TaskEventHubOptions {
+  /** The proxy's public mount URL, e.g. `https://app.example.com/api/kling`. */
+  callbackUrl: string;
+  /** Seals callback tokens. */
+  secret: string;
+  events: KlingTaskEventLog;
+  /** The proxy's task of this user and external id; `undefined` when it created no such task. */
+  find: (userId: string, externalTaskId: string) => Promise<PushTaskRef | undefined>;
+  /** Reads the task from the vendor again and keeps it (which announces a real change through `publish`). */
+  refresh: (userId: string, externalTaskId: string) => Promise<unknown>;
+  /** How long a watched pending task may stay unchanged before the sweep reads it. Defaults to `5000` ms. */
+  sweepMs?: number;
+  /** Keeps background work alive after the answer (serverless hosts). Defaults to letting it run. */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
+export interface PushAnswer {
+  status: number;
+  code: number;
+  message: string;
+}
+
+export function createPushRoutes(options: PushOptions) {
+  const tokens = createCallbackTokens(options.secret);
+  const hub = createTaskEventHub(options.events, options);
+  const callbackBase = options.callbackUrl.replace(/\/+$/, '');
+  const sweepMs = options.sweepMs ?? 5000;
+
+  // Pending tasks this instance has seen (created, read or called back): what the sweep reads again.
+  const pending = new Map<
+    string,
+    { userId: string; externalTaskId: string; changedAt: number; since: number }
+  >();
+  // A task the vendor never finishes must not be read forever: the sweep lets go of it after this long.
+  const SWEEP_FOR_MS = 30 * 60_000;
+
+  let sweeping = false;
+  const sweep = setInterval(() => {
+    if (sweeping || hub.streams === 0 || pending.size === 0) return;
+    sweeping = true;
+    for (const [key, entry] of pending) if (Date.now() - entry.since > SWEEP_FOR_MS) pending.delete(key);
+    const due = [...pending.values()].filter((entry) => Date.now() - entry.changedAt >= sweepMs);
+    void Promise.all(
+      due.map((entry) => {
+        entry.changedAt = Date.now();
+        return options.refresh(entry.userId, entry.externalTaskId).catch(() => {});
+      }),
+    ).finally(() => (sweeping = false));
+  }, sweepMs);
+  (sweep as { unref?: () => void }).unref?.();
+
+  return {
+    hub,
+
+    /** Which push route a request is for, if any: exact paths only; anything else is the vendor routes'. */
+    match(url: URL, basePath: string): { route: PushRoute; token: string } | undefined {
+      if (url.pathname === basePath + TASK_EVENTS_PATH) return { route: 'taskEvents', token: '' };
+      const prefix = `${basePath}/callbacks/`;
+      if (url.pathname.startsWith(prefix))
+        return { route: 'taskCallback', token: url.pathname.slice(prefix.length) };
+      return undefined;
+    },
+
+    /** The `callback_url` for a create of this user's task. */
+    callbackUrlFor: async (userId: string, externalTaskId: string) =>
+      `${callbackBase}/callbacks/${await tokens.sign(userId, externalTaskId)}`,
+
+    /**
+     * A task's state as the proxy now knows it (`task` as a get answers it): its owner's streams hear of
+     * a real change; a pending task joins the sweep, a finished one leaves it.
+     */
+    publish(userId: string, externalTaskId: string, task: WireTask) {
+      const key = recordKey(userId, externalTaskId);
+      if (isTerminalStatus(task.task_status as never)) pending.delete(key);
+      else if (!pending.has(key)) {
+        pending.set(key, { userId, externalTaskId, changedAt: Date.now(), since: Date.now() });
+      }
+      void hub
+        .publish(userId, task)
+        .then((event) => {
+          const entry = pending.get(key);
+          if (event && entry) entry.changedAt = Date.now();
+        })
+        .catch(() => {});
+    },
+
+    async callback(request: Request, token: string): Promise<PushAnswer> {
+      if (request.method !== 'POST')
+        return { status: 405, code: 1202, message: 'Method not allowed: use POST.' };
+      const sealed = await tokens.verify(token);
+      const task = sealed && (await options.find(sealed.userId, sealed.externalTaskId));
+      // A token we never made, or one for a task that does not exist: 404, and nothing changes.
+      if (!sealed || !task) return { status: 404, code: 1203, message: 'Not found.' };
+      let body: unknown;
+      try {
+        body = JSON.parse(await request.text(), withoutNulls);
+      } catch {
+        return { status: 400, code: 1200, message: 'The callback body is not valid JSON.' };
+      }
+      const parsed = parseWireTaskBody(body);
+      if (!parsed.success) return { status: 400, code: 1201, message: 'The callback body is not a task.' };
+      // A token is bound to one task: a body about another one is refused and changes nothing.
+      const { task_id, task_info } = parsed.data;
+      const named = task_info?.external_task_id;
+      if (
+        (task.taskId !== undefined && task_id !== task.taskId) ||
+        (named && named !== task.vendorExternalTaskId)
+      ) {
+        return { status: 400, code: 1201, message: 'The callback is not about the task of its URL.' };
+      }
+      // Answered now, checked afterwards: the vendor retries slow answers, and the body is only a hint.
+      const work = options.refresh(sealed.userId, sealed.externalTaskId).catch(() => {});
+      options.waitUntil?.(work);
+      return { status: 200, code: 0, message: 'SUCCEED' };
+    },
+
+    /**
+     * The user's stream (`null`: the shared space's, every task), each task shown through `present`; 429
+     * past the per-user bound.
+     */
+    async events(
+      request: Request,
+      userId: string | null,
+      present?: PresentTask,
+    ): Promise<Response | PushAnswer> {
+      if (request.method !== 'GET')
+        return { status: 405, code: 1202, message: 'Method not allowed: use GET.' };
+      const response = await hub.open(userId, request.headers.get('last-event-id'), request.signal, present);
+      return response ?? { status: 429, code: 1302, message: 'Too many open event streams.' };
+    },
+
+    close: () => (clearInterval(sweep), hub.close()),
+  };
+}
+
+/** The task of a successful answer (the vendor's envelope around one task), as streams send it. */
+export function taskOfReply(reply: { status: number; body: string }): WireTask | undefined {
+  const found = envelopeTasks(reply, withoutNulls);
+  // Parsed again for its output: streams send the task's known fields only.
+  return found && !found.list ? (z.parse(wireTaskSchema, found.tasks[0]) as WireTask) : undefined;
+}

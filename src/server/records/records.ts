@@ -1,0 +1,314 @@
+/**
+ * The three operations on the proxy's records: create exactly once, get and list a user's own tasks.
+ * `createKlingAudioProxy` calls these after `authorize`; the vendor is reached only through `forward`.
+ */
+import type * as z from 'zod/mini';
+import {
+  isTerminalStatus,
+  toWireCreateRequest,
+  type createAudioTaskInputSchema,
+  type WireTask,
+} from '../../api/schemas';
+import { recordKey as key } from '../core/keys';
+import type { TaskRecordCache } from './recordCache';
+import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from '../core/taskStore';
+import { base64url } from '../core/base64';
+import { envelopeTasks, successEnvelope } from '../http/envelope';
+import { succeed, type Reply } from '../http/reply';
+
+/** An answer as the proxy sends it. */
+export type RecordReply = Reply;
+
+/**
+ * Calls the vendor for one request (its budget and signal): a path under the vendor's text-to-audio path
+ * (`''`, `/{id}`, `?query`). Each operation takes it as its first argument.
+ */
+export type RecordForward = (
+  method: 'GET' | 'POST',
+  path: string,
+  body: string | undefined,
+) => Promise<RecordReply>;
+
+/** What the record operations of one proxy share. */
+export interface RecordContext {
+  store: KlingTaskStore;
+  fail: (status: number, code: number, message: string) => RecordReply;
+  /** The upstream time bound: a create claimed longer ago than this (twice, for the token retry) is over. */
+  timeoutMs: number;
+  /** Creates in flight, shared across the operations made for each request of one proxy. */
+  inFlight?: CreatesInFlight;
+  /** The `callback_url` a create of this record carries (push), or none. */
+  callbackUrl?: (record: KlingTaskRecord) => Promise<string>;
+  /** The records this proxy lately read or wrote, shared like `inFlight`: lookups try it before the store. */
+  cache?: TaskRecordCache;
+}
+
+/** Creates a process is making, by user and external id: a second tab's request waits for the first. */
+export type CreatesInFlight = Map<string, Promise<unknown>>;
+
+type CreateInput = z.output<typeof createAudioTaskInputSchema>;
+
+// Pending records refreshed from the vendor at once while answering a list.
+const REFRESH_CONCURRENCY = 8;
+// How often a request waiting on another instance's create looks at the record again.
+const SETTLE_POLL_MS = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The vendor's external id for a user's browser external id: a hash of the pair, so two users' ids can
+ * never meet at the vendor, and the same pair always gives the same id (a retry after a restart finds it).
+ * The shared space keeps the browser's id, as before records existed.
+ */
+export async function vendorExternalId(userId: string, externalTaskId: string): Promise<string> {
+  if (userId === SHARED_SPACE) return externalTaskId;
+  const bytes = new TextEncoder().encode(JSON.stringify([userId, externalTaskId]));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return `rka-${base64url(digest)}`;
+}
+
+/**
+ * True when two JSON values are equal, whatever the order of their keys: a record read back from jsonb
+ * has its keys in PostgreSQL's order, not the vendor's, so comparing texts would see a change every time.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  return keys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]));
+}
+
+/** The vendor's task from a successful answer, or `undefined` for an error or a body that does not parse. */
+function parseTask(reply: RecordReply): WireTask | undefined {
+  const found = envelopeTasks(reply);
+  return found && !found.list ? found.tasks[0] : undefined;
+}
+
+/** The task as the browser gets it: the vendor's object, with the browser's external id and the prompt. */
+export function answeredTask(record: KlingTaskRecord): WireTask {
+  const task = record.task!;
+  return {
+    ...task,
+    task_info: {
+      ...task.task_info,
+      external_task_id: record.externalTaskId,
+      prompt: record.prompt,
+      duration: String(record.duration),
+    } as WireTask['task_info'],
+  };
+}
+
+const ok = (data: unknown, from?: RecordReply): RecordReply => succeed(data, from);
+
+const notFound = (context: RecordContext) => context.fail(404, 1203, 'Task not found.');
+
+/** Runs `work` over `items`, at most `limit` at a time, in order of the answers. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The record operations of one proxy, sharing its in-flight creates. */
+export type RecordOperations = ReturnType<typeof createRecordOperations>;
+
+/** The record operations of one proxy, made once: each takes the request's `forward`. */
+export function createRecordOperations(context: RecordContext) {
+  const { store, cache } = context;
+  // Every record the store answers or writes is what the cache learns from, and nothing else.
+  const known = <T extends KlingTaskRecord | undefined>(record: T): T => {
+    if (record) cache?.remember(record);
+    return record;
+  };
+  const inFlight: CreatesInFlight = context.inFlight ?? new Map();
+  const claimMs = () => context.timeoutMs * 2 + 1000;
+
+  /** Asks the vendor for the record's task and keeps the answer; the vendor's error reply if it failed. */
+  async function refresh(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+  ): Promise<KlingTaskRecord | RecordReply> {
+    const path = record.taskId
+      ? `/${encodeURIComponent(record.taskId)}`
+      : `/${encodeURIComponent(record.vendorExternalTaskId)}`;
+    const reply = await forward('GET', path, undefined);
+    const task = parseTask(reply);
+    if (!task) return reply;
+    // Most polls of a pending task change nothing: no write then (and nothing for a watcher to hear).
+    if (record.taskId === task.task_id && sameJson(record.task, task)) return record;
+    const updated = await store.updateTask(record.userId, record.externalTaskId, {
+      taskId: task.task_id,
+      task,
+    });
+    return known(updated) ?? record;
+  }
+
+  /**
+   * The record once no create is in flight for it: with its vendor task if the vendor has one (asked by
+   * the derived external id when the create's answer was lost), without when nobody made it.
+   */
+  async function settle(forward: RecordForward, record: KlingTaskRecord): Promise<KlingTaskRecord> {
+    let current = record;
+    for (;;) {
+      if (current.taskId) return current;
+      const pending = inFlight.get(key(current.userId, current.externalTaskId));
+      if (pending) await pending.catch(() => {});
+      // Another instance's create: wait for its answer or for its claim to run out.
+      else if (current.claimedUntil !== undefined && current.claimedUntil > Date.now()) {
+        await sleep(SETTLE_POLL_MS);
+      } else break;
+      current = known(await store.findTask(current.userId, current.externalTaskId)) ?? current;
+    }
+    // Nobody is creating it: the vendor may still have it, if an earlier answer was dropped.
+    const found = await refresh(forward, current);
+    return 'userId' in found ? found : current;
+  }
+
+  /** A record's task as a get answers it: from the record once finished, else refreshed from the vendor. */
+  async function answer(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+    remembered = false,
+  ): Promise<RecordReply> {
+    if (!record.task) return notFound(context);
+    if (isTerminalStatus(record.status)) return ok(answeredTask(record));
+    const refreshed = await refresh(forward, record);
+    if ('userId' in refreshed) return ok(answeredTask(refreshed));
+    // The vendor failed, and the record came from this proxy's memory: another instance may have seen
+    // the task end meanwhile, and a finished record is a better answer than the vendor's error.
+    if (remembered) {
+      const stored = known(await store.findTask(record.userId, record.taskId!));
+      if (stored && stored.taskId === record.taskId && isTerminalStatus(stored.status))
+        return answer(forward, stored);
+    }
+    return refreshed;
+  }
+
+  async function createAtVendor(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+    input: CreateInput,
+  ): Promise<RecordReply> {
+    const body = toWireCreateRequest({ ...input, externalTaskId: record.vendorExternalTaskId });
+    if (context.callbackUrl) body.callback_url = await context.callbackUrl(record);
+    else delete body.callback_url;
+    const reply = await forward('POST', '', JSON.stringify(body));
+    const created = parseTask(reply);
+    let task = created;
+    // 1201 on a create we validated: the vendor already has this external id (an answer lost earlier).
+    if (!task && reply.code === 1201) {
+      const found = await refresh(forward, record);
+      if ('userId' in found && found.task) task = found.task;
+    }
+    const updated = known(
+      await store.updateTask(
+        record.userId,
+        record.externalTaskId,
+        task ? { taskId: task.task_id, task, claimedUntil: null } : { claimedUntil: null },
+      ),
+    );
+    if (!task || !updated?.task) return reply;
+    return ok(answeredTask(updated), created ? reply : undefined);
+  }
+
+  return {
+    /** POST create: writes the record, then calls the vendor once per (user, external id). */
+    async createTask(forward: RecordForward, userId: string, input: CreateInput): Promise<RecordReply> {
+      const externalTaskId = input.externalTaskId ?? crypto.randomUUID();
+      const id = key(userId, externalTaskId);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const now = Date.now();
+        const claim = await store.claimTask({
+          userId,
+          externalTaskId,
+          vendorExternalTaskId: await vendorExternalId(userId, externalTaskId),
+          prompt: input.prompt,
+          duration: input.duration,
+          claimedUntil: now + claimMs(),
+          createdAt: now,
+        });
+        let record = claim.record;
+        if (!claim.created) {
+          // The same create again (another tab, or a retry after a dropped answer): the task that exists.
+          record = await settle(forward, record);
+          if (record.task) return answer(forward, record);
+          // Nobody made it and nobody is making it: take the create over, unless another request just did.
+          const taken = await store.updateTask(
+            userId,
+            externalTaskId,
+            { claimedUntil: Date.now() + claimMs() },
+            { ifClaimedUntil: record.claimedUntil ?? null },
+          );
+          if (!taken) continue;
+          record = taken;
+        }
+        const creating = createAtVendor(forward, record, input);
+        inFlight.set(id, creating);
+        try {
+          return await creating;
+        } finally {
+          inFlight.delete(id);
+        }
+      }
+      return context.fail(409, 1201, 'This task is being created by another request: try again.');
+    },
+
+    /** GET one task by its id or the browser's external id: the user's own record only. */
+    async getTask(forward: RecordForward, userId: string, id: string): Promise<RecordReply | undefined> {
+      // A pending task's poll: from this proxy's memory when it may be trusted, else from the store.
+      const remembered = cache?.get(userId, id);
+      const record = remembered ?? known(await store.findTask(userId, id));
+      if (!record) return undefined;
+      const settled = await settle(forward, record);
+      return settled.task ? answer(forward, settled, settled === remembered) : notFound(context);
+    },
+
+    /** GET a page of the user's records, newest first, pending ones refreshed from the vendor. */
+    async listTasks(
+      forward: RecordForward,
+      userId: string,
+      page: { pageNum: number; pageSize: number },
+    ): Promise<RecordReply> {
+      const records = (await store.listTasks(userId, page)).map(known);
+      const tasks = await mapLimited(records, REFRESH_CONCURRENCY, async (record) => {
+        if (isTerminalStatus(record.status)) return answeredTask(record);
+        const refreshed = await refresh(forward, record);
+        // A refresh that failed leaves the last known state on the page rather than failing the page.
+        return answeredTask('userId' in refreshed ? refreshed : record);
+      });
+      return ok(tasks);
+    },
+
+    /** The shared space's list: the vendor's page, with the prompts of the tasks this proxy made. */
+    async enrichList(reply: RecordReply): Promise<RecordReply> {
+      const data = successEnvelope(reply)?.data;
+      // Read item by item below: one unreadable task must not hide a whole page.
+      if (!Array.isArray(data)) return reply;
+      const tasks = data as WireTask[];
+      const records = await store.findTasks(
+        SHARED_SPACE,
+        tasks.map((task) => task.task_id),
+      );
+      if (records.length === 0) return reply;
+      const byId = new Map(records.map((record) => [record.taskId, record]));
+      return ok(
+        tasks.map((task) => {
+          const record = byId.get(task.task_id);
+          return record ? answeredTask({ ...record, task }) : task;
+        }),
+        reply,
+      );
+    },
+  };
+}

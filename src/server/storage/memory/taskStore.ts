@@ -1,0 +1,69 @@
+import { applyPatch, type KlingTaskRecord, type KlingTaskStore } from '../../core/taskStore';
+import { createMemoryFileStore } from './fileStore';
+
+/**
+ * Records in this process's memory: for tests and throwaway setups. Everything is lost when the process
+ * ends, and two proxy instances do not share it. The default store of `createKlingAudioProxy`.
+ */
+export function createMemoryTaskStore(): KlingTaskStore {
+  // One map per user, keyed by external id; insertion order is creation order.
+  const users = new Map<string, Map<string, KlingTaskRecord>>();
+  const space = (userId: string) => {
+    let records = users.get(userId);
+    if (!records) users.set(userId, (records = new Map()));
+    return records;
+  };
+  // Copies in and out, as a database would: a caller can never change a stored record by accident.
+  const copy = (record: KlingTaskRecord): KlingTaskRecord => structuredClone(record);
+
+  return {
+    files: createMemoryFileStore(),
+    async claimTask(record) {
+      const records = space(record.userId);
+      const existing = records.get(record.externalTaskId);
+      if (existing) return { record: copy(existing), created: false };
+      const stored: KlingTaskRecord = { ...record, updatedAt: record.createdAt };
+      if (stored.claimedUntil === undefined) delete stored.claimedUntil;
+      records.set(record.externalTaskId, copy(stored));
+      return { record: stored, created: true };
+    },
+    async updateTask(userId, externalTaskId, patch, condition) {
+      const records = space(userId);
+      const record = records.get(externalTaskId);
+      if (!record) return undefined;
+      if (condition && 'ifClaimedUntil' in condition) {
+        if ((record.claimedUntil ?? null) !== (condition.ifClaimedUntil ?? null)) return undefined;
+      }
+      const next = applyPatch(record, patch, Date.now());
+      records.set(externalTaskId, next);
+      return copy(next);
+    },
+    async findTask(userId, id) {
+      const records = users.get(userId);
+      if (!records) return undefined;
+      let found: KlingTaskRecord | undefined;
+      for (const record of records.values()) {
+        if (record.taskId === id) {
+          found = record;
+          break;
+        }
+      }
+      found ??= records.get(id);
+      return found && copy(found);
+    },
+    async findTasks(userId, taskIds) {
+      const wanted = new Set(taskIds);
+      return [...space(userId).values()]
+        .filter((record) => record.taskId !== undefined && wanted.has(record.taskId))
+        .map(copy);
+    },
+    async listTasks(userId, { pageNum, pageSize }) {
+      const records = [...space(userId).values()].filter((record) => record.taskId !== undefined);
+      // Newest first; insertion order breaks ties between records of the same millisecond.
+      const ordered = records.map((record, index) => ({ record, index }));
+      ordered.sort((a, b) => b.record.createdAt - a.record.createdAt || b.index - a.index);
+      const start = (pageNum - 1) * pageSize;
+      return ordered.slice(start, start + pageSize).map(({ record }) => copy(record));
+    },
+  };
+}
