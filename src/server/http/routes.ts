@@ -8,7 +8,7 @@
  * is one. `toNodeHandler` sees the raw target first and keeps every `\` as `%5C`: over node:http, a path
  * with a backslash matches nothing.
  */
-import { TEXT_TO_AUDIO_PATH } from '../../api/client';
+import { TEXT_TO_AUDIO_PATH, USAGE_PATH } from '../../api/client';
 import { TASK_ID_PATTERN } from '../../api/schemas';
 
 /**
@@ -16,12 +16,13 @@ import { TASK_ID_PATTERN } from '../../api/schemas';
  * answers itself (`push.ts`), and `keptFile`, a kept copy served from `{basePath}/files/…` (`keepAudio`).
  */
 export type KlingProxyRoute =
-  'createTask' | 'getTask' | 'listTasks' | 'taskEvents' | 'taskCallback' | 'keptFile';
+  'createTask' | 'getTask' | 'listTasks' | 'taskEvents' | 'taskCallback' | 'keptFile' | 'usage';
 
 export type RouteMatch =
   | { route: 'createTask' }
   | { route: 'getTask'; id: string; byQuery: boolean }
   | { route: 'listTasks' }
+  | { route: 'usage' }
   | { route: null; status: 404 }
   | { route: null; status: 405; allow: string };
 
@@ -44,6 +45,10 @@ function decode(segment: string): string {
 export function matchRoute(method: string, url: URL, basePath: string): RouteMatch {
   const prefix = basePath + TEXT_TO_AUDIO_PATH;
   const { pathname } = url;
+  // The signed-in user's figures against the proxy's limits (`limits`).
+  if (pathname === basePath + USAGE_PATH) {
+    return method === 'GET' ? { route: 'usage' } : { route: null, status: 405, allow: 'GET' };
+  }
   if (!pathname.startsWith(prefix)) return { route: null, status: 404 };
   const rest = pathname.slice(prefix.length);
 

@@ -5,15 +5,12 @@
  */
 import { TERMINAL_STATUSES, type WireTask } from '../../../api/schemas';
 import { statusRankSql, toKnownStatus } from '../../../api/status';
-import {
-  statusRank,
-  type KlingTaskRecord,
-  type KlingTaskRecordPatch,
-  type KlingTaskStore,
-} from '../../core/taskStore';
+import { statusRank, type KlingTaskRecord, type KlingTaskRecordPatch } from '../../core/taskStore';
 import { checkTableName, type SqlDatabase } from '../../core/sql';
 import { createMigrator, type MigrationStep } from './migrate';
 import { createPostgresFileStore, keptFilesSchema } from './fileStore';
+import { createPostgresQueueStore, QUEUE_MIGRATIONS } from './queueStore';
+import type { KlingQueueingTaskStore } from '../../core/queueStore';
 
 export interface PostgresTaskStoreOptions {
   /**
@@ -48,6 +45,8 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     CREATE INDEX ${t}_list ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL;`,
   // 2: kept copies of the result files (`keepAudio`), one row per file, the bytes inline (bytea).
   (t) => `${keptFilesSchema(`${t}_files`)};`,
+  // 3: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
+  ...QUEUE_MIGRATIONS,
 ];
 
 // `mayReplace` in SQL, against the row as it is: a new task ($5: its status, $6: its rank) replaces the
@@ -67,6 +66,11 @@ interface Row {
   claimed_until: string | number | bigint | null;
   created_at: string | number | bigint;
   updated_at: string | number | bigint;
+  queue_id?: string | null;
+  queued_at?: string | number | bigint | null;
+  sent_at?: string | number | bigint | null;
+  vendor_task_id?: string | null;
+  max_parallel?: number | null;
 }
 
 // pg answers bigint columns as strings and PGlite as numbers or BigInts: all are milliseconds.
@@ -86,6 +90,11 @@ function fromRow(row: Row): KlingTaskRecord {
   if (row.task !== null) record.task = typeof row.task === 'string' ? JSON.parse(row.task) : row.task;
   if (row.status !== null) record.status = toKnownStatus(row.status);
   if (row.claimed_until !== null) record.claimedUntil = ms(row.claimed_until);
+  if (row.queue_id != null) record.queueId = row.queue_id;
+  if (row.queued_at != null) record.queuedAt = ms(row.queued_at);
+  if (row.sent_at != null) record.sentAt = ms(row.sent_at);
+  if (row.vendor_task_id != null) record.vendorTaskId = row.vendor_task_id;
+  if (row.max_parallel != null) record.maxParallel = Number(row.max_parallel);
   return record;
 }
 
@@ -103,7 +112,7 @@ function fromRow(row: Row): KlingTaskRecord {
 export function createPostgresTaskStore(
   db: SqlDatabase,
   options: PostgresTaskStoreOptions = {},
-): KlingTaskStore {
+): KlingQueueingTaskStore {
   const table = checkTableName(options.table ?? 'kling_tasks', 'createPostgresTaskStore');
   if (typeof db?.query !== 'function') {
     throw new TypeError('createPostgresTaskStore: pass a database with query(text, params).');
@@ -116,6 +125,8 @@ export function createPostgresTaskStore(
 
   return {
     files: createPostgresFileStore(db, { table: `${table}_files`, ready }),
+    // The queue over these very rows: a waiting task is a record (see `limits`).
+    queue: createPostgresQueueStore(db, table, query, fromRow),
     async claimTask(record) {
       const inserted = await query(
         `INSERT INTO ${table} (user_id, external_task_id, vendor_external_task_id, prompt, duration,
@@ -151,6 +162,8 @@ export function createPostgresTaskStore(
            task = CASE WHEN ${MAY_REPLACE} THEN $4::jsonb ELSE task END,
            status = CASE WHEN ${MAY_REPLACE} THEN $5::text ELSE status END,
            claimed_until = CASE WHEN $7::boolean THEN $8::bigint ELSE claimed_until END,
+           vendor_task_id = COALESCE($12, vendor_task_id),
+           sent_at = COALESCE($13::bigint, sent_at),
            updated_at = $9
          WHERE user_id = $1 AND external_task_id = $2
            AND ($10::boolean IS NOT TRUE OR claimed_until IS NOT DISTINCT FROM $11::bigint)
@@ -167,6 +180,8 @@ export function createPostgresTaskStore(
           Date.now(),
           condition !== undefined && 'ifClaimedUntil' in condition,
           condition?.ifClaimedUntil ?? null,
+          patch.vendorTaskId ?? null,
+          patch.sentAt ?? null,
         ],
       );
       return rows[0] && fromRow(rows[0]);
@@ -174,8 +189,9 @@ export function createPostgresTaskStore(
 
     async findTask(userId, id) {
       const rows = await query(
-        `SELECT * FROM ${table} WHERE user_id = $1 AND (task_id = $2 OR external_task_id = $2)
-         ORDER BY (task_id IS NOT DISTINCT FROM $2) DESC LIMIT 1`,
+        `SELECT * FROM ${table} WHERE user_id = $1
+           AND (task_id = $2 OR external_task_id = $2 OR queue_id = $2 OR vendor_task_id = $2)
+         ORDER BY (task_id IS NOT DISTINCT FROM $2) DESC, (external_task_id = $2) DESC LIMIT 1`,
         [userId, id],
       );
       return rows[0] && fromRow(rows[0]);
