@@ -3,12 +3,20 @@
  * behind the real proxy, on every store (memory, PGlite, the real PostgreSQL), and on two proxy instances
  * sharing one database where that is the point.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isTerminalStatus, type AudioTask } from '../src/api';
 import { createMockKlingBackend } from '../src/mocks';
-import { readKlingAccount, type KlingProxyLimits, type KlingTaskStore } from '../src/server';
 import { APP, createWorld, failure, VENDOR, type World } from './records.harness';
-import { storeKinds } from './stores';
+import pg from 'pg';
+import {
+  createPostgresTaskStore,
+  readKlingAccount,
+  type KlingAudioProxy,
+  type KlingProxyLimits,
+  type KlingTaskStore,
+} from '../src/server';
+import { postgresUrl } from './postgres';
+import { freshTable, sharedPglite, storeKinds } from './stores';
 
 const until = async (check: () => Promise<boolean> | boolean, what: string, ms = 15_000) => {
   const end = Date.now() + ms;
@@ -18,44 +26,58 @@ const until = async (check: () => Promise<boolean> | boolean, what: string, ms =
   }
 };
 
-/** A world whose vendor refuses past `vendorParallel` tasks at once; records the most it ever held. */
+// Closed after the file: a proxy with limits on holds a LISTEN connection and a tick until it is closed.
+const proxies: KlingAudioProxy[] = [];
+const pools: pg.Pool[] = [];
+afterAll(async () => {
+  await Promise.all(proxies.map((proxy) => proxy.close()));
+  await Promise.all(pools.map((pool) => pool.end()));
+});
+
+/** The mock vendor, refusing past `vendorParallel` tasks at once, and what it saw of the creates. */
+function vendorFor(vendorParallel: number) {
+  let now = Date.now();
+  const backend = createMockKlingBackend({
+    baseUrl: VENDOR,
+    timing: { submittedMs: 1000, processingMs: 1000 },
+    now: () => now,
+    parallel: vendorParallel,
+  });
+  const seen = { maxInFlight: 0, refused1303: 0, creates: [] as string[] };
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const isCreate = request.method === 'POST';
+    const body = isCreate ? ((await request.clone().json()) as { external_task_id: string }) : undefined;
+    const response = await backend.fetch(request);
+    if (isCreate) {
+      const answer = (await response.clone().json()) as { code: number };
+      if (answer.code === 1303) seen.refused1303++;
+      if (answer.code === 0) seen.creates.push(body!.external_task_id);
+      const inFlight = backend.tasks.filter((task) => !isTerminalStatus(task.status)).length;
+      seen.maxInFlight = Math.max(seen.maxInFlight, inFlight);
+    }
+    return response;
+  };
+  return { backend, seen, fetch, advance: (ms: number) => void (now += ms) };
+}
+
+/** A proxy on `store` in front of `vendor` (a fresh one refusing past `vendorParallel` by default). */
 function queueWorld(
   store: KlingTaskStore,
   limits: KlingProxyLimits,
   vendorParallel = 2,
-  backendInstance?: ReturnType<typeof createMockKlingBackend>,
+  vendor = vendorFor(vendorParallel),
 ) {
-  let now = Date.now();
-  const backend =
-    backendInstance ??
-    createMockKlingBackend({
-      baseUrl: VENDOR,
-      timing: { submittedMs: 1000, processingMs: 1000 },
-      now: () => now,
-      parallel: vendorParallel,
-    });
-  const seen = { maxInFlight: 0, refused1303: 0, creates: [] as string[] };
   const world = createWorld(store, {
-    backendInstance: backend,
-    proxy: {
-      limits,
-      fetch: async (input, init) => {
-        const request = new Request(input, init);
-        const isCreate = request.method === 'POST';
-        const body = isCreate ? ((await request.clone().json()) as { external_task_id: string }) : undefined;
-        const response = await backend.fetch(request);
-        if (isCreate) {
-          const answer = (await response.clone().json()) as { code: number };
-          if (answer.code === 1303) seen.refused1303++;
-          if (answer.code === 0) seen.creates.push(body!.external_task_id);
-          const inFlight = backend.tasks.filter((task) => !isTerminalStatus(task.status)).length;
-          seen.maxInFlight = Math.max(seen.maxInFlight, inFlight);
-        }
-        return response;
-      },
-    },
+    backendInstance: vendor.backend,
+    proxy: { limits, fetch: vendor.fetch },
   });
-  return { world: { ...world, advance: (ms: number) => void (now += ms) } as World, backend, seen };
+  proxies.push(world.handler as KlingAudioProxy);
+  return {
+    world: { ...world, advance: vendor.advance } as World,
+    backend: vendor.backend,
+    seen: vendor.seen,
+  };
 }
 
 describe.each(storeKinds)('the queue on the $name store', ({ make, skip }) => {
@@ -244,4 +266,84 @@ describe.each(storeKinds)('the queue on the $name store', ({ make, skip }) => {
       expect((await world.as('bob').getUsage()).tasks.used).toBe(0);
     });
   });
+});
+
+/** Two proxy instances on one database: PGlite shared in process, or two pools on the real PostgreSQL. */
+const twoInstanceKinds = [
+  {
+    name: 'PGlite',
+    skip: undefined as string | undefined,
+    make: () => {
+      const table = freshTable();
+      return [sharedPglite(), sharedPglite()].map((db) => createPostgresTaskStore(db, { table }));
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: postgresUrl ? undefined : 'RKA_TEST_POSTGRES_URL is not set',
+    make: () => {
+      const table = freshTable();
+      return [0, 1].map(() => {
+        const pool = new pg.Pool({ connectionString: postgresUrl, max: 5 });
+        pools.push(pool);
+        return createPostgresTaskStore(pool, { table });
+      });
+    },
+  },
+];
+
+describe.each(twoInstanceKinds)('two proxy instances on one $name database', ({ make, skip }) => {
+  it.skipIf(skip)('20 concurrent creates across both against a quota of 3 admit exactly 3', async () => {
+    const [a, b] = make();
+    const vendor = vendorFor(100);
+    const limits: KlingProxyLimits = { user: { tasks: { max: 3, window: 'day' } } };
+    const one = queueWorld(a!, limits, 100, vendor).world;
+    const two = queueWorld(b!, limits, 100, vendor).world;
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? one : two).as('ann').createTask({ prompt: `p${i}`, duration: 3 }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(
+      results.every((r) => r.status === 'fulfilled' || (r.reason as { code: number }).code === 2001),
+    ).toBe(true);
+    expect(vendor.backend.tasks).toHaveLength(3);
+  });
+
+  it.skipIf(skip)(
+    'account parallel 2 across both: the vendor never holds more than 2, and all 12 finish',
+    { timeout: 60_000 },
+    async () => {
+      const [a, b] = make();
+      const vendor = vendorFor(2);
+      const limits: KlingProxyLimits = { account: { parallel: 2 } };
+      const instances = [queueWorld(a!, limits, 2, vendor).world, queueWorld(b!, limits, 2, vendor).world];
+      const users = ['ann', 'bob', 'cat', 'dan'];
+      const created = await Promise.all(
+        users.flatMap((user, u) =>
+          [1, 2, 3].map(async (k) => ({
+            user,
+            at: instances[(u + k) % 2]!,
+            task: await instances[(u + k) % 2]!.as(user).createTask({ prompt: `${user} ${k}`, duration: 3 }),
+          })),
+        ),
+      );
+      await until(async () => {
+        vendor.advance(700);
+        // Each user polls the other instance than the one that took the create: any instance answers.
+        const states = await Promise.all(
+          created.map(({ user, at, task }) =>
+            instances[instances[0] === at ? 1 : 0]!.as(user).getTask({ taskId: task.taskId }),
+          ),
+        );
+        return states.every((state) => state.status === 'succeed');
+      }, 'every task to finish');
+      expect(vendor.seen.refused1303).toBe(0);
+      expect(vendor.seen.maxInFlight).toBeLessThanOrEqual(2);
+      expect(vendor.backend.tasks).toHaveLength(12);
+      // Exactly once: each vendor external id was created once.
+      expect(new Set(vendor.seen.creates).size).toBe(12);
+    },
+  );
 });
