@@ -3,82 +3,14 @@
  * behind the real proxy, on every store (memory, PGlite, the real PostgreSQL), and on two proxy instances
  * sharing one database where that is the point.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { isTerminalStatus, type AudioTask } from '../src/api';
-import { createMockKlingBackend } from '../src/mocks';
-import { APP, createWorld, failure, VENDOR, type World } from './records.harness';
 import pg from 'pg';
-import {
-  createPostgresTaskStore,
-  readKlingAccount,
-  type KlingAudioProxy,
-  type KlingProxyLimits,
-  type KlingTaskStore,
-} from '../src/server';
+import { describe, expect, it } from 'vitest';
+import type { AudioTask } from '../src/api';
+import { createPostgresTaskStore, readKlingAccount, type KlingProxyLimits } from '../src/server';
+import { afterProxies, queueWorld, until, vendorFor } from './queue.harness';
+import { APP, failure } from './records.harness';
 import { postgresUrl } from './postgres';
 import { freshTable, sharedPglite, storeKinds } from './stores';
-
-const until = async (check: () => Promise<boolean> | boolean, what: string, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
-
-// Closed after the file: a proxy with limits on holds a LISTEN connection and a tick until it is closed.
-const proxies: KlingAudioProxy[] = [];
-const pools: pg.Pool[] = [];
-afterAll(async () => {
-  await Promise.all(proxies.map((proxy) => proxy.close()));
-  await Promise.all(pools.map((pool) => pool.end()));
-});
-
-/** The mock vendor, refusing past `vendorParallel` tasks at once, and what it saw of the creates. */
-function vendorFor(vendorParallel: number) {
-  let now = Date.now();
-  const backend = createMockKlingBackend({
-    baseUrl: VENDOR,
-    timing: { submittedMs: 1000, processingMs: 1000 },
-    now: () => now,
-    parallel: vendorParallel,
-  });
-  const seen = { maxInFlight: 0, refused1303: 0, creates: [] as string[] };
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = new Request(input, init);
-    const isCreate = request.method === 'POST';
-    const body = isCreate ? ((await request.clone().json()) as { external_task_id: string }) : undefined;
-    const response = await backend.fetch(request);
-    if (isCreate) {
-      const answer = (await response.clone().json()) as { code: number };
-      if (answer.code === 1303) seen.refused1303++;
-      if (answer.code === 0) seen.creates.push(body!.external_task_id);
-      const inFlight = backend.tasks.filter((task) => !isTerminalStatus(task.status)).length;
-      seen.maxInFlight = Math.max(seen.maxInFlight, inFlight);
-    }
-    return response;
-  };
-  return { backend, seen, fetch, advance: (ms: number) => void (now += ms) };
-}
-
-/** A proxy on `store` in front of `vendor` (a fresh one refusing past `vendorParallel` by default). */
-function queueWorld(
-  store: KlingTaskStore,
-  limits: KlingProxyLimits,
-  vendorParallel = 2,
-  vendor = vendorFor(vendorParallel),
-) {
-  const world = createWorld(store, {
-    backendInstance: vendor.backend,
-    proxy: { limits, fetch: vendor.fetch },
-  });
-  proxies.push(world.handler as KlingAudioProxy);
-  return {
-    world: { ...world, advance: vendor.advance } as World,
-    backend: vendor.backend,
-    seen: vendor.seen,
-  };
-}
 
 describe.each(storeKinds)('the queue on the $name store', ({ make, skip }) => {
   describe.skipIf(skip)('fair and within the account limit', () => {
@@ -285,7 +217,7 @@ const twoInstanceKinds = [
       const table = freshTable();
       return [0, 1].map(() => {
         const pool = new pg.Pool({ connectionString: postgresUrl, max: 5 });
-        pools.push(pool);
+        afterProxies(() => pool.end());
         return createPostgresTaskStore(pool, { table });
       });
     },

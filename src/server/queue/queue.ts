@@ -279,6 +279,7 @@ export function createTaskQueue(context: TaskQueueContext) {
 
   /** A dispatch in the background: kept alive by `waitUntil` where the host offers it. */
   function dispatchSoon(): void {
+    if (closed) return;
     const work = dispatch().catch(() => {});
     context.waitUntil?.(work);
   }
@@ -292,8 +293,9 @@ export function createTaskQueue(context: TaskQueueContext) {
     await dispatch();
   }
 
+  let closed = false;
   function start(): void {
-    if (timer) return;
+    if (timer || closed) return;
     timer = setInterval(() => void tick().catch(() => {}), context.tickMs ?? 5000);
     // Never what keeps a process alive.
     (timer as { unref?: () => void }).unref?.();
@@ -391,10 +393,13 @@ export function createTaskQueue(context: TaskQueueContext) {
     /** The account as every instance shares it. */
     account: (): Promise<KlingAccountState> => accountState(queue, parallel),
 
-    close(): void {
+    /** Stops the tick and the notifications, then waits for a dispatch under way. */
+    async close(): Promise<void> {
+      closed = true;
       clearInterval(timer);
       timer = undefined;
       unsubscribe?.();
+      await running?.catch(() => {});
     },
   };
 }

@@ -262,8 +262,10 @@ export function createPostgresQueueStore(
         void source
           .listen(channel, () => listener())
           .then((unlisten) => {
-            if (stopped) void unlisten();
-            else stop = () => void unlisten();
+            // The database may be closing already: nothing to stop then.
+            const quiet = () => void unlisten().catch(() => {});
+            if (stopped) quiet();
+            else stop = quiet;
           })
           .catch(() => {});
       } else if (typeof source.connect === 'function') {
