@@ -84,6 +84,8 @@ const consumerSuites = [
   'test/ssr.test.tsx',
   'test/list.test.tsx',
   'test/studio.test.tsx',
+  'test/history.hooks.test.tsx',
+  'test/history.list.test.tsx',
   'test/form.test.tsx',
   'test/player.test.tsx',
   'test/components.ssr.test.tsx',

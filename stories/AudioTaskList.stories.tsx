@@ -10,7 +10,10 @@ const FOREVER = 3_600_000;
 // How long a page may take to arrive: testing-library's 1 s default is too short on a loaded CI machine
 // (two pages fetched and rendered), which made Paging flaky.
 const LOADED = { timeout: 5000 };
-const rowsOf = (canvasElement: HTMLElement) => canvasElement.querySelectorAll('[data-part="item"]');
+const rowsOf = (canvasElement: HTMLElement) =>
+  canvasElement.querySelectorAll<HTMLElement>('[role="row"][data-task-id]');
+const rowOf = (canvasElement: HTMLElement, taskId: string) =>
+  canvasElement.querySelector<HTMLElement>(`[role="row"][data-task-id="${taskId}"]`)!;
 
 const meta = {
   title: 'Components/AudioTaskList',
@@ -25,23 +28,24 @@ export default meta;
 type Story = StoryObj<typeof meta>;
 
 /**
- * A page of history: status badges, when each sound was made and how long it is, the reason of a
- * failure, and a player for each finished sound. Each title is a button (`onSelect`).
+ * A page of history in compact rows: play/pause, the name, a small waveform (or a progress line while
+ * generating), the length and the time, a star and an actions menu; the reason of a failure. Each name is
+ * a button (`onSelect`).
  */
 export const Default: Story = {
   play: async ({ canvas, canvasElement, args, userEvent }) => {
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(8), LOADED);
-    const failed = canvasElement.querySelector('[data-part="item"][data-status="failed"]') as HTMLElement;
+    const failed = canvasElement.querySelector('[role="row"][data-status="failed"]') as HTMLElement;
     await expect(within(failed).getByText(CONTENT_SAFETY_REASON)).toBeVisible();
-    await expect(canvasElement.querySelector('[data-part="item"][data-status="processing"]')).not.toBeNull();
-    await expect(canvas.getAllByRole('button', { name: 'Play' })).toHaveLength(6);
+    await expect(canvasElement.querySelector('[role="row"][data-status="processing"]')).not.toBeNull();
+    await expect(canvas.getAllByRole('button', { name: /^Play / })).toHaveLength(6);
 
     await userEvent.click(canvas.getByRole('button', { name: 'Heavy rain on a tin roof' }));
     await expect(args.onSelect).toHaveBeenCalledWith(expect.objectContaining({ taskId: MOCK_TASK_IDS.rain }));
   },
 };
 
-/** One row marked as the selected one (`aria-current`). */
+/** One row marked as the selected one (`aria-current`), with the full player under it. */
 export const Selected: Story = {
   args: { selectedTaskId: MOCK_TASK_IDS.bell },
   play: async ({ canvas }) => {
@@ -68,7 +72,7 @@ export const ReadOnly: Story = {
 export const Loading: Story = {
   parameters: mswParameters({ scenario: { slowMs: FOREVER } }),
   play: async ({ canvas }) => {
-    await expect(canvas.getByRole('status')).toHaveTextContent('Loading sounds…');
+    await expect(canvas.getByText('Loading sounds…')).toHaveAttribute('role', 'status');
   },
 };
 
@@ -119,7 +123,7 @@ export const LoadingNextPage: Story = {
     await expect(canvas.getByText('Page 2')).toBeVisible();
     // Still the first page, readable and playable.
     await expect(rowsOf(canvasElement)).toHaveLength(10);
-    await expect(canvas.getAllByRole('button', { name: 'Play' })).toHaveLength(10);
+    await expect(canvas.getAllByRole('button', { name: /^Play / })).toHaveLength(10);
   },
 };
 
@@ -147,8 +151,8 @@ export const Empty: Story = {
 };
 
 /**
- * 500 sounds on one page (the vendor's maximum). The first screenful has its players; the other rows
- * hold their place and mount a player when scrolled near (which then loads nothing until seen).
+ * 500 sounds on one page (the vendor's maximum): 500 compact rows, one `<audio>` element for the whole
+ * list, nothing fetched until a row is played; the grid is still one tab stop.
  */
 export const LongList: Story = {
   args: { defaultPageSize: 500 },
@@ -159,11 +163,8 @@ export const LongList: Story = {
   },
   play: async ({ canvasElement }) => {
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(500), { timeout: 10_000 });
-    const last = rowsOf(canvasElement)[499]!;
-    await expect(last.querySelector('.rka-AudioResultPlayer')).toBeNull();
-    await expect(canvasElement.querySelectorAll('.rka-AudioResultPlayer').length).toBeLessThan(50);
-    last.scrollIntoView();
-    await waitFor(() => expect(last.querySelector('.rka-AudioResultPlayer')).not.toBeNull(), LOADED);
+    await expect(canvasElement.querySelectorAll('.rka-AudioResultPlayer')).toHaveLength(0);
+    await expect(canvasElement.querySelectorAll('[role="grid"] [tabindex="0"]')).toHaveLength(1);
   },
 };
 
@@ -228,12 +229,17 @@ export const CustomMessages: Story = {
           failed: 'Fehlgeschlagen',
         })[status],
       duration: (value) => `${String(value).replace('.', ',')} s`,
+      listPlay: (title) => `${title} abspielen`,
+      listSearch: 'Klänge suchen',
+      listStarredFilter: 'Markiert',
     },
   },
   parameters: { kling: { locale: 'de-DE' } },
   play: async ({ canvas }) => {
     await expect(await canvas.findByRole('heading', { name: 'Erzeugte Klänge' })).toBeVisible();
-    await expect(await canvas.findAllByText('Fertig')).not.toHaveLength(0);
+    await expect(await canvas.findAllByText('Wird erzeugt')).not.toHaveLength(0);
+    await expect(canvas.getByRole('searchbox', { name: 'Klänge suchen' })).toBeVisible();
+    await expect(canvas.getAllByRole('button', { name: /abspielen$/ })).not.toHaveLength(0);
   },
 };
 
@@ -241,4 +247,169 @@ export const CustomMessages: Story = {
 export const Mobile: Story = {
   globals: { viewport: { value: 'mobile1', isRotated: false } },
   parameters: { maxWidth: 320 },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Managing the history: search, star, rename, delete with Undo, takes. The mock answers as the proxy
+// with records does (prompts from the server), so these stories need no remembered prompts.
+
+const HISTORY_SEEDS = [
+  { taskId: '780000000000000001', prompt: 'Door creak in an old house', duration: 3, starred: true },
+  { taskId: '780000000000000002', prompt: 'Rain on a tin roof', duration: 6, title: 'Storm take' },
+  { taskId: '780000000000000003', prompt: '100% wet footsteps_on_gravel', duration: 4 },
+  { taskId: '780000000000000004', prompt: 'Glass bottle clink', duration: 3.5, starred: true },
+  { taskId: '780000000000000005', prompt: 'Cat purring softly', duration: 7 },
+];
+const history = (options: Parameters<typeof mswParameters>[0] = {}) => ({
+  ...mswParameters({ seed: HISTORY_SEEDS, records: true, ...options }),
+  kling: { storage: null },
+});
+
+/** A search with results: the words of the prompt or the name, case-insensitive; `%` and `_` are plain text. */
+export const SearchWithResults: Story = {
+  parameters: history(),
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    await userEvent.type(canvas.getByRole('searchbox', { name: 'Search sounds' }), '100% WET');
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(1), LOADED);
+    await expect(canvas.getByText('100% wet footsteps_on_gravel')).toBeVisible();
+    await waitFor(() => expect(canvas.getByText('1 sound on this page')).toBeInTheDocument(), LOADED);
+  },
+};
+
+/** A search without results: "No sounds match", and a way back. */
+export const SearchWithoutResults: Story = {
+  parameters: history(),
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    await userEvent.type(canvas.getByRole('searchbox', { name: 'Search sounds' }), 'thunder');
+    await expect(await canvas.findByText('No sounds match', { selector: 'p' }, LOADED)).toBeVisible();
+    await expect(canvas.getByRole('button', { name: 'Clear the search' })).toBeVisible();
+  },
+};
+
+/** The Starred filter: starred sounds only. */
+export const StarredFilter: Story = {
+  parameters: history(),
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    const filter = canvas.getByRole('button', { name: 'Starred' });
+    await userEvent.click(filter);
+    await expect(filter).toHaveAttribute('aria-pressed', 'true');
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(2), LOADED);
+    for (const row of rowsOf(canvasElement)) {
+      await expect(within(row).getByRole('button', { name: /^Star / })).toHaveAttribute(
+        'aria-pressed',
+        'true',
+      );
+    }
+  },
+};
+
+/** Rename inline from the actions menu (an APG menu button): Enter saves, focus comes back to the name. */
+export const Rename: Story = {
+  parameters: history(),
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    const row = rowOf(canvasElement, '780000000000000005');
+    await userEvent.click(within(row).getByRole('button', { name: 'More actions for Cat purring softly' }));
+    const menu = await canvas.findByRole('menu');
+    await expect(within(menu).getAllByRole('menuitem')[0]).toHaveFocus();
+    await userEvent.click(within(menu).getByRole('menuitem', { name: 'Rename' }));
+    const field = await within(row).findByRole('textbox', { name: 'Name' });
+    await expect(field).toHaveFocus();
+    await userEvent.clear(field);
+    await userEvent.type(field, 'Sleepy cat{Enter}');
+    await expect(await within(row).findByRole('button', { name: 'Sleepy cat' })).toHaveFocus();
+    await waitFor(() => expect(canvas.getByText('Renamed to Sleepy cat')).toBeInTheDocument(), LOADED);
+  },
+};
+
+/** The Undo moment after a delete: the row is gone, "Deleted …" with Undo, the delete not sent yet. */
+export const UndoMoment: Story = {
+  args: { undoMs: FOREVER },
+  parameters: history(),
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    const row = rowOf(canvasElement, '780000000000000003');
+    await userEvent.click(within(row).getByRole('button', { name: /^More actions for 100% wet/ }));
+    await userEvent.click(await canvas.findByRole('menuitem', { name: 'Delete' }));
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(4));
+    await expect(canvas.getByText('Deleted 100% wet footsteps_on_gravel')).toBeVisible();
+    await expect(canvas.getByRole('button', { name: 'Undo' })).toBeVisible();
+    // Focus moved on to the next row.
+    await expect(
+      within(rowOf(canvasElement, '780000000000000004')).getByRole('button', { name: 'Glass bottle clink' }),
+    ).toHaveFocus();
+  },
+};
+
+/** Takes made together, side by side: Keep (the star) and "Discard the others". */
+export const TakesGroup: Story = {
+  parameters: history({
+    seed: [
+      { taskId: '790000000000000001', prompt: 'Sword unsheathed', duration: 3, groupId: 'g1', starred: true },
+      { taskId: '790000000000000002', prompt: 'Sword unsheathed', duration: 3, groupId: 'g1' },
+      { taskId: '790000000000000003', prompt: 'Sword unsheathed', duration: 3, groupId: 'g1' },
+      ...HISTORY_SEEDS.slice(0, 2),
+    ],
+  }),
+  play: async ({ canvas, canvasElement }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    const group = canvas.getByRole('rowgroup', { name: '3 takes of Sword unsheathed' });
+    // Numbered in the order they were made; the oldest (Take 1) is the kept one.
+    for (const take of ['Take 1', 'Take 2', 'Take 3']) {
+      await expect(within(group).getByRole('button', { name: `Keep ${take}` })).toBeVisible();
+    }
+    await expect(within(group).getByRole('button', { name: 'Keep Take 3' })).toHaveAttribute(
+      'aria-pressed',
+      'true',
+    );
+    await expect(within(group).getByRole('button', { name: 'Discard the others' })).toBeVisible();
+  },
+};
+
+/**
+ * The keyboard in Chromium: the grid is one tab stop; ↓/↑ move between rows in the same column, →/←
+ * between cells, Home/End to the row's ends; Enter on the play cell plays, and the menu opens with Enter.
+ */
+export const Keyboard: Story = {
+  args: { onSelect: undefined },
+  parameters: history(),
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(5), LOADED);
+    // From the control before the grid, Tab lands on the grid's one tab stop: its first cell.
+    canvas.getByRole('button', { name: 'Starred' }).focus();
+    await userEvent.tab();
+    const first = rowOf(canvasElement, '780000000000000001');
+    await expect(
+      within(first).getByRole('button', { name: 'Play Door creak in an old house' }),
+    ).toHaveFocus();
+    await userEvent.keyboard('{ArrowDown}');
+    const second = rowOf(canvasElement, '780000000000000002');
+    await expect(within(second).getByRole('button', { name: 'Play Storm take' })).toHaveFocus();
+    await userEvent.keyboard('{ArrowRight}');
+    await expect(within(second).getByRole('button', { name: 'Storm take' })).toHaveFocus();
+    await userEvent.keyboard('{End}');
+    const menuButton = within(second).getByRole('button', { name: 'More actions for Storm take' });
+    await expect(menuButton).toHaveFocus();
+    // One tab stop: Tab leaves the grid for the pagination.
+    await userEvent.tab();
+    await expect(canvas.getByRole('button', { name: 'Previous page' })).toHaveFocus();
+    await userEvent.tab({ shift: true });
+    await expect(menuButton).toHaveFocus();
+    await userEvent.keyboard('{Enter}');
+    const menu = await canvas.findByRole('menu');
+    await expect(within(menu).getAllByRole('menuitem')[0]).toHaveFocus();
+    await userEvent.keyboard('{ArrowUp}');
+    await expect(within(menu).getByRole('menuitem', { name: 'Delete' })).toHaveFocus();
+    await userEvent.keyboard('{Escape}');
+    await expect(canvas.queryByRole('menu')).toBeNull();
+    await expect(menuButton).toHaveFocus();
+    await userEvent.keyboard('{Home}{Enter}');
+    await waitFor(
+      () => expect(within(second).getByRole('button', { name: 'Pause Storm take' })).toBeInTheDocument(),
+      LOADED,
+    );
+  },
 };

@@ -237,3 +237,30 @@ describe.each(storeKinds)('kept copies through the proxy on the $name store', ({
     expect(response.status).toBe(404);
   });
 });
+
+describe.each(storeKinds)('a deleted task on the $name store', ({ make, skip }) => {
+  it.skipIf(skip)(
+    'takes its kept files with it: the files route answers 404 and the store holds none',
+    async () => {
+      const store = await make();
+      const w = world(store);
+      const alice = w.as('alice');
+      const created = await alice.createTask({ prompt: 'Glass clink', duration: 3 });
+      w.advance(2_500);
+      const done = await alice.getTask({ taskId: created.taskId });
+      const audio = done.audios[0]!;
+      const files = `${APP}/api/kling/files/${created.taskId}/${audio.id}`;
+      await vi.waitFor(async () => expect((await alice.listTasks({}))[0]!.audios[0]!.kept).toBe(true), {
+        timeout: 30_000,
+        interval: 50,
+      });
+      expect((await w.file('alice', `${files}.mp3`)).status).toBe(200);
+
+      await alice.deleteTask(created.taskId);
+      expect((await w.file('alice', `${files}.mp3`)).status).toBe(404);
+      expect((await w.file('alice', `${files}.wav`)).status).toBe(404);
+      expect(await store.files!.findFiles('alice', [created.taskId])).toEqual([]);
+    },
+    60_000,
+  );
+});

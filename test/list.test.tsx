@@ -1,10 +1,10 @@
-import { act, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AudioTaskList, KLING_ERROR_CODES, SoundPromptForm, type AudioTask } from '../src';
 import { CONTENT_SAFETY_REASON, manyMockTaskSeeds, MOCK_TASK_IDS, mockTaskSeeds } from '../src/mocks';
 import type { MockKlingBackend } from '../src/mocks';
-import { keepPlayersOffscreen, renderWithProvider, useMockBackend } from './render';
+import { fakeMediaPlayback, keepPlayersOffscreen, renderWithProvider, useMockBackend } from './render';
 import { server } from './server';
 
 const listRequests = (backend: MockKlingBackend) =>
@@ -16,14 +16,16 @@ const listRequests = (backend: MockKlingBackend) =>
     });
 
 const list = () => screen.getByRole('region', { name: 'Generated sounds' });
-const rows = () => within(list()).queryAllByRole('listitem');
-const rowTitles = () =>
-  rows().map((row) => row.querySelector('[data-part="title"], [data-part="select"]')!.textContent);
+const rows = () => [...list().querySelectorAll<HTMLElement>('[role="row"][data-task-id]')];
+const rowTitles = () => rows().map((row) => row.querySelector('[data-part="title-text"]')!.textContent);
 const previous = () => screen.getByRole('button', { name: 'Previous page' });
 const next = () => screen.getByRole('button', { name: 'Next page' });
 const seedId = (n: number) => `77${String(n).padStart(16, '0')}`;
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
 
 describe('AudioTaskList paging', () => {
   it('pages forward and back; the buttons are unavailable at the ends', async () => {
@@ -136,22 +138,29 @@ describe('AudioTaskList rows', () => {
     const byId = (id: string) => rows().find((row) => row.textContent!.includes(`Task ${id}`))!;
     const pending = byId(MOCK_TASK_IDS.pending);
     expect(pending).toHaveAttribute('data-status', 'processing');
-    expect(within(pending).getByText('Generating')).toHaveAttribute('data-status', 'processing');
-    expect(within(pending).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+    expect(within(pending).getAllByText('Generating')[0]!.closest('[data-part="status"]')).toHaveAttribute(
+      'data-status',
+      'processing',
+    );
+    expect(within(pending).queryByRole('button', { name: /^Play/ })).not.toBeInTheDocument();
 
     const failed = byId(MOCK_TASK_IDS.failed);
     expect(failed).toHaveAttribute('data-status', 'failed');
-    expect(within(failed).getByText('Failed')).toBeInTheDocument();
+    expect(within(failed).getByText('Failed').closest('[data-part="status"]')).toHaveAttribute(
+      'data-status',
+      'failed',
+    );
     expect(within(failed).getByText(CONTENT_SAFETY_REASON)).toBeInTheDocument();
 
     const done = byId(MOCK_TASK_IDS.rain);
     expect(done).toHaveAttribute('data-status', 'succeed');
-    expect(within(done).getAllByText('Ready').length).toBeGreaterThan(0);
     expect(within(done).getByText('10 s')).toBeInTheDocument();
     const time = done.querySelector('time')!;
     expect(new Date(time.getAttribute('dateTime')!).getTime()).toBeGreaterThan(Date.now() - 3_600_000);
     expect(time.textContent).toMatch(/\d/);
-    expect(within(done).getByRole('button', { name: 'Play' })).toBeInTheDocument();
+    expect(within(done).getByRole('button', { name: `Play Task ${MOCK_TASK_IDS.rain}` })).toBeInTheDocument();
+    // Compact: no full player in any row until one is selected.
+    expect(list().querySelector('.rka-AudioResultPlayer')).toBeNull();
   });
 
   it('shows the prompt of a task this browser created', async () => {
@@ -176,6 +185,7 @@ describe('AudioTaskList rows', () => {
 
   it('calls onSelect with the task, by mouse or keyboard, and marks the selected row', async () => {
     keepPlayersOffscreen();
+    fakeMediaPlayback();
     useMockBackend({ seed: mockTaskSeeds });
     const picked: AudioTask[] = [];
     renderWithProvider(
@@ -186,7 +196,7 @@ describe('AudioTaskList rows', () => {
 
     const bell = screen.getByRole('button', { name: `Task ${MOCK_TASK_IDS.bell}` });
     expect(bell).toHaveAttribute('aria-current', 'true');
-    expect(bell.closest('li')).toHaveAttribute('data-selected');
+    expect(bell.closest('[role="row"]')).toHaveAttribute('aria-selected', 'true');
 
     await user.click(screen.getByRole('button', { name: `Task ${MOCK_TASK_IDS.rain}` }));
     expect(picked.map((task) => task.taskId)).toEqual([MOCK_TASK_IDS.rain]);
@@ -205,14 +215,13 @@ describe('AudioTaskList rows', () => {
     ]);
   });
 
-  it('has no row buttons without onSelect', async () => {
+  it('has no selection without onSelect', async () => {
     keepPlayersOffscreen();
     useMockBackend({ seed: mockTaskSeeds.slice(1, 2) });
     renderWithProvider(<AudioTaskList />);
     await waitFor(() => expect(rows()).toHaveLength(1));
-    expect(
-      within(rows()[0]!).queryByRole('button', { name: `Task ${MOCK_TASK_IDS.fireworks}` }),
-    ).not.toBeInTheDocument();
+    expect(rows()[0]).not.toHaveAttribute('aria-selected');
+    expect(list().querySelector('[data-part="select"], [aria-current]')).toBeNull();
   });
 });
 
@@ -228,7 +237,10 @@ describe('AudioTaskList states', () => {
   it('shows a loading state first', async () => {
     useMockBackend({ scenario: { slowMs: 200 } });
     renderWithProvider(<AudioTaskList />);
-    expect(screen.getByRole('status')).toHaveTextContent('Loading sounds…');
+    expect(screen.getByText('Loading sounds…')).toHaveAttribute('role', 'status');
+    // Placeholder rows hold the place of the rows to come (hidden from screen readers).
+    expect(list().querySelectorAll('[data-part="skeleton-row"]').length).toBeGreaterThan(0);
+    expect(list().querySelector('[data-part="skeleton"]')).toHaveAttribute('aria-hidden', 'true');
     expect(list()).toHaveAttribute('data-state', 'loading');
     await waitFor(() => expect(list()).toHaveAttribute('data-state', 'empty'));
   });
@@ -249,8 +261,7 @@ describe('AudioTaskList states', () => {
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
-  it('renders a 500-task page with players only near the viewport, fetching nothing off screen', async () => {
-    keepPlayersOffscreen();
+  it('renders a 500-task page of compact rows without a player or a file fetched', async () => {
     const backend = useMockBackend({ seed: manyMockTaskSeeds(500) });
     const audioRequests: string[] = [];
     server.events.on('request:start', ({ request }) => {
@@ -260,49 +271,32 @@ describe('AudioTaskList states', () => {
     await waitFor(() => expect(rows()).toHaveLength(500), { timeout: 10_000 });
     server.events.removeAllListeners();
     expect(rowTitles()[499]).toBe(`Task ${seedId(500)}`);
-    // The first screenful has its players; the other rows hold their place until they come near.
-    expect(within(list()).getAllByRole('button', { name: 'Play' })).toHaveLength(10);
-    expect(within(rows()[10]!).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
-    expect(list().querySelectorAll('[data-part="player-placeholder"]')).toHaveLength(490);
+    expect(
+      within(rows()[499]!).getByRole('button', { name: `Play Task ${seedId(500)}` }),
+    ).toBeInTheDocument();
+    expect(list().querySelector('.rka-AudioResultPlayer, audio')).toBeNull();
+    // The grid is one tab stop.
+    expect(list().querySelectorAll('[role="grid"] [tabindex="0"]')).toHaveLength(1);
     expect(audioRequests).toEqual([]);
     expect(listRequests(backend)).toEqual(['1/500', '2/500']);
   }, 30_000); // 500 rows: seconds of jsdom DOM work on a busy 2-core machine.
 
-  it("mounts a row's player when the row comes near the viewport, and keeps it", async () => {
-    // One observer per list (rows) and one per player (loading): only the rows ever come near here.
-    const watched = new Map<Element, IntersectionObserverCallback>();
-    vi.stubGlobal(
-      'IntersectionObserver',
-      class {
-        constructor(private callback: IntersectionObserverCallback) {}
-        observe(target: Element) {
-          watched.set(target, this.callback);
-        }
-        unobserve() {}
-        disconnect() {}
-      },
+  it('opens the full player under the selected row only', async () => {
+    keepPlayersOffscreen();
+    useMockBackend({ seed: mockTaskSeeds });
+    const { rerender } = renderWithProvider(<AudioTaskList onSelect={() => {}} />);
+    await waitFor(() => expect(rows()).toHaveLength(mockTaskSeeds.length));
+    expect(list().querySelectorAll('.rka-AudioResultPlayer')).toHaveLength(0);
+    rerender(<AudioTaskList onSelect={() => {}} selectedTaskId={MOCK_TASK_IDS.rain} />);
+    const players = list().querySelectorAll('.rka-AudioResultPlayer');
+    expect(players).toHaveLength(1);
+    // Right under its row.
+    const rainRow = rows().find((row) => row.dataset.taskId === MOCK_TASK_IDS.rain)!;
+    expect(rainRow.nextElementSibling!.contains(players[0]!)).toBe(true);
+    rerender(
+      <AudioTaskList onSelect={() => {}} selectedTaskId={MOCK_TASK_IDS.rain} expandSelected={false} />,
     );
-    useMockBackend({ seed: manyMockTaskSeeds(30) });
-    renderWithProvider(<AudioTaskList defaultPageSize={30} />);
-    await waitFor(() => expect(rows()).toHaveLength(30));
-    const row = rows()[20]!;
-    expect(within(row).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
-
-    const placeholder = row.querySelector('[data-part="player-placeholder"]')!;
-    const near = (isIntersecting: boolean) =>
-      act(() =>
-        watched.get(placeholder)!(
-          [{ target: placeholder, isIntersecting } as unknown as IntersectionObserverEntry],
-          {} as IntersectionObserver,
-        ),
-      );
-    near(false);
-    expect(within(row).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
-    near(true);
-    expect(within(row).getByRole('button', { name: 'Play' })).toBeInTheDocument();
-    // Its own lazy loading still applies: nothing has been fetched, the player waits to be seen.
-    expect(row.querySelector('.rka-AudioResultPlayer')).toHaveAttribute('data-state', 'idle');
-    expect(within(rows()[21]!).queryByRole('button', { name: 'Play' })).not.toBeInTheDocument();
+    expect(list().querySelectorAll('.rka-AudioResultPlayer')).toHaveLength(0);
   });
 
   it('passes className, native props and ref through; strings come from messages', async () => {

@@ -446,6 +446,10 @@ function model(testCase: Case, path: string, searchParams: URLSearchParams): Exp
   } else {
     const id = rest[0] === '/' && !rest.slice(1).includes('/') ? decodeOnce(rest.slice(1)) : undefined;
     if (id === undefined || !isId(id)) return refuse(404, 1203);
+    // The history's delete and edit: the user's records, which this proxy (`store: false`) has none of.
+    if (method === 'DELETE' || method === 'PATCH') {
+      return headers['x-user'] === 'ok' ? refuse(405, 1202) : refuse(401, 1000);
+    }
     if (method !== 'GET') return refuse(405, 1202);
     return headers['x-user'] === 'ok'
       ? { forward: { method: 'GET', url: `${VENDOR}/${encodeURIComponent(id)}` } }

@@ -579,8 +579,8 @@ describe('paths', () => {
     ['PATCH', '/api/kling/v1/audio/text-to-audio', 'GET, POST'],
     ['HEAD', '/api/kling/v1/audio/text-to-audio', 'GET, POST'],
     ['OPTIONS', '/api/kling/v1/audio/text-to-audio', 'GET, POST'],
-    ['POST', '/api/kling/v1/audio/text-to-audio/786', 'GET'],
-    ['DELETE', '/api/kling/v1/audio/text-to-audio/786', 'GET'],
+    ['POST', '/api/kling/v1/audio/text-to-audio/786', 'GET, DELETE, PATCH'],
+    ['PUT', '/api/kling/v1/audio/text-to-audio/786', 'GET, DELETE, PATCH'],
   ])('%s %s -> 405 with Allow: %s, nothing upstream', async (method, path, allow) => {
     const res = await answer(proxy()(new Request(`${APP}${path}`, { method })));
     expect(res.status).toBe(405);
@@ -1051,7 +1051,7 @@ describe('toNodeHandler', () => {
     const wrong = await answer(fetch(`${base}/api/kling/v1/audio/text-to-audio/42`, { method: 'PUT' }));
     expect([one.status, list.status, invalid.status, wrong.status]).toEqual([200, 200, 400, 405]);
     expect(invalid.json.code).toBe(1201);
-    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(wrong.headers.get('allow')).toBe('GET, DELETE, PATCH');
     expect(received.map((r) => r.rawUrl)).toEqual([
       '/v1/audio/text-to-audio/42',
       '/v1/audio/text-to-audio?pageNum=3&pageSize=10',

@@ -73,3 +73,22 @@ class OffscreenObserver {
 export function keepPlayersOffscreen() {
   vi.stubGlobal('IntersectionObserver', OffscreenObserver);
 }
+
+/**
+ * jsdom has no media playback: `play()` returns nothing and no events fire. This plays "instantly" (the
+ * `play` and `playing` events, `paused` false) and pauses likewise, until `vi.restoreAllMocks()`.
+ */
+export function fakeMediaPlayback() {
+  vi.spyOn(HTMLMediaElement.prototype, 'play').mockImplementation(function (this: HTMLMediaElement) {
+    Object.defineProperty(this, 'paused', { value: false, configurable: true });
+    this.dispatchEvent(new Event('play'));
+    this.dispatchEvent(new Event('playing'));
+    return Promise.resolve();
+  });
+  vi.spyOn(HTMLMediaElement.prototype, 'pause').mockImplementation(function (this: HTMLMediaElement) {
+    if (this.paused) return;
+    Object.defineProperty(this, 'paused', { value: true, configurable: true });
+    this.dispatchEvent(new Event('pause'));
+  });
+  vi.spyOn(HTMLMediaElement.prototype, 'load').mockImplementation(() => {});
+}

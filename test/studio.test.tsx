@@ -72,11 +72,17 @@ describe('TextToAudioStudio', () => {
     expect(within(current()).getByRole('button', { name: 'Play' })).toBeInTheDocument();
     // The studio's announcer speaks for the task: the current player and the history rows stay quiet (the
     // form's own region speaks only of a create waiting to retry, and is silent here).
+    // The history's own regions speak only of what the person does there (a search, a rename, a delete).
+    const ownParts = ['wait', 'live', 'undo'];
     const regions = within(studio()).getAllByRole('status');
-    expect(regions.filter((region) => region.dataset.part !== 'wait')).toEqual([announcer()]);
+    expect(regions.filter((region) => !ownParts.includes(region.dataset.part!))).toEqual([announcer()]);
+    expect(history().querySelector('[data-part="live"]')).toHaveTextContent('');
+    expect(history().querySelector('[data-part="undo"]')).toHaveTextContent('');
     expect(studio().querySelector('[data-part="wait"]')).toHaveTextContent('');
     expect(current().querySelectorAll('[aria-live], [role="status"]')).toHaveLength(0);
-    expect(history().querySelectorAll('li [aria-live], li [role="status"]')).toHaveLength(0);
+    expect(history().querySelectorAll('[role="row"] [aria-live], [role="row"] [role="status"]')).toHaveLength(
+      0,
+    );
     expect(backend.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(backend.tasks[0]!.taskId).toBe(taskId);
   });

@@ -20,7 +20,7 @@ const ROUND_S = 2;
 const CONNECTIONS = 10;
 
 /** The server entry, bundled from source (the bench runs on plain Node, without a build). */
-async function loadServer() {
+export async function loadServer() {
   const out = resolve(root, 'node_modules/.cache/rka-bench/server.mjs');
   mkdirSync(dirname(out), { recursive: true });
   const result = await build({

@@ -17,6 +17,11 @@ export type TaskEventStreamState = 'live' | 'down' | 'unsupported';
 export interface TaskEventHandlers {
   /** A task changed: the same model `getTask` returns. */
   onTask: (task: AudioTask) => void;
+  /**
+   * A task was deleted (on another tab or device): a `task` event whose `task_info.deleted` is `true`.
+   * Without this handler such an event is ignored.
+   */
+  onDelete?: (taskId: string) => void;
   /** The stream opened, dropped or turned out not to exist. */
   onState?: (state: TaskEventStreamState) => void;
   /**
@@ -113,6 +118,16 @@ export function parseTaskEventData(data: string): AudioTask | undefined {
   }
 }
 
+/** The task id of a `task` event that says the task was deleted (`task_info.deleted: true`), else `undefined`. */
+export function deletedTaskId(data: string): string | undefined {
+  try {
+    const task = JSON.parse(data) as { task_id?: unknown; task_info?: { deleted?: unknown } };
+    return task?.task_info?.deleted === true && typeof task.task_id === 'string' ? task.task_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // Statuses that mean "try again later", not "there is no such route".
 const isTransient = (status: number) => status >= 500 || [401, 403, 408, 429].includes(status);
 
@@ -175,6 +190,11 @@ export async function followTaskEvents(
         if (message.id !== undefined) lastEventId = message.id;
         if (message.event === 'resync') handlers.onResync?.();
         if (message.event !== 'task') continue;
+        const deleted = deletedTaskId(message.data);
+        if (deleted !== undefined) {
+          handlers.onDelete?.(deleted);
+          continue;
+        }
         const task = parseTaskEventData(message.data);
         if (task) handlers.onTask(task);
       }

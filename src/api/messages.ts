@@ -183,6 +183,57 @@ export const listMessages = {
   listPageSize: 'Per page',
   /** When the row was created, e.g. "12 Mar 2026, 14:05". */
   listCreatedAt: (createdAt: number, locale?: string): string => dateTime(locale).format(createdAt),
+  /** The search field's label (and placeholder). */
+  listSearch: 'Search sounds',
+  /** The toggle that shows starred sounds only. */
+  listStarredFilter: 'Starred',
+  /** When a search or the Starred filter finds nothing. */
+  listNoMatch: 'No sounds match',
+  listClearFilters: 'Clear the search',
+  /** Announced after a search answers. */
+  listMatches: (total: number, locale?: string): string =>
+    total === 1 ? '1 sound on this page' : `${count(total, locale)} sounds on this page`,
+  /** The row's play and pause buttons. */
+  listPlay: (title: string): string => `Play ${title}`,
+  listPause: (title: string): string => `Pause ${title}`,
+  /** The star toggle (its pressed state says whether the sound is starred). */
+  listStar: (title: string): string => `Star ${title}`,
+  /** The actions menu button. */
+  listActions: (title: string): string => `More actions for ${title}`,
+  listRename: 'Rename',
+  /** The inline rename field's label. */
+  listRenameLabel: 'Name',
+  listRenameSave: 'Save',
+  listRenameCancel: 'Cancel',
+  listReuse: 'Reuse the prompt',
+  listRegenerate: 'Generate again',
+  listTakes: (takes: number, locale?: string): string => `Make ${count(takes, locale)} takes`,
+  listDownload: (format: 'MP3' | 'WAV'): string => `Download ${format}`,
+  listDelete: 'Delete',
+  /** Shown for a few seconds after a delete, beside the Undo button. */
+  listDeleted: (title: string): string => `Deleted ${title}`,
+  listUndo: 'Undo',
+  /** Announced after an edit. */
+  listRenamed: (title: string): string => `Renamed to ${title}`,
+  /** When an edit, a delete or a create from the menu failed: before the error's own words. */
+  listActionFailed: 'That did not work.',
+  /** The heading of a group of takes made together. */
+  listTakesGroup: (takes: number, title: string, locale?: string): string =>
+    `${count(takes, locale)} takes of ${title}`,
+  /** The name of an untitled take inside its group (numbered in the order they were made). */
+  listTake: (take: number, locale?: string): string => `Take ${count(take, locale)}`,
+  /** A take's star toggle, inside a group. */
+  listKeep: (title: string): string => `Keep ${title}`,
+  /** Deletes the takes of a group that are not starred. */
+  listDiscardOthers: 'Discard the others',
+  /** The column names of the history grid (read by screen readers). */
+  listColumns: {
+    play: 'Play',
+    title: 'Sound',
+    details: 'Length and date',
+    star: 'Star',
+    actions: 'Actions',
+  },
 };
 
 /** The strings of `<TextToAudioStudio>` itself (its form, player and history add their own). */

@@ -138,10 +138,15 @@ const STATUSES: readonly string[] = ['submitted', 'processing', 'succeed', 'fail
 export const searchWords = (query: string | undefined): string[] =>
   (query ?? '').toLowerCase().split(/\s+/u).filter(Boolean);
 
-/** Whether a task with this prompt and title matches every word of `words` (see `searchWords`). */
+/**
+ * Whether a task with this prompt and title matches every word of `words` (see `searchWords`): each word
+ * occurs in the prompt or in the title, lower-cased as `searchWords` does (SQL stores keep these lower-cased
+ * copies in columns, so no database's own `lower()` decides).
+ */
 export const matchesSearch = (words: readonly string[], prompt: string, title?: string | null): boolean => {
-  const haystack = `${prompt}\n${title ?? ''}`.toLowerCase();
-  return words.every((word) => haystack.includes(word));
+  const inPrompt = prompt.toLowerCase();
+  const inTitle = (title ?? '').toLowerCase();
+  return words.every((word) => inPrompt.includes(word) || inTitle.includes(word));
 };
 
 /** Why list parameters are out of the vendor's bounds, or `undefined` when they are fine. */

@@ -12,6 +12,7 @@ import {
   type AudioTask,
   type KlingAudioClient,
 } from '../api';
+import { forgetCachedTask, removeCachedTask } from './taskCache';
 
 /**
  * How task updates arrive: `'auto'` the proxy's event stream where it has one, polling where it does not
@@ -156,6 +157,13 @@ export function startTaskEvents(
     });
   }
 
+  /** Deleted on another tab or device: off every page, and the pages refill. */
+  function onDelete(taskId: string) {
+    removeCachedTask(queryClient, taskId);
+    forgetCachedTask(queryClient, taskId);
+    void queryClient.invalidateQueries({ queryKey: audioTaskKeys.lists() });
+  }
+
   /** The stream could not replay what it may have missed: read what was read before it connected. */
   function onResync() {
     for (const query of cache.getAll()) {
@@ -172,6 +180,7 @@ export function startTaskEvents(
       .streamTaskEvents(
         {
           onTask,
+          onDelete,
           onResync,
           onState: (state) => {
             if (state === 'unsupported') unsupported = true;

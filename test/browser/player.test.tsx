@@ -139,12 +139,17 @@ describe('AudioResultPlayer in Chromium', () => {
     const bell = backend.tasks.find((task) => task.taskId === MOCK_TASK_IDS.bell)!;
     render(
       <KlingStoryProviders>
-        <AudioTaskList defaultPageSize={10} style={{ width: 640 }} />
+        <AudioTaskList
+          defaultPageSize={10}
+          style={{ width: 640 }}
+          onSelect={() => {}}
+          selectedTaskId={MOCK_TASK_IDS.bell}
+        />
       </KlingStoryProviders>,
     );
-    // Made elsewhere (no remembered prompts): the row says the task id.
-    const [title] = await screen.findAllByText(`Task ${MOCK_TASK_IDS.bell}`, {}, { timeout: 8000 });
-    const row = title!.closest<HTMLElement>('[data-part="item"]')!;
+    // The full player opens under the selected row.
+    await screen.findAllByText(`Task ${MOCK_TASK_IDS.bell}`, {}, { timeout: 8000 });
+    const row = document.querySelector<HTMLElement>('[data-part="player-row"]')!;
     const root = row.querySelector<HTMLElement>('[data-part="root"]')!;
     await waitFor(() => expect(row.querySelector('canvas[data-part="waveform"]')).toBeInTheDocument(), {
       timeout: 8000,

@@ -105,6 +105,15 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
       )
     : cancelNotice;
 
+  // "Reuse the prompt" in the history fills the form: from then on the studio holds the form's draft.
+  const [draft, setDraft] = useState<{ prompt: string; duration: number }>();
+  const form = useRef<HTMLFormElement>(null);
+  const reuse = (task: AudioTask) => {
+    if (!task.request) return;
+    setDraft({ ...task.request });
+    form.current?.querySelector('textarea')?.focus();
+  };
+
   const currentHeading = useRef<HTMLHeadingElement>(null);
   const select = (next: AudioTask) => {
     setChosen(next.taskId);
@@ -134,6 +143,19 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
           presets={presets}
           messages={messages}
           {...formProps}
+          {...(draft && {
+            prompt: draft.prompt,
+            onPromptChange: (prompt: string) => {
+              setDraft((now) => now && { ...now, prompt });
+              formProps?.onPromptChange?.(prompt);
+            },
+            duration: draft.duration,
+            onDurationChange: (duration: number) => {
+              setDraft((now) => now && { ...now, duration });
+              formProps?.onDurationChange?.(duration);
+            },
+          })}
+          ref={form}
           {...part('form', formProps?.className)}
           onCreated={(created) => {
             setCancelNotice('');
@@ -168,7 +190,18 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
       <AudioTaskList
         defaultPageSize={listPageSize}
         messages={listMessages}
+        // The current sound is shown in full above: the history's rows stay compact.
+        expandSelected={false}
+        onReuse={reuse}
         {...listProps}
+        onCreated={(made) => {
+          if (made[0]) setChosen(made[0].taskId);
+          listProps?.onCreated?.(made);
+        }}
+        onDelete={(gone) => {
+          if (gone.some((task) => task.taskId === current)) setChosen(null);
+          listProps?.onDelete?.(gone);
+        }}
         {...part('history', listProps?.className)}
         selectedTaskId={current ?? undefined}
         onSelect={(picked) => {

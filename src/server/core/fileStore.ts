@@ -39,4 +39,9 @@ export interface KeptFileStore {
   getFile(userId: string, taskId: string, audioId: string, format: KeptFormat): Promise<KeptFile | undefined>;
   /** What is kept of these tasks of the user (no bytes). */
   findFiles(userId: string, taskIds: readonly string[]): Promise<KeptFileInfo[]>;
+  /**
+   * Forgets every kept file of one of the user's tasks (the task was deleted). A store without it keeps
+   * the files of deleted tasks.
+   */
+  deleteFiles?(userId: string, taskId: string): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * store. A record is written before the vendor is called and is the proxy's memory of one task: whose it
  * is, the browser's external id, the prompt and the last known vendor task.
  */
-import { isTerminalStatus, type AudioTaskStatus, type WireTask } from '../../api/schemas';
+import { isTerminalStatus, matchesSearch, type AudioTaskStatus, type WireTask } from '../../api/schemas';
 import { STATUS_RANK, toKnownStatus } from '../../api/status';
 import type { KeptFileStore } from './fileStore';
 
@@ -42,13 +42,22 @@ export interface KlingTaskRecord {
   vendorTaskId?: string;
   /** The queue: the user's own parallel limit when the task joined it. */
   maxParallel?: number;
+  /** The user's own name for the task (`PATCH`), if any. */
+  title?: string;
+  /** Starred by the user (`PATCH`). */
+  starred?: boolean;
+  /** Takes made together share it (`group_id` of the create); never sent to the vendor. */
+  groupId?: string;
+  /** When the user last renamed or starred it (ms since the epoch): answers never say older than that. */
+  editedAt?: number;
 }
 
 /** What `claimTask` writes: a record before the vendor has heard of it. */
 export type NewKlingTaskRecord = Pick<
   KlingTaskRecord,
   'userId' | 'externalTaskId' | 'vendorExternalTaskId' | 'prompt' | 'duration' | 'claimedUntil' | 'createdAt'
->;
+> &
+  Partial<Pick<KlingTaskRecord, 'groupId'>>;
 
 /** A change to a record. `claimedUntil: null` clears the claim. */
 export interface KlingTaskRecordPatch {
@@ -60,6 +69,20 @@ export interface KlingTaskRecordPatch {
   vendorTaskId?: string;
   /** The queue: when the vendor accepted the task. */
   sentAt?: number;
+  /** The user's name for the task; `null` removes it. Sets `editedAt`. */
+  title?: string | null;
+  /** Sets `editedAt`. */
+  starred?: boolean;
+}
+
+/**
+ * Which of a user's records a list answers. `words`: each must occur, case-insensitively, in the prompt
+ * or the title (lower-cased by `searchWords`; `%`, `_`, quotes and `\` are plain text to every store).
+ */
+export interface KlingTaskListFilter {
+  words?: readonly string[];
+  starred?: boolean;
+  status?: AudioTaskStatus;
 }
 
 export interface KlingTaskRecordCondition {
@@ -91,8 +114,17 @@ export interface KlingTaskStore {
   findTask(userId: string, id: string): Promise<KlingTaskRecord | undefined>;
   /** The user's records of these vendor task ids (any order). */
   findTasks(userId: string, taskIds: readonly string[]): Promise<KlingTaskRecord[]>;
-  /** One page of the user's records that have a vendor task, newest first. */
-  listTasks(userId: string, page: { pageNum: number; pageSize: number }): Promise<KlingTaskRecord[]>;
+  /** One page of the user's records that have a vendor task (and match `filter`), newest first. */
+  listTasks(
+    userId: string,
+    page: { pageNum: number; pageSize: number },
+    filter?: KlingTaskListFilter,
+  ): Promise<KlingTaskRecord[]>;
+  /**
+   * Removes the user's record (by its browser external id) and answers it as it was; `undefined` when there
+   * was none. A store without it cannot delete (the proxy then answers 405).
+   */
+  deleteTask?(userId: string, externalTaskId: string): Promise<KlingTaskRecord | undefined>;
   /**
    * The kept copies of the tasks' files (`keepAudio`), beside the records. A store without it keeps no
    * copies.
@@ -129,7 +161,20 @@ export function applyPatch(
   if (patch.sentAt !== undefined) next.sentAt = patch.sentAt;
   if (patch.claimedUntil === null) delete next.claimedUntil;
   else if (patch.claimedUntil !== undefined) next.claimedUntil = patch.claimedUntil;
+  if (patch.title !== undefined) {
+    if (patch.title) next.title = patch.title;
+    else delete next.title;
+  }
+  if (patch.starred !== undefined) next.starred = patch.starred;
+  if (patch.title !== undefined || patch.starred !== undefined) next.editedAt = now;
   return next;
+}
+
+/** Whether a record passes a list's `filter` (the memory store's test; SQL stores say the same in SQL). */
+export function matchesFilter(record: KlingTaskRecord, filter: KlingTaskListFilter = {}): boolean {
+  if (filter.starred && !record.starred) return false;
+  if (filter.status && record.status !== filter.status) return false;
+  return !filter.words?.length || matchesSearch(filter.words, record.prompt, record.title);
 }
 
 /**

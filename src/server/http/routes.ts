@@ -16,13 +16,23 @@ import { TASK_ID_PATTERN } from '../../api/schemas';
  * answers itself (`push.ts`), and `keptFile`, a kept copy served from `{basePath}/files/…` (`keepAudio`).
  */
 export type KlingProxyRoute =
-  'createTask' | 'getTask' | 'listTasks' | 'taskEvents' | 'taskCallback' | 'keptFile' | 'usage';
+  | 'createTask'
+  | 'getTask'
+  | 'listTasks'
+  | 'deleteTask'
+  | 'updateTask'
+  | 'taskEvents'
+  | 'taskCallback'
+  | 'keptFile'
+  | 'usage';
 
 export type RouteMatch =
   | { route: 'createTask' }
   | { route: 'getTask'; id: string; byQuery: boolean }
   | { route: 'listTasks' }
   | { route: 'usage' }
+  // The history the user manages (the proxy's own routes, answered from its records).
+  | { route: 'deleteTask' | 'updateTask'; id: string }
   | { route: null; status: 404 }
   | { route: null; status: 405; allow: string };
 
@@ -63,7 +73,8 @@ export function matchRoute(method: string, url: URL, basePath: string): RouteMat
 
   const id = rest[0] === '/' ? decode(rest.slice(1)) : '';
   if (!isId(id)) return { route: null, status: 404 };
-  return method === 'GET'
-    ? { route: 'getTask', id, byQuery: false }
-    : { route: null, status: 405, allow: 'GET' };
+  if (method === 'GET') return { route: 'getTask', id, byQuery: false };
+  if (method === 'DELETE') return { route: 'deleteTask', id };
+  if (method === 'PATCH') return { route: 'updateTask', id };
+  return { route: null, status: 405, allow: 'GET, DELETE, PATCH' };
 }

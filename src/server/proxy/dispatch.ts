@@ -15,6 +15,7 @@ import { createTask } from './routes/create';
 import { taskEvents } from './routes/events';
 import { keptFile } from './routes/files';
 import { getTask } from './routes/get';
+import { deleteTask, updateTask } from './routes/history';
 import { listTasks } from './routes/list';
 import type { ProxyWiring } from './wiring';
 
@@ -151,8 +152,13 @@ async function vendorRoutes(
       : fail(404, 1203, 'Not found: this proxy has no `limits`.');
   }
   if (match.route === 'createTask') return createTask(proxy, route);
+  if (match.route === 'deleteTask') return deleteTask(proxy, route, match);
   const reply =
-    match.route === 'getTask' ? await getTask(proxy, route, match) : await listTasks(proxy, route);
+    match.route === 'getTask'
+      ? await getTask(proxy, route, match)
+      : match.route === 'updateTask'
+        ? await updateTask(proxy, route, match)
+        : await listTasks(proxy, route);
   // Kept audios point at their copies in every task answered (a create is still pending: no audio).
   return proxy.keeping ? presentReply(proxy.keeping, userId, reply, proxy.keptOrigin(url)) : reply;
 }

@@ -32,6 +32,8 @@ export interface TaskRecordCache {
   get(userId: string, taskId: string): KlingTaskRecord | undefined;
   /** A record as the store answered or wrote it just now. Records without a vendor task id are not kept. */
   remember(record: KlingTaskRecord): void;
+  /** The user's task was deleted: no lookup may find it here any more. */
+  forget(userId: string, taskId: string): void;
   readonly size: number;
 }
 
@@ -56,12 +58,21 @@ export function createTaskRecordCache(options: TaskRecordCacheOptions = {}): Tas
       const known = entries.get(id)?.record;
       // Answers of requests that ran side by side may arrive in any order: an older one never replaces
       // a state further along (the store itself never goes backwards either).
-      if (known && (isTerminalStatus(known.status) || statusRank(known.status) > statusRank(record.status))) {
+      // A rename or a star (`editedAt`) is the one change a finished record still takes.
+      const edited = (record.editedAt ?? 0) > (known?.editedAt ?? 0);
+      if (
+        known &&
+        !edited &&
+        (isTerminalStatus(known.status) || statusRank(known.status) > statusRank(record.status))
+      ) {
         return;
       }
       entries.delete(id);
       entries.set(id, { record, checkedAt: now() });
       while (entries.size > max) entries.delete(entries.keys().next().value!);
+    },
+    forget(userId, taskId) {
+      entries.delete(key(userId, taskId));
     },
     get size() {
       return entries.size;

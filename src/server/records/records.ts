@@ -11,7 +11,12 @@ import {
 } from '../../api/schemas';
 import { recordKey as key } from '../core/keys';
 import type { TaskRecordCache } from './recordCache';
-import { SHARED_SPACE, type KlingTaskRecord, type KlingTaskStore } from '../core/taskStore';
+import {
+  SHARED_SPACE,
+  type KlingTaskListFilter,
+  type KlingTaskRecord,
+  type KlingTaskStore,
+} from '../core/taskStore';
 import { base64url } from '../core/base64';
 import { envelopeTasks, successEnvelope } from '../http/envelope';
 import { succeed, type Reply } from '../http/reply';
@@ -103,7 +108,26 @@ export function answeredTask(record: KlingTaskRecord): WireTask {
       prompt: record.prompt,
       duration: String(record.duration),
       ...(vendorTaskId !== taskId && record.status !== 'queued' && { vendor_task_id: vendorTaskId }),
+      ...(record.title && { title: record.title }),
+      starred: record.starred === true,
+      ...(record.groupId && { group_id: record.groupId }),
     } as WireTask['task_info'],
+    // An edit is a change too: what compares states (the event log, the browser's cache) sees it as newer.
+    updated_at: Math.max(task.updated_at, record.editedAt ?? 0),
+  };
+}
+
+/**
+ * What a deleted task's streams hear: the task as last answered, marked `task_info.deleted`, newer than
+ * any state before it.
+ */
+export function deletedTask(record: KlingTaskRecord, now = Date.now()): WireTask | undefined {
+  if (!record.task) return undefined;
+  const task = answeredTask(record);
+  return {
+    ...task,
+    task_info: { ...task.task_info, deleted: true } as WireTask['task_info'],
+    updated_at: Math.max(now, task.updated_at + 1),
   };
 }
 
@@ -251,6 +275,8 @@ export function createRecordOperations(context: RecordContext) {
           vendorExternalTaskId: await vendorExternalId(userId, externalTaskId),
           prompt: input.prompt,
           duration: input.duration,
+          // Recorded, never forwarded: the vendor's body is built from the input without it.
+          groupId: input.groupId,
           claimedUntil: now + claimMs(),
           createdAt: now,
         });
@@ -295,8 +321,9 @@ export function createRecordOperations(context: RecordContext) {
       forward: RecordForward,
       userId: string,
       page: { pageNum: number; pageSize: number },
+      filter?: KlingTaskListFilter,
     ): Promise<RecordReply> {
-      const records = (await store.listTasks(userId, page)).map(known);
+      const records = (await store.listTasks(userId, page, filter)).map(known);
       const tasks = await mapLimited(records, REFRESH_CONCURRENCY, async (record) => {
         if (isTerminalStatus(record.status) || isWaiting(record)) return answeredTask(record);
         const refreshed = await refresh(forward, record);
@@ -304,6 +331,39 @@ export function createRecordOperations(context: RecordContext) {
         return answeredTask('userId' in refreshed ? refreshed : record);
       });
       return ok(tasks);
+    },
+
+    /**
+     * PATCH one of the user's tasks (by its id or the browser's external id): a new name and/or star.
+     * Answers it as a get does; `undefined` when the user has no such task.
+     */
+    async updateTask(
+      forward: RecordForward,
+      userId: string,
+      id: string,
+      changes: { title?: string | null; starred?: boolean },
+    ): Promise<RecordReply | undefined> {
+      const record = await store.findTask(userId, id);
+      if (!record) return undefined;
+      const updated = known(await store.updateTask(userId, record.externalTaskId, changes));
+      if (!updated) return undefined;
+      return updated.task ? answer(forward, updated) : notFound(context);
+    },
+
+    /**
+     * DELETE one of the user's tasks: the record goes (a queued task is then never sent), and its kept
+     * files with it. Answers the record as it was; `undefined` when the user has no such task.
+     */
+    async deleteTask(userId: string, id: string): Promise<KlingTaskRecord | undefined> {
+      const record = await store.findTask(userId, id);
+      if (!record) return undefined;
+      const removed = await store.deleteTask!(userId, record.externalTaskId);
+      if (!removed) return undefined;
+      if (removed.taskId) {
+        cache?.forget(userId, removed.taskId);
+        await store.files?.deleteFiles?.(userId, removed.taskId);
+      }
+      return removed;
     },
 
     /** The shared space's list: the vendor's page, with the prompts of the tasks this proxy made. */

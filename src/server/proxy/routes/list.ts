@@ -1,7 +1,9 @@
 import * as z from 'zod/mini';
 import { TEXT_TO_AUDIO_PATH } from '../../../api/client';
 import {
+  checkListParams,
   listAudioTasksParamsSchema,
+  searchWords,
   PAGE_NUM_MAX,
   PAGE_NUM_MIN,
   PAGE_SIZE_MAX,
@@ -31,8 +33,30 @@ export async function listTasks(
       `pageNum must be a whole number from ${PAGE_NUM_MIN} to ${PAGE_NUM_MAX}, pageSize from ${PAGE_SIZE_MIN} to ${PAGE_SIZE_MAX}.`,
     );
   }
-  // A scoped user's list is their own records: the account-wide list never reaches them.
-  if (scoped) return records!.listTasks(forward, userId, page.data);
+  // The history's filters: `q` (words of the prompt or name), `starred=true`, `status`.
+  const query = url.searchParams.get('q') ?? undefined;
+  const starred = url.searchParams.get('starred');
+  const status = url.searchParams.get('status') || undefined;
+  const problem = checkListParams({
+    query,
+    starred:
+      starred === null
+        ? undefined
+        : starred === 'true'
+          ? true
+          : starred === 'false'
+            ? false
+            : (starred as never),
+    status: status as never,
+  });
+  if (problem) return fail(400, 1201, problem);
+  const filter = { words: searchWords(query), starred: starred === 'true', status: status as never };
+  const filtered = filter.words.length > 0 || filter.starred || status !== undefined;
+  // A scoped user's list is their own records: the account-wide list never reaches them. The shared
+  // space's filtered list is its own records too (the vendor's list has no search).
+  if (scoped || (filtered && records)) return records!.listTasks(forward, userId, page.data, filter);
+  if (filtered)
+    return fail(400, 1201, 'Searching and filtering need task records (this proxy has store: false).');
   const reply = await proxy.forward(
     'GET',
     `${proxy.upstream}${TEXT_TO_AUDIO_PATH}?pageNum=${page.data.pageNum}&pageSize=${page.data.pageSize}`,

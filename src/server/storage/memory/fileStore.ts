@@ -26,5 +26,10 @@ export function createMemoryFileStore(): KeptFileStore {
         }),
       );
     },
+    async deleteFiles(userId, taskId) {
+      const task = key(userId, taskId);
+      for (const id of byTask.get(task) ?? []) files.delete(id);
+      byTask.delete(task);
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { KlingQueueingTaskStore } from '../../core/queueStore';
-import { applyPatch, type KlingTaskRecord } from '../../core/taskStore';
+import { applyPatch, matchesFilter, type KlingTaskRecord } from '../../core/taskStore';
 import { createMemoryFileStore } from './fileStore';
 import { createMemoryQueueStore } from './queueStore';
 
@@ -28,6 +28,7 @@ export function createMemoryTaskStore(): KlingQueueingTaskStore {
       if (existing) return { record: copy(existing), created: false };
       const stored: KlingTaskRecord = { ...record, updatedAt: record.createdAt };
       if (stored.claimedUntil === undefined) delete stored.claimedUntil;
+      if (!stored.groupId) delete stored.groupId;
       records.set(record.externalTaskId, copy(stored));
       return { record: stored, created: true };
     },
@@ -70,13 +71,22 @@ export function createMemoryTaskStore(): KlingQueueingTaskStore {
         .filter((record) => record.taskId !== undefined && wanted.has(record.taskId))
         .map(copy);
     },
-    async listTasks(userId, { pageNum, pageSize }) {
-      const records = [...space(userId).values()].filter((record) => record.taskId !== undefined);
+    async listTasks(userId, { pageNum, pageSize }, filter) {
+      const records = [...space(userId).values()].filter(
+        (record) => record.taskId !== undefined && matchesFilter(record, filter),
+      );
       // Newest first; insertion order breaks ties between records of the same millisecond.
       const ordered = records.map((record, index) => ({ record, index }));
       ordered.sort((a, b) => b.record.createdAt - a.record.createdAt || b.index - a.index);
       const start = (pageNum - 1) * pageSize;
       return ordered.slice(start, start + pageSize).map(({ record }) => copy(record));
+    },
+    async deleteTask(userId, externalTaskId) {
+      const records = users.get(userId);
+      const record = records?.get(externalTaskId);
+      if (!record) return undefined;
+      records!.delete(externalTaskId);
+      return copy(record);
     },
   };
 }

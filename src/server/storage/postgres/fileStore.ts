@@ -104,5 +104,9 @@ export function createPostgresFileStore(
       );
       return rows.map(info);
     },
+    async deleteFiles(userId, taskId) {
+      await migrate();
+      await db.query(`DELETE FROM ${table} WHERE user_id = $1 AND task_id = $2`, [userId, taskId]);
+    },
   };
 }

@@ -45,7 +45,31 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     CREATE INDEX ${t}_list ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL;`,
   // 2: kept copies of the result files (`keepAudio`), one row per file, the bytes inline (bytea).
   (t) => `${keptFilesSchema(`${t}_files`)};`,
-  // 3: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
+  // 3: history the user manages: a name, a star, the takes' group, and the search. The search reads
+  // lower-cased copies of the prompt and the name made in JavaScript (`searchWords`' lower case, the same
+  // on every store whatever the database's locale); older rows get PostgreSQL's lower() once.
+  (t) => `
+    ALTER TABLE ${t}
+      ADD COLUMN title text,
+      ADD COLUMN starred boolean NOT NULL DEFAULT false,
+      ADD COLUMN group_id text,
+      ADD COLUMN edited_at bigint,
+      ADD COLUMN search_prompt text NOT NULL DEFAULT '',
+      ADD COLUMN search_title text NOT NULL DEFAULT '';
+    UPDATE ${t} SET search_prompt = lower(prompt);
+    -- The Starred filter: one user's starred records, newest first.
+    CREATE INDEX ${t}_starred ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL AND starred;
+    -- Words anywhere in the prompt or the name (LIKE '%word%'): trigram indexes where pg_trgm can be had;
+    -- without it (PGlite, a server without the extension or the right) the search reads one user's rows
+    -- through ${t}_list, which is what the bench measures.
+    BEGIN
+      CREATE EXTENSION IF NOT EXISTS pg_trgm;
+      CREATE INDEX ${t}_search_prompt ON ${t} USING gin (search_prompt gin_trgm_ops);
+      CREATE INDEX ${t}_search_title ON ${t} USING gin (search_title gin_trgm_ops);
+    EXCEPTION WHEN OTHERS THEN
+      NULL;
+    END;`,
+  // 4: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
   ...QUEUE_MIGRATIONS,
 ];
 
@@ -71,6 +95,10 @@ interface Row {
   sent_at?: string | number | bigint | null;
   vendor_task_id?: string | null;
   max_parallel?: number | null;
+  title?: string | null;
+  starred?: boolean | null;
+  group_id?: string | null;
+  edited_at?: string | number | bigint | null;
 }
 
 // pg answers bigint columns as strings and PGlite as numbers or BigInts: all are milliseconds.
@@ -95,8 +123,15 @@ function fromRow(row: Row): KlingTaskRecord {
   if (row.sent_at != null) record.sentAt = ms(row.sent_at);
   if (row.vendor_task_id != null) record.vendorTaskId = row.vendor_task_id;
   if (row.max_parallel != null) record.maxParallel = Number(row.max_parallel);
+  if (row.title) record.title = row.title;
+  if (row.starred) record.starred = true;
+  if (row.group_id) record.groupId = row.group_id;
+  if (row.edited_at != null) record.editedAt = ms(row.edited_at);
   return record;
 }
+
+/** `word` as a LIKE pattern that finds it anywhere: `%`, `_` and `\` are matched as themselves. */
+const containsPattern = (word: string) => `%${word.replace(/[\\%_]/g, '\\$&')}%`;
 
 /**
  * Keeps the proxy's task records in PostgreSQL: pass an `@electric-sql/pglite` database (embedded, one
@@ -130,8 +165,8 @@ export function createPostgresTaskStore(
     async claimTask(record) {
       const inserted = await query(
         `INSERT INTO ${table} (user_id, external_task_id, vendor_external_task_id, prompt, duration,
-           claimed_until, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+           claimed_until, created_at, updated_at, group_id, search_prompt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)
          ON CONFLICT (user_id, external_task_id) DO NOTHING
          RETURNING *`,
         [
@@ -142,15 +177,18 @@ export function createPostgresTaskStore(
           record.duration,
           record.claimedUntil ?? null,
           record.createdAt,
+          record.groupId || null,
+          record.prompt.toLowerCase(),
         ],
       );
       if (inserted[0]) return { record: fromRow(inserted[0]), created: true };
-      // Records are never deleted, so the one that won the conflict is there to read.
       const [existing] = await query(`SELECT * FROM ${table} WHERE user_id = $1 AND external_task_id = $2`, [
         record.userId,
         record.externalTaskId,
       ]);
-      return { record: fromRow(existing!), created: false };
+      // Deleted between the two statements (the user deleted it meanwhile): the id is free again.
+      if (!existing) return this.claimTask(record);
+      return { record: fromRow(existing), created: false };
     },
 
     async updateTask(userId, externalTaskId, patch: KlingTaskRecordPatch, condition) {
@@ -162,8 +200,12 @@ export function createPostgresTaskStore(
            task = CASE WHEN ${MAY_REPLACE} THEN $4::jsonb ELSE task END,
            status = CASE WHEN ${MAY_REPLACE} THEN $5::text ELSE status END,
            claimed_until = CASE WHEN $7::boolean THEN $8::bigint ELSE claimed_until END,
-           vendor_task_id = COALESCE($12, vendor_task_id),
-           sent_at = COALESCE($13::bigint, sent_at),
+           title = CASE WHEN $12::boolean THEN $13::text ELSE title END,
+           search_title = CASE WHEN $12::boolean THEN $14::text ELSE search_title END,
+           starred = COALESCE($15::boolean, starred),
+           edited_at = CASE WHEN $12::boolean OR $15::boolean IS NOT NULL THEN $9 ELSE edited_at END,
+           vendor_task_id = COALESCE($16, vendor_task_id),
+           sent_at = COALESCE($17::bigint, sent_at),
            updated_at = $9
          WHERE user_id = $1 AND external_task_id = $2
            AND ($10::boolean IS NOT TRUE OR claimed_until IS NOT DISTINCT FROM $11::bigint)
@@ -180,6 +222,10 @@ export function createPostgresTaskStore(
           Date.now(),
           condition !== undefined && 'ifClaimedUntil' in condition,
           condition?.ifClaimedUntil ?? null,
+          patch.title !== undefined,
+          patch.title || null,
+          (patch.title || '').toLowerCase(),
+          patch.starred ?? null,
           patch.vendorTaskId ?? null,
           patch.sentAt ?? null,
         ],
@@ -206,13 +252,30 @@ export function createPostgresTaskStore(
       return rows.map(fromRow);
     },
 
-    async listTasks(userId, { pageNum, pageSize }) {
+    async listTasks(userId, { pageNum, pageSize }, filter = {}) {
+      const params: unknown[] = [userId, pageSize, (pageNum - 1) * pageSize];
+      const where = ['user_id = $1', 'task_id IS NOT NULL'];
+      if (filter.starred) where.push('starred');
+      if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+      // Every word, as data: a parameter each, its LIKE wildcards escaped.
+      for (const word of filter.words ?? []) {
+        const p = `$${params.push(containsPattern(word))}`;
+        where.push(`(search_prompt LIKE ${p} ESCAPE '\\' OR search_title LIKE ${p} ESCAPE '\\')`);
+      }
       const rows = await query(
-        `SELECT * FROM ${table} WHERE user_id = $1 AND task_id IS NOT NULL
+        `SELECT * FROM ${table} WHERE ${where.join(' AND ')}
          ORDER BY created_at DESC, seq DESC LIMIT $2 OFFSET $3`,
-        [userId, pageSize, (pageNum - 1) * pageSize],
+        params,
       );
       return rows.map(fromRow);
+    },
+
+    async deleteTask(userId, externalTaskId) {
+      const rows = await query(
+        `DELETE FROM ${table} WHERE user_id = $1 AND external_task_id = $2 RETURNING *`,
+        [userId, externalTaskId],
+      );
+      return rows[0] && fromRow(rows[0]);
     },
   };
 }
