@@ -107,6 +107,31 @@ describe.each(storeKinds)('the queue on the $name store', ({ make, skip }) => {
     });
   });
 
+  describe.skipIf(skip)('cancel', () => {
+    it('a deleted queued task is never sent and costs nothing; the one behind it moves up', async () => {
+      const store = await make();
+      const { world, backend } = queueWorld(store, { account: { parallel: 1 } }, 5);
+      const running = await world.as('ann').createTask({ prompt: 'runs', duration: 3 });
+      const cancelled = await world.as('bob').createTask({ prompt: 'cancelled', duration: 3 });
+      const next = await world.as('cat').createTask({ prompt: 'next', duration: 3 });
+      expect([cancelled.queue, next.queue]).toEqual([{ position: 1 }, { position: 2 }]);
+      await world.as('bob').deleteTask(cancelled.taskId);
+      await until(
+        async () => (await world.as('cat').getTask({ taskId: next.taskId })).queue?.position === 1,
+        'the next task to move up',
+      );
+      await until(async () => {
+        world.advance(700);
+        await world.as('ann').getTask({ taskId: running.taskId });
+        return (await world.as('cat').getTask({ taskId: next.taskId })).status === 'succeed';
+      }, 'the next task to run and finish');
+      expect(backend.tasks.map((task) => task.request!.prompt).sort()).toEqual(['next', 'runs']);
+      const usage = await world.as('bob').getUsage();
+      expect(usage.units.used).toBe(0);
+      expect(usage.queued.count).toBe(0);
+    });
+  });
+
   describe.skipIf(skip)('user limits', () => {
     it('20 concurrent creates against a task quota of 3 admit exactly 3; the rest get 2001', async () => {
       const store = await make();
