@@ -141,7 +141,14 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
               ? { ...created.get(externalTaskId), vendorExternalTaskId: externalTaskId }
               : undefined;
           const record = await store.findTask(userId, externalTaskId);
-          return record && record.externalTaskId === externalTaskId ? record : undefined;
+          if (!record || record.externalTaskId !== externalTaskId) return undefined;
+          // Callbacks name the vendor's task id: a task that waited in the queue has its own (`rka_…`),
+          // and none of the vendor's until its send is written down.
+          const waited = record.queueId !== undefined && record.taskId === record.queueId;
+          return {
+            taskId: record.vendorTaskId ?? (waited ? undefined : record.taskId),
+            vendorExternalTaskId: record.vendorExternalTaskId,
+          };
         },
         refresh: async (userId, externalTaskId): Promise<unknown> => {
           // A callback has no browser behind it: the proxy's own budget, nothing to cancel it.

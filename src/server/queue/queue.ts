@@ -51,7 +51,7 @@ const RAISE_AFTER = 20;
 // second task with the same external id, so a send that did arrive is found, not repeated).
 const RESEND_AFTER_MS = 2000;
 // Tasks at the vendor whose record nobody refreshed for this long are checked by the safety tick.
-const STALE_MS = 20_000;
+const STALE_MS = 10_000;
 
 const taskInfo = (task: WireTask | undefined) =>
   (task?.task_info ?? {}) as NonNullable<WireTask['task_info']> & { queue_position?: number };
