@@ -22,16 +22,23 @@ afterAll(async () => {
 
 /** The stack, and a client per user (the browser under test is `ann`, by the `x-user` header). */
 function useQueueStack(push: boolean) {
-  let proxy: KlingAudioProxy;
+  // The vendor's callbacks reach the proxy made just below.
+  const callbackTarget: { proxy?: KlingAudioProxy } = {};
   const backend = createMockKlingBackend({
     baseUrl: VENDOR,
     timing: { submittedMs: 150, processingMs: 250 },
     parallel: 1,
     callbacks: push
-      ? { delayMs: [5, 20], duplicateRate: 0, lossRate: 0, seed: 1, fetch: (request) => proxy(request) }
+      ? {
+          delayMs: [5, 20],
+          duplicateRate: 0,
+          lossRate: 0,
+          seed: 1,
+          fetch: (request) => callbackTarget.proxy!(request),
+        }
       : undefined,
   });
-  proxy = createKlingAudioProxy({
+  const proxy = createKlingAudioProxy({
     apiKey: 'key',
     upstream: VENDOR,
     authorize: (request) => request.headers.get('x-user') ?? 'ann',
@@ -40,6 +47,7 @@ function useQueueStack(push: boolean) {
     limits: { account: { parallel: 1 } },
     eventStream: { retryMs: 50 },
   });
+  callbackTarget.proxy = proxy;
   proxies.push(proxy);
   const sent: { method: string; path: string }[] = [];
   server.use(
