@@ -203,14 +203,12 @@ export const Pending: Story = {
   },
 };
 
-/** Waiting in the proxy's queue for a free slot of the account: its place in line. */
+/** Waiting in the proxy's queue for a free slot of the account (the studio also says where in line). */
 export const Queued: Story = {
   args: { taskId: QUEUED_TASK_ID, prompt: undefined },
   parameters: { msw: { handlers: [queuedTaskHandler(2), ...storyBackend().handlers] } },
   play: async ({ canvas, canvasElement }) => {
-    await waitFor(() =>
-      expect(canvas.getByRole('status')).toHaveTextContent('Waiting for a free slot — 2nd in line'),
-    );
+    await waitFor(() => expect(canvas.getByRole('status')).toHaveTextContent('Queued'));
     await expect(canvasElement.querySelector('[data-part="root"]')).toHaveAttribute('data-status', 'queued');
   },
 };

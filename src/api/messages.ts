@@ -33,10 +33,11 @@ export interface SoundPromptPreset {
 /** Why a clip cannot play: `expired` and `not-found` are dead links (HTTP 403/410 and 404). */
 export type AudioPlayerErrorKind = 'expired' | 'not-found' | 'network' | 'decode' | 'unsupported';
 
-// English ordinals ("1st", "2nd", "3rd", "4th"); other languages replace the message that uses it.
-const ORDINAL_SUFFIXES: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };
+// English ordinals ("1st", "2nd", "3rd", "11th"); other languages replace the message that uses it. Plain
+// arithmetic rather than Intl.PluralRules: every app that shows a player pays for these bytes.
 const ordinal = (value: number, locale?: string) =>
-  `${count(value, locale)}${ORDINAL_SUFFIXES[new Intl.PluralRules('en', { type: 'ordinal' }).select(value)]}`;
+  count(value, locale) +
+  ((value % 100 > 10 && value % 100 < 14) || value % 10 > 3 ? 'th' : ['th', 'st', 'nd', 'rd'][value % 10]);
 
 const WINDOW_WORDS: Record<UsageWindow, string> = {
   hour: 'this hour',
@@ -63,27 +64,6 @@ export const sharedMessages = {
       succeed: 'Ready',
       failed: 'Failed',
     })[status],
-  /**
-   * A task waiting in the proxy's queue (status `queued`), e.g. "Waiting for a free slot — 2nd in line";
-   * `position` is 1 for the next to start, `undefined` when the proxy did not say.
-   */
-  queuePosition: (position: number | undefined, locale?: string): string =>
-    position === undefined
-      ? 'Waiting for a free slot'
-      : `Waiting for a free slot — ${ordinal(position, locale)} in line`,
-  /** The button that takes a waiting task out of the queue (it is then never sent, and costs nothing). */
-  cancelQueued: 'Cancel',
-  /** The accessible name of that button, with the task's title. */
-  cancelQueuedLabel: (title: string): string => `Cancel waiting sound: ${title}`,
-  /** Once a waiting task was cancelled. */
-  queueCancelled: 'Cancelled before it started: nothing was spent.',
-  /** What a finished task cost, from the vendor's `final_unit_deduction`, e.g. "0.25 units". */
-  unitsSpent: (units: string, locale?: string): string => {
-    const value = Number(units);
-    return Number.isFinite(value)
-      ? `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }).format(value)} ${value === 1 ? 'unit' : 'units'}`
-      : `${units} units`;
-  },
   /** Time since the task was created, while it is pending. */
   elapsed: (secondsElapsed: number, locale?: string): string =>
     `${seconds(secondsElapsed, locale)} s elapsed`,
@@ -181,6 +161,13 @@ export const listMessages = {
   listNext: 'Next page',
   listPage: (pageNum: number, locale?: string): string => `Page ${count(pageNum, locale)}`,
   listPageSize: 'Per page',
+  /** What a finished task cost, from the vendor's `final_unit_deduction`, e.g. "0.25 units". */
+  unitsSpent: (units: string, locale?: string): string => {
+    const value = Number(units);
+    return Number.isFinite(value)
+      ? `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }).format(value)} ${value === 1 ? 'unit' : 'units'}`
+      : `${units} units`;
+  },
   /** When the row was created, e.g. "12 Mar 2026, 14:05". */
   listCreatedAt: (createdAt: number, locale?: string): string => dateTime(locale).format(createdAt),
   /** The search field's label (and placeholder). */
@@ -243,6 +230,20 @@ export const studioMessages = {
   studioCurrentLabel: 'Current sound',
   studioHistoryLabel: 'History',
   studioIdle: 'Describe a sound and generate it: it will appear here.',
+  /**
+   * A task waiting in the proxy's queue (status `queued`), e.g. "Waiting for a free slot — 2nd in line";
+   * `position` is 1 for the next to start, `undefined` when the proxy did not say.
+   */
+  queuePosition: (position: number | undefined, locale?: string): string =>
+    position === undefined
+      ? 'Waiting for a free slot'
+      : `Waiting for a free slot — ${ordinal(position, locale)} in line`,
+  /** The button that takes a waiting task out of the queue (it is then never sent, and costs nothing). */
+  cancelQueued: 'Cancel',
+  /** The accessible name of that button, with the task's title. */
+  cancelQueuedLabel: (title: string): string => `Cancel waiting sound: ${title}`,
+  /** Announced once a waiting task was cancelled from the studio. */
+  queueCancelled: 'Cancelled before it started: nothing was spent.',
   /** Announced once each time the current task's status changes. */
   studioAnnouncement: (status: AudioTaskStatus, title: string, reason?: string): string =>
     ({

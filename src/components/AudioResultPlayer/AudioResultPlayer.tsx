@@ -9,7 +9,6 @@ import {
 import type { KlingAudioMessages } from '../../api/messages';
 import { isTerminalStatus, type AudioTask, type GeneratedAudio } from '../../api/schemas';
 import { useAudioTask } from '../../hooks/useAudioTask';
-import { useDeleteAudioTask } from '../../hooks/useDeleteAudioTask';
 import { playerMessages } from '../../api/messages';
 import { useComponentMessages } from '../internal';
 import { useAudioPlayer, type AudioFormat } from './useAudioPlayer';
@@ -36,12 +35,6 @@ export interface AudioResultPlayerProps extends Omit<ComponentPropsWithoutRef<'d
    * readers hear each change once. Defaults to `true`.
    */
   announce?: boolean;
-  /**
-   * Called once a waiting (`queued`) task was cancelled with the player's Cancel button: it was deleted
-   * before it reached the vendor, so it never runs and costs nothing. Defaults to none (the player then
-   * says it was cancelled).
-   */
-  onCancel?: (task: AudioTask) => void;
 }
 
 const FORMATS: AudioFormat[] = ['mp3', 'wav'];
@@ -71,7 +64,6 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
       exclusive,
       defaultFormat,
       announce = true,
-      onCancel,
       className,
       ...props
     },
@@ -79,21 +71,8 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
   ) {
     const { m, locale } = useComponentMessages(playerMessages, messages);
     const pendingProp = taskProp && !isTerminalStatus(taskProp.status);
-    // A waiting task cancelled here: deleted, so nothing is watched any more; its last state stays shown.
-    const [cancelled, setCancelled] = useState<AudioTask>();
-    const watched = taskId ?? (pendingProp ? taskProp.taskId : undefined);
-    const isCancelled = cancelled !== undefined && cancelled.taskId === watched;
-    const query = useAudioTask(isCancelled || !watched ? null : { taskId: watched });
-    const task = isCancelled ? cancelled : (query.task ?? taskProp);
-    const remove = useDeleteAudioTask({
-      mutation: {
-        onSuccess: (_, removedId) => {
-          if (task?.taskId !== removedId) return;
-          setCancelled(task);
-          onCancel?.(task);
-        },
-      },
-    });
+    const query = useAudioTask(taskId ?? (pendingProp ? { taskId: taskProp.taskId } : null));
+    const task = query.task ?? taskProp;
     const audio = audioProp ?? task?.audios[0];
     const prompt = promptProp ?? task?.request?.prompt;
     const player = useAudioPlayer({
@@ -106,7 +85,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
     });
     const { state, format, duration, currentTime, peaks } = player;
     const progress = duration ? Math.min(1, currentTime / duration) : 0;
-    const pending = !audio && (!task || !isTerminalStatus(task.status)) && !query.error && !isCancelled;
+    const pending = !audio && (!task || !isTerminalStatus(task.status)) && !query.error;
 
     // The elapsed time ticks every second while pending; the live region only changes with the status.
     const [now, setNow] = useState(Date.now);
@@ -126,23 +105,17 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
       [rootRef, ref],
     );
 
-    const announcement = isCancelled
-      ? m.queueCancelled
-      : remove.error
-        ? m.errorText(remove.error)
-        : query.error
-          ? m.errorText(query.error)
-          : task?.status === 'failed'
-            ? `${m.status('failed')}: ${task.statusMessage || m.failedReasonUnknown}`
-            : player.error
-              ? m.playerError(player.error.kind)
-              : pending
-                ? task
-                  ? task.status === 'queued'
-                    ? m.queuePosition(task.queue?.position, locale)
-                    : m.status(task.status)
-                  : m.playerLoading
-                : '';
+    const announcement = query.error
+      ? m.errorText(query.error)
+      : task?.status === 'failed'
+        ? `${m.status('failed')}: ${task.statusMessage || m.failedReasonUnknown}`
+        : player.error
+          ? m.playerError(player.error.kind)
+          : pending
+            ? task
+              ? m.status(task.status)
+              : m.playerLoading
+            : '';
     const title = prompt ?? (task && m.untitledTask(task.taskId));
 
     return (
@@ -165,20 +138,6 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
         {query.error && (
           <button {...part('retry')} type="button" onClick={() => void query.refetch()}>
             {m.retry}
-          </button>
-        )}
-        {pending && task?.status === 'queued' && (
-          // Only while it waits: once sent, the vendor has no cancel and the task runs (and is billed).
-          <button
-            {...part('cancel')}
-            type="button"
-            aria-label={m.cancelQueuedLabel(title ?? task.taskId)}
-            aria-disabled={remove.isPending || undefined}
-            onClick={() => {
-              if (!remove.isPending) remove.mutate(task.taskId);
-            }}
-          >
-            {m.cancelQueued}
           </button>
         )}
         {audio && state !== 'error' && (
