@@ -11,12 +11,12 @@ import {
   AudioTaskList,
   createKlingAudioClient,
   getUserMessage,
-  KLING_ERROR_CODES,
   SoundPromptForm,
   TextToAudioStudio,
   useAudioTask,
   useAudioUsage,
 } from '../src';
+import { KLING_ERROR_CODES } from '../src/api/errors';
 import { BASE_URL, renderWithProvider } from './render';
 import { server } from './server';
 

@@ -70,54 +70,55 @@ const check = <T>(test: (value: T) => boolean, message: string, reason?: InputIs
  * The prompt is trimmed, non-empty and at most 200 characters; the duration is 3.0–10.0 s with at most
  * one decimal place.
  */
-export const createAudioTaskInputSchema = z.object({
-  prompt: z.string('Describe the sound you want.').check(
-    z.trim(),
-    check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
-    check(
-      (value: string) => value.length <= PROMPT_MAX_LENGTH,
-      `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
-      'prompt-too-long',
-    ),
-  ),
-  duration: z.number('Duration must be a number of seconds.').check(
-    check(
-      (value: number) => value >= DURATION_MIN,
-      `Duration must be at least ${DURATION_MIN} seconds.`,
-      'duration-too-short',
-    ),
-    check(
-      (value: number) => value <= DURATION_MAX,
-      `Duration must be at most ${DURATION_MAX} seconds.`,
-      'duration-too-long',
-    ),
-    check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
-  ),
-  externalTaskId: z.optional(
-    z.string().check(
-      // The characters the proxy accepts in a lookup path, so every id created can be looked up.
+export const createAudioTaskInputSchema = /* @__PURE__ */ (() =>
+  z.object({
+    prompt: z.string('Describe the sound you want.').check(
+      z.trim(),
+      check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
       check(
-        (value: string) => TASK_ID_PATTERN.test(value),
-        'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
-        'external-id',
+        (value: string) => value.length <= PROMPT_MAX_LENGTH,
+        `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
+        'prompt-too-long',
       ),
     ),
-  ),
-  callbackUrl: z.optional(
-    z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
-  ),
-  // Takes made together share it: the proxy records it (`task_info.group_id`) and never forwards it.
-  groupId: z.optional(
-    z
-      .string()
-      .check(
+    duration: z.number('Duration must be a number of seconds.').check(
+      check(
+        (value: number) => value >= DURATION_MIN,
+        `Duration must be at least ${DURATION_MIN} seconds.`,
+        'duration-too-short',
+      ),
+      check(
+        (value: number) => value <= DURATION_MAX,
+        `Duration must be at most ${DURATION_MAX} seconds.`,
+        'duration-too-long',
+      ),
+      check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
+    ),
+    externalTaskId: z.optional(
+      z.string().check(
+        // The characters the proxy accepts in a lookup path, so every id created can be looked up.
         check(
           (value: string) => TASK_ID_PATTERN.test(value),
-          'groupId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+          'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+          'external-id',
         ),
       ),
-  ),
-});
+    ),
+    callbackUrl: z.optional(
+      z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
+    ),
+    // Takes made together share it: the proxy records it (`task_info.group_id`) and never forwards it.
+    groupId: z.optional(
+      z
+        .string()
+        .check(
+          check(
+            (value: string) => TASK_ID_PATTERN.test(value),
+            'groupId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+          ),
+        ),
+    ),
+  }))();
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 
 /** Longest search text of a list call (`q`), in characters: as long as the longest prompt. */
@@ -207,20 +208,22 @@ export interface ListAudioTasksParams {
  * An edit of a task (`PATCH`): a new title (trimmed, at most 100 characters; `null` or `''` removes it)
  * and/or the star. The one schema the client, the mock and the proxy use.
  */
-export const updateAudioTaskInputSchema = z.object({
-  title: z.optional(
-    z.nullable(
-      z.string('title must be text or null.').check(
-        z.trim(),
-        check(
-          (value: string) => value.length <= TITLE_MAX_LENGTH,
-          `Keep the title to ${TITLE_MAX_LENGTH} characters or fewer.`,
+// Pure: only apps that edit tasks ship it.
+export const updateAudioTaskInputSchema = /* @__PURE__ */ (() =>
+  z.object({
+    title: z.optional(
+      z.nullable(
+        z.string('title must be text or null.').check(
+          z.trim(),
+          check(
+            (value: string) => value.length <= TITLE_MAX_LENGTH,
+            `Keep the title to ${TITLE_MAX_LENGTH} characters or fewer.`,
+          ),
         ),
       ),
     ),
-  ),
-  starred: z.optional(z.boolean('starred must be true or false.')),
-});
+    starred: z.optional(z.boolean('starred must be true or false.')),
+  }))();
 export type UpdateAudioTaskInput = z.input<typeof updateAudioTaskInputSchema>;
 
 /** A `JSON.parse` reviver that drops `null`s: the vendor sends `null` and leaves keys out alike. */
@@ -239,89 +242,164 @@ export function isHttpUrl(value: unknown): value is string {
 
 // ---------------------------------------------------------------------------------------------
 // Wire format (snake_case, as the vendor page shows). Unknown keys are ignored everywhere.
+//
+// Written once, as plain guards: the browser client reads every answer with them (zod's object, array
+// and custom schemas would cost every app ~800 B for what these lines do), and the server and the mocks
+// get the same guards as zod schemas (`wireTaskSchema`, …). Each field reads as zod's would: `optional`
+// takes `undefined` (a `null` is not absent: the client drops nulls with `withoutNulls` before reading),
+// a number is finite, an object is not an array.
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (value) => typeof value === 'string';
+const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
+const isStringOrNumber: Check = (value) => typeof value === 'string' || typeof value === 'number';
+const optional =
+  (check: Check): Check =>
+  (value) =>
+    value === undefined || check(value);
+const array =
+  (check: Check): Check =>
+  (value) =>
+    Array.isArray(value) && value.every(check);
+/** An object (not `null`, not an array) whose listed fields pass their checks; other keys are ignored. */
+const object =
+  (fields: Record<string, Check>): Check =>
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(fields).every((key) => fields[key]!((value as Record<string, unknown>)[key]));
 
 /** Seconds from the wire: a number, or a numeric string. */
 export const parseSeconds = (value: string | number): number =>
   typeof value === 'number' ? value : Number.parseFloat(value);
 
 // Durations are documented as strings, but one official client reads numbers: accept both. Converted
-// in `toAudioTask` (a zod transform would cost every app's bundle more than these lines).
-const wireSeconds = z.custom<string | number>(
-  (value) =>
-    (typeof value === 'number' || typeof value === 'string') &&
-    Number.isFinite(parseSeconds(value)) &&
-    parseSeconds(value) >= 0,
-  'duration is not a number',
-);
-const stringOrNumber = z.custom<string | number>(
-  (value) => typeof value === 'string' || typeof value === 'number',
-);
+// in `toAudioTask`.
+const isWireSeconds: Check = (value) =>
+  isStringOrNumber(value) &&
+  Number.isFinite(parseSeconds(value as string | number)) &&
+  parseSeconds(value as string | number) >= 0;
 
 // Links are cleared 30 days after creation (`null` or `""`): such an audio is kept, without a link (see
 // `toAudioTask`), so its task still shows; a player treats a missing link as not playable.
-export const wireAudioSchema = z.object({
-  id: z.optional(z.string()),
-  audio_id: z.optional(stringOrNumber),
-  url_mp3: z.optional(z.unknown()),
-  url_wav: z.optional(z.unknown()),
-  duration_mp3: wireSeconds,
-  duration_wav: wireSeconds,
-  // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
-  kept: z.optional(z.unknown()),
-});
+export interface WireAudio {
+  id?: string;
+  audio_id?: string | number;
+  url_mp3?: unknown;
+  url_wav?: unknown;
+  duration_mp3: string | number;
+  duration_wav: string | number;
+  /** The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts. */
+  kept?: unknown;
+  /** The proxy's own too: the clip's waveform, computed when it kept the files. Read leniently (`toPeaks`). */
+  peaks?: unknown;
+}
 
-export const wireTaskSchema = z.object({
-  task_id: z.string().check(check((value: string) => value.length > 0, 'task_id is empty')),
-  // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
-  task_status: z.string(),
-  task_status_msg: z.optional(z.string()),
-  // `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor.
-  task_info: z.optional(
-    z.object({
-      external_task_id: z.optional(z.string()),
-      prompt: z.optional(z.string()),
-      duration: z.optional(wireSeconds),
-      // The proxy's queue: the place in line while `queued` (1 = next), and the vendor's own id once a
-      // task that waited was sent (its `task_id` stays the proxy's `rka_…` id).
-      queue_position: z.optional(z.number()),
-      vendor_task_id: z.optional(z.string()),
-      // The user's own name, star and takes group, from the proxy's record.
-      title: z.optional(z.string()),
-      starred: z.optional(z.boolean()),
-      group_id: z.optional(z.string()),
-    }),
-  ),
-  task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
-  final_unit_deduction: z.optional(stringOrNumber),
-  created_at: z.number(),
-  updated_at: z.number(),
-});
-export type WireTask = z.input<typeof wireTaskSchema>;
-export type WireAudio = z.input<typeof wireAudioSchema>;
+export interface WireTask {
+  task_id: string;
+  /** Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on. */
+  task_status: string;
+  task_status_msg?: string;
+  /** `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor. */
+  task_info?: {
+    external_task_id?: string;
+    prompt?: string;
+    duration?: string | number;
+    /** The user's own name, star and takes group, from the proxy's record. */
+    title?: string;
+    starred?: boolean;
+    group_id?: string;
+    /** The proxy's queue: the place in line while `queued` (1 = next). */
+    queue_position?: number;
+    /** The vendor's own id of a task that waited (its `task_id` stays the proxy's `rka_…` id). */
+    vendor_task_id?: string;
+  };
+  task_result?: { audios?: WireAudio[] };
+  final_unit_deduction?: string | number;
+  created_at: number;
+  updated_at: number;
+}
 
-/** The vendor's envelope: `code` 0 is success. */
-// `data` is read on its own with the schema of the call (see the client). Nulls never reach these
-// schemas: the client reads JSON with `withoutNulls`, so `null` and a missing key mean the same.
-export const wireEnvelopeSchema = z.object({
-  code: z.number(),
-  message: z.optional(z.string()),
-  request_id: z.optional(z.string()),
-});
-export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
+/** The vendor's envelope: `code` 0 is success. `data` is read on its own with the guard of the call. */
+export interface WireEnvelope {
+  code: number;
+  message?: string;
+  request_id?: string;
+}
 
+/** Whether `value` has the shape of one audio of a task (`task_result.audios[]`). */
+export const isWireAudio = /* @__PURE__ */ (() =>
+  object({
+    id: optional(isString),
+    audio_id: optional(isStringOrNumber),
+    duration_mp3: isWireSeconds,
+    duration_wav: isWireSeconds,
+  }))() as (value: unknown) => value is WireAudio;
+
+/** Whether `value` has the shape of a task as the vendor (or the proxy) answers it. */
+export const isWireTask = /* @__PURE__ */ (() =>
+  object({
+    task_id: (value) => isString(value) && (value as string).length > 0,
+    task_status: isString,
+    task_status_msg: optional(isString),
+    task_info: optional(
+      object({
+        external_task_id: optional(isString),
+        prompt: optional(isString),
+        duration: optional(isWireSeconds),
+        title: optional(isString),
+        starred: optional((value) => typeof value === 'boolean'),
+        group_id: optional(isString),
+        queue_position: optional(isNumber),
+        vendor_task_id: optional(isString),
+      }),
+    ),
+    task_result: optional(object({ audios: optional(array(isWireAudio)) })),
+    final_unit_deduction: optional(isStringOrNumber),
+    created_at: isNumber,
+    updated_at: isNumber,
+  }))() as (value: unknown) => value is WireTask;
+
+/** Whether `value` is the vendor's envelope (`{ code, message?, request_id? }`). */
+export const isWireEnvelope = /* @__PURE__ */ (() =>
+  object({
+    code: isNumber,
+    message: optional(isString),
+    request_id: optional(isString),
+  }))() as (value: unknown) => value is WireEnvelope;
+
+// The same guards as zod schemas, for the server and the mocks (`z.safeParse(wireTaskSchema, body)`).
+export const wireAudioSchema = /* @__PURE__ */ (() =>
+  z.custom<WireAudio>(isWireAudio, 'not an audio of a task'))();
+export const wireTaskSchema = /* @__PURE__ */ (() => z.custom<WireTask>(isWireTask, 'not a task'))();
+export const wireEnvelopeSchema = /* @__PURE__ */ (() =>
+  z.custom<WireEnvelope>(isWireEnvelope, 'not an envelope'))();
 // Read item by item (see the client): one unreadable task must not hide a whole page.
-export const wireTaskListSchema = z.array(z.unknown());
+export const wireTaskListSchema = /* @__PURE__ */ (() => z.custom<unknown[]>(Array.isArray, 'not a list'))();
 
 /**
  * A task object that may come bare (a vendor callback, an event's data) or wrapped in the vendor's
- * envelope (`{ code, data: task }`, as some gateways forward callbacks): both read with `wireTaskSchema`.
+ * envelope (`{ code, data: task }`, as some gateways forward callbacks).
  */
+const unwrapTaskBody = (body: unknown): unknown =>
+  typeof body === 'object' && body !== null && !('task_id' in body) && 'data' in body
+    ? (body as { data: unknown }).data
+    : body;
+
+/** A task body, bare or wrapped (see `unwrapTaskBody`), read with `wireTaskSchema`. */
 export function parseWireTaskBody(body: unknown) {
-  const wrapped =
-    typeof body === 'object' && body !== null && !('task_id' in body) && 'data' in body
-      ? (body as { data: unknown }).data
-      : body;
-  return z.safeParse(wireTaskSchema, wrapped);
+  return z.safeParse(wireTaskSchema, unwrapTaskBody(body));
+}
+
+/** A `task` event's data (JSON text) as the domain model, or `undefined` when it cannot be read. */
+export function parseTaskEventData(data: string): AudioTask | undefined {
+  try {
+    const task = unwrapTaskBody(JSON.parse(data, withoutNulls));
+    return isWireTask(task) ? toAudioTask(task) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The create request body as the vendor takes it. */
@@ -347,6 +425,11 @@ export interface GeneratedAudio {
   wavDuration: number;
   /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
   kept?: boolean;
+  /**
+   * The clip's waveform: loudness from start to end, 0–1, a few hundred values, computed by the proxy when
+   * it kept the files (`task_result.audios[].peaks`), so a waveform draws without downloading the file.
+   */
+  peaks?: number[];
 }
 
 export interface AudioTaskRequest {
@@ -369,19 +452,17 @@ export interface AudioTask {
   updatedAt: number;
   /** The prompt and duration: from the proxy's record (any device), else this browser's memory. */
   request?: AudioTaskRequest;
-  /** While `queued`: the place in the proxy's line, 1 = next to start (`task_info.queue_position`). */
-  queue?: { position: number };
-  /** The vendor's id when it differs from `taskId` (a task that waited in the proxy's queue). */
-  vendorTaskId?: string;
   /** The user's own name for it (`task_info.title`). Absent when it has none. */
   title?: string;
   /** `task_info.starred`. Absent (not starred) when the answer does not say. */
   starred?: boolean;
   /** Takes made together share it (`task_info.group_id`). */
   groupId?: string;
+  /** While `queued`: the place in the proxy's line, 1 = next to start (`task_info.queue_position`). */
+  queue?: { position: number };
+  /** The vendor's id when it differs from `taskId` (a task that waited in the proxy's queue). */
+  vendorTaskId?: string;
 }
-
-type ParsedWireTask = z.output<typeof wireTaskSchema>;
 
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
 export const wireAudioId = (
@@ -390,20 +471,39 @@ export const wireAudioId = (
   index: number,
 ): string => audio.id ?? (audio.audio_id === undefined ? `${taskId}-${index}` : String(audio.audio_id));
 
+/** Most peaks an audio keeps: a waveform needs a few hundred; a longer list is cut, not trusted. */
+const PEAKS_MAX = 1000;
+
+/**
+ * Peaks from the wire, leniently: an array of numbers, each clamped to 0–1 (anything else counts as 0);
+ * `undefined` for anything but a non-empty array, so a malformed waveform never costs the task.
+ */
+const toPeaks = (value: unknown): number[] | undefined =>
+  Array.isArray(value) && value.length
+    ? // `Array.from` visits holes too (a `null` the JSON reviver dropped), which `map` would skip.
+      Array.from(value.slice(0, PEAKS_MAX), (peak) =>
+        typeof peak === 'number' && peak > 0 ? Math.min(peak, 1) : 0,
+      )
+    : undefined;
+
 /** Maps a parsed wire task to the domain model. */
-export function toAudioTask(wire: ParsedWireTask): AudioTask {
+export function toAudioTask(wire: WireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
     status: toKnownStatus(wire.task_status),
-    audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
-      id: wireAudioId(wire.task_id, audio, index),
-      // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
-      mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
-      wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
-      mp3Duration: parseSeconds(audio.duration_mp3),
-      wavDuration: parseSeconds(audio.duration_wav),
-      ...(audio.kept === true && { kept: true }),
-    })),
+    audios: (wire.task_result?.audios ?? []).map((audio, index) => {
+      const peaks = toPeaks(audio.peaks);
+      return {
+        id: wireAudioId(wire.task_id, audio, index),
+        // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
+        mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
+        wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
+        mp3Duration: parseSeconds(audio.duration_mp3),
+        wavDuration: parseSeconds(audio.duration_wav),
+        ...(audio.kept === true && { kept: true }),
+        ...(peaks && { peaks }),
+      };
+    }),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,
   };
@@ -411,13 +511,13 @@ export function toAudioTask(wire: ParsedWireTask): AudioTask {
   if (externalTaskId) task.externalTaskId = externalTaskId;
   const { prompt, duration } = wire.task_info ?? {};
   if (prompt && duration !== undefined) task.request = { prompt, duration: parseSeconds(duration) };
-  const { queue_position: position, vendor_task_id: vendorTaskId } = wire.task_info ?? {};
-  if (task.status === 'queued' && position !== undefined) task.queue = { position };
-  if (vendorTaskId && vendorTaskId !== task.taskId) task.vendorTaskId = vendorTaskId;
   const { title, starred, group_id: groupId } = wire.task_info ?? {};
   if (title) task.title = title;
   if (starred !== undefined) task.starred = starred;
   if (groupId) task.groupId = groupId;
+  const { queue_position: position, vendor_task_id: vendorTaskId } = wire.task_info ?? {};
+  if (task.status === 'queued' && position !== undefined) task.queue = { position };
+  if (vendorTaskId && vendorTaskId !== task.taskId) task.vendorTaskId = vendorTaskId;
   if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
   if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
   return task;
@@ -459,26 +559,39 @@ export function describeIssues(error: {
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
 }
-
 // ---------------------------------------------------------------------------------------------
 // Usage: the signed-in user's figures against the proxy's limits (`GET {basePath}/usage`).
 
 /** A limit's window; windows are aligned to UTC (a day starts at 00:00 UTC). */
 export type UsageWindow = 'hour' | 'day' | 'week' | 'month';
-const usageWindow = z.optional(z.enum(['hour', 'day', 'week', 'month']));
-const wireQuota = z.object({
-  used: z.number(),
-  max: z.optional(z.number()),
-  resets_at: z.optional(z.number()),
-  window: usageWindow,
-});
-export const wireUsageSchema = z.object({
-  tasks: wireQuota,
-  units: wireQuota,
-  parallel: z.object({ running: z.number(), max: z.optional(z.number()) }),
-  queued: z.object({ count: z.number(), max: z.optional(z.number()) }),
-});
-export type WireUsage = z.input<typeof wireUsageSchema>;
+interface WireQuota {
+  used: number;
+  max?: number;
+  resets_at?: number;
+  window?: UsageWindow;
+}
+/** `GET {basePath}/usage`'s data. */
+export interface WireUsage {
+  tasks: WireQuota;
+  units: WireQuota;
+  parallel: { running: number; max?: number };
+  queued: { count: number; max?: number };
+}
+/** Whether `value` has the shape of the proxy's usage answer. */
+export const isWireUsage = /* @__PURE__ */ (() => {
+  const quota = object({
+    used: isNumber,
+    max: optional(isNumber),
+    resets_at: optional(isNumber),
+    window: optional((value) => ['hour', 'day', 'week', 'month'].includes(value as string)),
+  });
+  return object({
+    tasks: quota,
+    units: quota,
+    parallel: object({ running: isNumber, max: optional(isNumber) }),
+    queued: object({ count: isNumber, max: optional(isNumber) }),
+  });
+})() as (value: unknown) => value is WireUsage;
 
 /** One counted figure of the usage: what was used, the limit (when there is one) and when it resets. */
 export interface UsageQuota {
@@ -504,8 +617,8 @@ export interface AudioUsage {
 }
 
 /** Maps the wire usage to the domain model. */
-export function toAudioUsage(wire: z.output<typeof wireUsageSchema>): AudioUsage {
-  const quota = ({ used, max, resets_at, window }: z.output<typeof wireQuota>): UsageQuota => ({
+export function toAudioUsage(wire: WireUsage): AudioUsage {
+  const quota = ({ used, max, resets_at, window }: WireQuota): UsageQuota => ({
     used,
     ...(max !== undefined && { max }),
     ...(resets_at !== undefined && { resetsAt: resets_at }),

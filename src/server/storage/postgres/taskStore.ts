@@ -8,7 +8,7 @@ import { statusRankSql, toKnownStatus } from '../../../api/status';
 import { statusRank, type KlingTaskRecord, type KlingTaskRecordPatch } from '../../core/taskStore';
 import { checkTableName, type SqlDatabase } from '../../core/sql';
 import { createMigrator, type MigrationStep } from './migrate';
-import { createPostgresFileStore, keptFilesSchema } from './fileStore';
+import { createPostgresFileStore, keptFilesPeaksColumn, keptFilesSchema } from './fileStore';
 import { createPostgresQueueStore, QUEUE_MIGRATIONS } from './queueStore';
 import type { KlingQueueingTaskStore } from '../../core/queueStore';
 
@@ -45,7 +45,9 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     CREATE INDEX ${t}_list ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL;`,
   // 2: kept copies of the result files (`keepAudio`), one row per file, the bytes inline (bytea).
   (t) => `${keptFilesSchema(`${t}_files`)};`,
-  // 3: history the user manages: a name, a star, the takes' group, and the search. The search reads
+  // 3: each kept WAV's waveform (`peaks`), answered on the audio so players draw it without a download.
+  (t) => `${keptFilesPeaksColumn(`${t}_files`)};`,
+  // 4: history the user manages: a name, a star, the takes' group, and the search. The search reads
   // lower-cased copies of the prompt and the name made in JavaScript (`searchWords`' lower case, the same
   // on every store whatever the database's locale); older rows get PostgreSQL's lower() once.
   (t) => `
@@ -69,7 +71,7 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     EXCEPTION WHEN OTHERS THEN
       NULL;
     END;`,
-  // 4: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
+  // 5: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
   ...QUEUE_MIGRATIONS,
 ];
 
