@@ -4,6 +4,8 @@
  * file (a proxy with limits holds a tick and, on PostgreSQL, a LISTEN connection until then).
  */
 import { afterAll } from 'vitest';
+// First, so its own cleanup (ending the shared pool) runs after this file's proxies are closed.
+import './stores';
 import { isTerminalStatus } from '../src/api';
 import { createMockKlingBackend } from '../src/mocks';
 import type { KlingAudioProxy, KlingProxyLimits, KlingTaskStore } from '../src/server';
