@@ -4,9 +4,9 @@
  */
 
 /** The server's rooms, lowest first: a room imports only rooms before it (and src/api). */
-const ROOMS = ['core', 'http', 'vendor', 'storage', 'records', 'push', 'keep', 'proxy', 'adapters'];
+const ROOMS = ['core', 'http', 'vendor', 'storage', 'records', 'push', 'keep', 'queue', 'proxy', 'adapters'];
 /** Features: each a folder you can read alone; what they need is passed in by proxy/ (the composition root). */
-const FEATURES = ['records', 'push', 'keep'];
+const FEATURES = ['records', 'push', 'keep', 'queue'];
 
 const room = (name) => `^src/server/${name}/`;
 const anyOf = (names) => `^src/server/(${names.join('|')})/`;

@@ -171,6 +171,12 @@ export async function startDemo(options = {}) {
       // Demo only: the user comes from a cookie anyone can set. A real app checks its own session here.
       authorize: demoUser,
       store: createPostgresTaskStore(db),
+      // One account, many users: the two demo users share it fairly, within a daily quota each. With the
+      // mock upstream, its own limit is the account's, so a third sound waits in the queue.
+      limits: {
+        account: { parallel: Number(env.KLING_DEMO_PARALLEL) || 2 },
+        user: { tasks: { max: 20, window: 'day' }, queued: 5 },
+      },
       // Push: task changes in the same database, announced with LISTEN/NOTIFY (in process, on PGlite).
       events: createPostgresTaskEventLog(db),
       onResponse: quiet
@@ -203,6 +209,8 @@ export async function startDemo(options = {}) {
         // Absolute, on this server: the browser fetches the files from here, not from the mock's origin.
         audioBaseUrl: audioBase,
         timing: { submittedMs: 1500, processingMs: 4000, ...options.timing },
+        // The vendor's parallel-task limit (1303 past it), as the proxy's own limit says.
+        parallel: Number(env.KLING_DEMO_PARALLEL) || 2,
         seed: readMockTasks(mockFile),
         // The vendor's callbacks, over real HTTP to this server's proxy: late, now and then twice or lost.
         callbacks: options.callbacks ?? true,

@@ -31,6 +31,9 @@ export {
   type InputIssueReason,
   type ListAudioTasksParams,
   type UpdateAudioTaskInput,
+  type AudioUsage,
+  type UsageQuota,
+  type UsageWindow,
 } from './api/schemas';
 
 // -- Client (no React) ------------------------------------------------------------------------------
@@ -46,6 +49,7 @@ export type { TaskEventHandlers, TaskEventStreamOptions, TaskEventStreamState } 
 // -- Errors -----------------------------------------------------------------------------------------
 export {
   getUserMessage,
+  isQuotaError,
   KlingApiError,
   type KlingApiErrorKind,
   type KlingApiErrorOptions,
@@ -56,6 +60,7 @@ export {
   audioTaskKeys,
   audioTaskListQueryOptions,
   audioTaskQueryOptions,
+  audioUsageQueryOptions,
   type AudioTaskListQueryKey,
   type AudioTaskQueryKey,
 } from './api/queryOptions';
@@ -85,6 +90,12 @@ export {
   type UseCreateAudioTaskResult,
 } from './hooks/useCreateAudioTask';
 export { usePendingAudioTasks } from './hooks/usePendingAudioTasks';
+export {
+  useAudioUsage,
+  type AudioUsageQueryKey,
+  type UseAudioUsageOptions,
+  type UseAudioUsageResult,
+} from './hooks/useAudioUsage';
 export {
   useCreateAudioTakes,
   type CreateAudioTakesInput,

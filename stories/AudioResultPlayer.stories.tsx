@@ -3,6 +3,7 @@ import { expect, waitFor } from 'storybook/test';
 import { AudioResultPlayer } from '../src/components/AudioResultPlayer';
 import { mockTaskSeeds } from '../src/mocks';
 import { CROSS_ORIGIN_AUDIO, MOCK_TASK_IDS, mswParameters, storyBackend } from './support/mockBackend';
+import { QUEUED_TASK_ID, queuedTaskHandler } from './support/queue';
 
 const DAY = 86_400_000;
 const LONG_PROMPT =
@@ -258,6 +259,16 @@ export const Pending: Story = {
   play: async ({ canvas }) => {
     await waitFor(() => expect(canvas.getByRole('status')).toHaveTextContent('Generating'));
     await expect(await canvas.findByText(/s elapsed/)).toBeInTheDocument();
+  },
+};
+
+/** Waiting in the proxy's queue for a free slot of the account (the studio also says where in line). */
+export const Queued: Story = {
+  args: { taskId: QUEUED_TASK_ID, prompt: undefined },
+  parameters: { msw: { handlers: [queuedTaskHandler(2), ...storyBackend().handlers] } },
+  play: async ({ canvas, canvasElement }) => {
+    await waitFor(() => expect(canvas.getByRole('status')).toHaveTextContent('Queued'));
+    await expect(canvasElement.querySelector('[data-part="root"]')).toHaveAttribute('data-status', 'queued');
   },
 };
 

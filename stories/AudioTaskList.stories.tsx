@@ -221,9 +221,13 @@ export const CustomMessages: Story = {
       listPageSize: 'Pro Seite',
       untitledTask: (taskId) => `Aufgabe ${taskId}`,
       status: (status) =>
-        ({ submitted: 'Wartet', processing: 'Wird erzeugt', succeed: 'Fertig', failed: 'Fehlgeschlagen' })[
-          status
-        ],
+        ({
+          queued: 'Wartet',
+          submitted: 'Wartet',
+          processing: 'Wird erzeugt',
+          succeed: 'Fertig',
+          failed: 'Fehlgeschlagen',
+        })[status],
       duration: (value) => `${String(value).replace('.', ',')} s`,
       listPlay: (title) => `${title} abspielen`,
       listSearch: 'Klänge suchen',

@@ -3,6 +3,7 @@ import { http, HttpResponse } from 'msw';
 import { expect, fn, waitFor } from 'storybook/test';
 import { SoundPromptForm } from '../src/components/SoundPromptForm';
 import { mswParameters, STORY_BASE_URL, storyBackend } from './support/mockBackend';
+import { quotaRefusal, usageHandler } from './support/queue';
 
 /** A create that never answers (for as long as anyone looks): the pending state stays on screen. */
 const FOREVER = 3_600_000;
@@ -154,6 +155,46 @@ export const NetworkDown: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
     await expect(await canvas.findByRole('alert', {}, { timeout: 5000 })).toHaveTextContent(
       'Could not reach the server. Check your connection and try again.',
+    );
+  },
+};
+
+/** The proxy has a limit for this user: what is left shows beside Generate (and describes it). */
+export const QuotaLeft: Story = {
+  parameters: { msw: { handlers: [usageHandler(38), ...storyBackend().handlers] } },
+  play: async ({ canvas }) => {
+    await expect(await canvas.findByText('12 of 50 sounds left today')).toBeVisible();
+    await expect(canvas.getByRole('button', { name: 'Generate sound' })).toHaveAccessibleDescription(
+      '12 of 50 sounds left today',
+    );
+  },
+};
+
+/** The user's quota is used (2001): plain words and when it resets; never retried. */
+export const QuotaUsed: Story = {
+  args: { defaultPrompt: 'A whoosh of a passing car' },
+  parameters: { msw: { handlers: [usageHandler(50), quotaRefusal(2001), ...storyBackend().handlers] } },
+  play: async ({ canvas, args, userEvent }) => {
+    await expect(await canvas.findByText('0 of 50 sounds left today')).toHaveAttribute(
+      'data-state',
+      'used-up',
+    );
+    await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
+    const alert = await canvas.findByRole('alert');
+    await expect(alert).toHaveTextContent('You have made as many sounds as your plan allows for now.');
+    await expect(alert).toHaveTextContent('You can make more from');
+    await expect(args.onCreateError).toHaveBeenCalledTimes(1);
+  },
+};
+
+/** The user already has as many sounds waiting as the proxy allows (2003). */
+export const QueueFull: Story = {
+  args: { defaultPrompt: 'A whoosh of a passing car' },
+  parameters: { msw: { handlers: [usageHandler(10), quotaRefusal(2003), ...storyBackend().handlers] } },
+  play: async ({ canvas, userEvent }) => {
+    await userEvent.click(canvas.getByRole('button', { name: 'Generate sound' }));
+    await expect(await canvas.findByRole('alert')).toHaveTextContent(
+      'You already have as many sounds waiting as you can.',
     );
   },
 };

@@ -5,6 +5,7 @@ import { TextToAudioStudio } from '../src/components/TextToAudioStudio';
 import { manyMockTaskSeeds, mockTaskSeeds } from '../src/mocks';
 import { MOCK_TASK_IDS, mswParameters, STORY_BASE_URL, storyBackend } from './support/mockBackend';
 import { rememberedStorage } from './support/rememberedTasks';
+import { QUEUED_TASK_ID, queuedTaskHandler, usageHandler } from './support/queue';
 
 const FOREVER = 3_600_000;
 const WIDE = { maxWidth: 1100 };
@@ -116,6 +117,25 @@ export const Processing: Story = {
   play: async ({ canvas }) => {
     await settles(canvas, 'processing');
     await expect(await within(currentOf(canvas)).findByText(/s elapsed$/)).toBeVisible();
+  },
+};
+
+/**
+ * A sound waiting in the proxy's queue for a free slot of the account (other users are generating): its
+ * place in line, and what is left of the user's daily quota.
+ */
+export const Queued: Story = {
+  args: { defaultTaskId: QUEUED_TASK_ID },
+  parameters: {
+    msw: { handlers: [queuedTaskHandler(2), usageHandler(12, 20), ...storyBackend().handlers] },
+    ...remembered(),
+  },
+  play: async ({ canvas }) => {
+    await settles(canvas, 'queued');
+    await expect(
+      await within(currentOf(canvas)).findByText('Waiting for a free slot — 2nd in line'),
+    ).toBeVisible();
+    await expect(await canvas.findByText('8 of 20 sounds left today')).toBeVisible();
   },
 };
 

@@ -99,6 +99,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 2 },
           { version: 3 },
           { version: 4 },
+          { version: 5 },
         ]);
       },
       SLOW,
@@ -134,6 +135,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 2 },
           { version: 3 },
           { version: 4 },
+          { version: 5 },
         ]);
       },
       SLOW,

@@ -113,7 +113,7 @@ describe.each(transports)('through $name', ({ connect }) => {
             wavDuration: 5.5,
           },
         ],
-        unitsDeducted: '1',
+        unitsDeducted: '0.25',
         createdAt: T0,
         updatedAt: T0 + 4000,
       });
@@ -123,7 +123,7 @@ describe.each(transports)('through $name', ({ connect }) => {
       expect(raw.json!.data).toMatchObject({
         task_status: 'succeed',
         task_status_msg: '',
-        final_unit_deduction: '1',
+        final_unit_deduction: '0.25',
         task_result: { audios: [{ duration_mp3: '5.564', duration_wav: '5.5' }] },
       });
     });

@@ -11,21 +11,26 @@ import {
   parseTaskEventData,
   PAGE_NUM_MIN,
   PAGE_SIZE_DEFAULT,
-  TASK_ID_PATTERN,
   toAudioTask,
   toWireCreateRequest,
   isWireEnvelope,
   isWireTask,
+  isWireUsage,
+  TASK_ID_PATTERN,
+  toAudioUsage,
+  updateAudioTaskInputSchema,
   withoutNulls,
   type AudioTask,
+  type AudioUsage,
   type CreateAudioTaskInput,
   type ListAudioTasksParams,
   type UpdateAudioTaskInput,
-  updateAudioTaskInputSchema,
 } from './schemas';
 
 /** The vendor's path for this API, under the proxy's mount point. */
 export const TEXT_TO_AUDIO_PATH = '/v1/audio/text-to-audio';
+/** The proxy's own route for the signed-in user's usage, under its mount point. */
+export const USAGE_PATH = '/usage';
 
 /**
  * The header on the proxy's answers that says its events route is offered (value `on`). The client learns
@@ -67,6 +72,8 @@ export interface KlingAudioClient {
    * are sent as `q`, `starred=true` and `status` when set.
    */
   listTasks(params?: ListAudioTasksParams, options?: RequestOptions): Promise<AudioTask[]>;
+  /** GET `{baseUrl}/usage`: the signed-in user's figures against the proxy's limits. */
+  getUsage(options?: RequestOptions): Promise<AudioUsage>;
   /** DELETE `{baseUrl}/v1/audio/text-to-audio/{taskId}`: removes the task from the user's history. */
   deleteTask(taskId: string, options?: RequestOptions): Promise<void>;
   /**
@@ -249,8 +256,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
       const body = toWireCreateRequest(valid.data);
       // Not part of the vendor's body: the proxy keeps it and leaves it out of what it forwards.
       const wireBody = valid.data.groupId ? { ...body, group_id: valid.data.groupId } : body;
-      const wire = await request('POST', TEXT_TO_AUDIO_PATH, wireBody, isWireTask, signal);
-      return toAudioTask(wire);
+      return toAudioTask(await request('POST', TEXT_TO_AUDIO_PATH, wireBody, isWireTask, signal));
     },
     async deleteTask(taskId, { signal } = {}) {
       await request('DELETE', taskPath(taskId), undefined, anything, signal);
@@ -264,6 +270,9 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         ...(starred !== undefined && { starred }),
       };
       return toAudioTask(await request('PATCH', taskPath(taskId), body, isWireTask, signal));
+    },
+    async getUsage({ signal } = {}) {
+      return toAudioUsage(await request('GET', USAGE_PATH, undefined, isWireUsage, signal));
     },
     async getTask(params, { signal } = {}) {
       const byExternal = !('taskId' in params);

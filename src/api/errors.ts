@@ -50,6 +50,11 @@ const ERROR_WORDS = {
   1302: 'Too many requests right now. Please wait a moment and try again.',
   1303: 'Too many sounds are being generated at once. Please wait for one to finish and try again.',
   1304: 'The server is not allowed to reach the audio service. Please contact the site owner.',
+  // The proxy's own codes (react-kling-audio/server), in the vendor's envelope: a user's limits. Answered
+  // before anything is recorded or sent; waiting until the window resets (`Retry-After`) is the only cure.
+  2001: 'You have made as many sounds as your plan allows for now.',
+  2002: 'You have used the generation allowance of your plan for now.',
+  2003: 'You already have as many sounds waiting as you can. Wait for one to start, or cancel one, and try again.',
   5000: 'The audio service had a problem. Please try again.',
   5001: 'The audio service is down for maintenance. Please try again later.',
   5002: 'The audio service took too long. Please try again.',
@@ -77,6 +82,9 @@ const ERROR_WIRE: Record<KlingErrorCode, readonly [httpStatus: number, meaning: 
   1302: [429, 'requests too fast'],
   1303: [429, 'concurrency over the resource pack limit'],
   1304: [429, 'IP whitelist policy'],
+  2001: [429, 'user task quota used for this window'],
+  2002: [429, 'user unit quota used for this window'],
+  2003: [429, 'user queue full'],
   5000: [500, 'internal server error'],
   5001: [503, 'temporarily unavailable'],
   5002: [504, 'internal timeout'],
@@ -99,6 +107,16 @@ export const KLING_ERROR_CODES: Readonly<Record<KlingErrorCode, KlingErrorInfo>>
       },
     ]),
   ) as Record<KlingErrorCode, KlingErrorInfo>)();
+
+/**
+ * The proxy's own limit codes: 2001 the user's task quota is used, 2002 the user's units are used, 2003
+ * the user's queue is full. Answered as HTTP 429 before anything is recorded or sent.
+ */
+export const QUOTA_CODES: readonly number[] = [2001, 2002, 2003];
+
+/** True for a refusal by the proxy's user limits (2001–2003). */
+export const isQuotaError = (error: unknown): error is KlingApiError =>
+  KlingApiError.is(error) && error.code !== undefined && QUOTA_CODES.includes(error.code);
 
 /** Codes on which a server holding a key pair should sign a fresh token and try once more. */
 export const TOKEN_RETRY_CODES: readonly number[] = [1003, 1004];
@@ -128,8 +146,9 @@ export function isRetryable(kind: KlingApiErrorKind, code?: number, httpStatus?:
   if (kind === 'aborted' || kind === 'validation') return false;
   if (code !== undefined && RETRYABLE_CODES.includes(code)) return true;
   // Any 5xx or 429 answer may succeed later, whatever its body says, unless a known code says otherwise
-  // (1100–1102 and 1304 arrive as 429 but will not pass by waiting).
-  if (code !== undefined && code >= 1000 && code < 2000) return false;
+  // (1100–1102 and 1304 arrive as 429 but will not pass by waiting; nor do the proxy's quota codes
+  // 2001–2003 within the window).
+  if (code !== undefined && code >= 1000 && code < 3000) return false;
   return httpStatus !== undefined && (httpStatus >= 500 || httpStatus === 429);
 }
 

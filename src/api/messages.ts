@@ -4,7 +4,7 @@
  * functions where a value has to be put in. No React, server-safe.
  */
 import { getUserMessage } from './errors';
-import type { AudioTaskStatus } from './schemas';
+import type { AudioTaskStatus, UsageWindow } from './schemas';
 
 const seconds = (value: number, locale?: string) =>
   new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value);
@@ -33,6 +33,19 @@ export interface SoundPromptPreset {
 /** Why a clip cannot play: `expired` and `not-found` are dead links (HTTP 403/410 and 404). */
 export type AudioPlayerErrorKind = 'expired' | 'not-found' | 'network' | 'decode' | 'unsupported';
 
+// English ordinals ("1st", "2nd", "3rd", "11th"); other languages replace the message that uses it. Plain
+// arithmetic rather than Intl.PluralRules: every app that shows a player pays for these bytes.
+const ordinal = (value: number, locale?: string) =>
+  count(value, locale) +
+  ((value % 100 > 10 && value % 100 < 14) || value % 10 > 3 ? 'th' : ['th', 'st', 'nd', 'rd'][value % 10]);
+
+const WINDOW_WORDS: Record<UsageWindow, string> = {
+  hour: 'this hour',
+  day: 'today',
+  week: 'this week',
+  month: 'this month',
+};
+
 // m:ss, or m:ss.t with `tenths`, in the locale's digits; cut down (a clock never runs ahead), never rounded up.
 const clock = (value: number, locale?: string, tenths?: boolean) => {
   const digits = tenths ? 1 : 0;
@@ -46,7 +59,13 @@ export const sharedMessages = {
   // -- shared -------------------------------------------------------------------------------------
   /** A task's status, as a badge or an announcement. */
   status: (status: AudioTaskStatus): string =>
-    ({ submitted: 'Queued', processing: 'Generating', succeed: 'Ready', failed: 'Failed' })[status],
+    ({
+      queued: 'Queued',
+      submitted: 'Queued',
+      processing: 'Generating',
+      succeed: 'Ready',
+      failed: 'Failed',
+    })[status],
   /** Time since the task was created, while it is pending. */
   elapsed: (secondsElapsed: number, locale?: string): string =>
     `${seconds(secondsElapsed, locale)} s elapsed`,
@@ -114,6 +133,21 @@ export const formMessages = {
   formRetryWait: (secondsLeft: number, locale?: string): string =>
     `The service is busy. Trying again in ${seconds(secondsLeft, locale)} s…`,
   formCancel: 'Cancel',
+  /**
+   * What is left under the user's limit, e.g. "12 of 50 sounds left today"; `what` says which limit
+   * (`tasks`: creates, `units`: the vendor's units).
+   */
+  formUsageLeft: (
+    left: number,
+    max: number,
+    what: 'tasks' | 'units',
+    window?: UsageWindow,
+    locale?: string,
+  ): string =>
+    `${count(left, locale)} of ${count(max, locale)} ${what === 'tasks' ? 'sounds' : 'units'} left${window ? ` ${WINDOW_WORDS[window]}` : ''}`,
+  /** After a quota refusal (2001/2002): when the allowance starts afresh (ms since the epoch). */
+  formQuotaResets: (resetsAt: number, locale?: string): string =>
+    `You can make more from ${dateTime(locale).format(resetsAt)}.`,
   /** Under the prompt; `mac` is true on Apple platforms, where the key is ⌘. */
   formShortcutHint: (mac: boolean): string => `Press ${mac ? '⌘' : 'Ctrl'}+Enter to generate`,
 };
@@ -132,6 +166,13 @@ export const listMessages = {
   listNext: 'Next page',
   listPage: (pageNum: number, locale?: string): string => `Page ${count(pageNum, locale)}`,
   listPageSize: 'Per page',
+  /** What a finished task cost, from the vendor's `final_unit_deduction`, e.g. "0.25 units". */
+  unitsSpent: (units: string, locale?: string): string => {
+    const value = Number(units);
+    return Number.isFinite(value)
+      ? `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }).format(value)} ${value === 1 ? 'unit' : 'units'}`
+      : `${units} units`;
+  },
   /** When the row was created, e.g. "12 Mar 2026, 14:05". */
   listCreatedAt: (createdAt: number, locale?: string): string => dateTime(locale).format(createdAt),
   /** The search field's label (and placeholder). */
@@ -196,9 +237,24 @@ export const studioMessages = {
   studioIdle: 'Describe a sound and generate it: it will appear here.',
   /** Under a failed sound: puts its prompt back in the form and focuses it. */
   studioEditPrompt: 'Edit prompt',
+  /**
+   * A task waiting in the proxy's queue (status `queued`), e.g. "Waiting for a free slot — 2nd in line";
+   * `position` is 1 for the next to start, `undefined` when the proxy did not say.
+   */
+  queuePosition: (position: number | undefined, locale?: string): string =>
+    position === undefined
+      ? 'Waiting for a free slot'
+      : `Waiting for a free slot — ${ordinal(position, locale)} in line`,
+  /** The button that takes a waiting task out of the queue (it is then never sent, and costs nothing). */
+  cancelQueued: 'Cancel',
+  /** The accessible name of that button, with the task's title. */
+  cancelQueuedLabel: (title: string): string => `Cancel waiting sound: ${title}`,
+  /** Announced once a waiting task was cancelled from the studio. */
+  queueCancelled: 'Cancelled before it started: nothing was spent.',
   /** Announced once each time the current task's status changes. */
   studioAnnouncement: (status: AudioTaskStatus, title: string, reason?: string): string =>
     ({
+      queued: `Waiting for a free slot: ${title}`,
       submitted: `Queued: ${title}`,
       processing: `Generating: ${title}`,
       succeed: `Ready to play: ${title}`,

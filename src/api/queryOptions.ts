@@ -11,6 +11,7 @@ import {
   PAGE_SIZE_DEFAULT,
   type AudioTask,
   type AudioTaskRef,
+  type AudioUsage,
   type ListAudioTasksParams,
 } from './schemas';
 
@@ -50,6 +51,8 @@ export const audioTaskKeys = {
         ...(status && { status }),
       } as ListAudioTasksParams & { pageNum: number; pageSize: number },
     ] as const,
+  /** The signed-in user's usage (`GET {baseUrl}/usage`). */
+  usage: () => [...all, 'usage'] as const,
 };
 
 export type AudioTaskQueryKey = ReturnType<typeof audioTaskKeys.task>;
@@ -116,6 +119,31 @@ export function audioTaskListQueryOptions(client: KlingAudioClient, params: List
     },
     // Long enough that a prefetched next page is used as is when the user pages to it.
     staleTime: 10_000,
+    retry: shouldRetryRequest,
+  };
+}
+
+/**
+ * Options for the signed-in user's usage against the proxy's limits. A proxy without the route (404)
+ * answers `null`: there are no limits to show, and no reason to ask again.
+ *
+ * @example
+ * const { data: usage } = useQuery(audioUsageQueryOptions(client));
+ */
+export function audioUsageQueryOptions(client: KlingAudioClient) {
+  return {
+    queryKey: audioTaskKeys.usage(),
+    queryFn: async ({ signal }: QueryFunctionContext): Promise<AudioUsage | null> => {
+      try {
+        return await client.getUsage({ signal });
+      } catch (error) {
+        // Also the mock vendor's "no such API" (1203 with 404): the same meaning.
+        if (KlingApiError.is(error) && error.httpStatus === 404) return null;
+        throw error;
+      }
+    },
+    // Refreshed on purpose (after a create, when a task ends), not on every mount or focus.
+    staleTime: 30_000,
     retry: shouldRetryRequest,
   };
 }

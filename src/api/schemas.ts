@@ -215,6 +215,7 @@ export interface ListAudioTasksParams {
  * An edit of a task (`PATCH`): a new title (trimmed, at most 100 characters; `null` or `''` removes it)
  * and/or the star. The one schema the client, the mock and the proxy use.
  */
+// Pure: only apps that edit tasks ship it.
 export const updateAudioTaskInputSchema = /* @__PURE__ */ (() =>
   z.object({
     title: z.optional(
@@ -321,6 +322,10 @@ export interface WireTask {
     group_id?: string;
     /** The proxy's push of a deleted task (see `deletedTaskId`). */
     deleted?: boolean;
+    /** The proxy's queue: the place in line while `queued` (1 = next). */
+    queue_position?: number;
+    /** The vendor's own id of a task that waited (its `task_id` stays the proxy's `rka_…` id). */
+    vendor_task_id?: string;
   };
   task_result?: { audios?: WireAudio[] };
   final_unit_deduction?: string | number;
@@ -355,6 +360,11 @@ export const isWireTask = /* @__PURE__ */ (() =>
         external_task_id: optional(isString),
         prompt: optional(isString),
         duration: optional(isWireSeconds),
+        title: optional(isString),
+        starred: optional((value) => typeof value === 'boolean'),
+        group_id: optional(isString),
+        queue_position: optional(isNumber),
+        vendor_task_id: optional(isString),
       }),
     ),
     task_result: optional(object({ audios: optional(array(isWireAudio)) })),
@@ -464,6 +474,10 @@ export interface AudioTask {
   starred?: boolean;
   /** Takes made together share it (`task_info.group_id`). */
   groupId?: string;
+  /** While `queued`: the place in the proxy's line, 1 = next to start (`task_info.queue_position`). */
+  queue?: { position: number };
+  /** The vendor's id when it differs from `taskId` (a task that waited in the proxy's queue). */
+  vendorTaskId?: string;
 }
 
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
@@ -518,6 +532,11 @@ export function toAudioTask(wire: WireTask): AudioTask {
   if (typeof title === 'string' && title) task.title = title;
   if (typeof starred === 'boolean') task.starred = starred;
   if (typeof groupId === 'string' && groupId) task.groupId = groupId;
+  const { queue_position: position, vendor_task_id: vendorTaskId } = wire.task_info ?? {};
+  if (task.status === 'queued' && typeof position === 'number') task.queue = { position };
+  if (typeof vendorTaskId === 'string' && vendorTaskId && vendorTaskId !== task.taskId) {
+    task.vendorTaskId = vendorTaskId;
+  }
   if (wire.task_status_msg) task.statusMessage = wire.task_status_msg;
   if (wire.final_unit_deduction != null) task.unitsDeducted = String(wire.final_unit_deduction);
   return task;
@@ -558,4 +577,76 @@ export function describeIssues(error: {
   return error.issues
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
+}
+// ---------------------------------------------------------------------------------------------
+// Usage: the signed-in user's figures against the proxy's limits (`GET {basePath}/usage`).
+
+/** A limit's window; windows are aligned to UTC (a day starts at 00:00 UTC). */
+export type UsageWindow = 'hour' | 'day' | 'week' | 'month';
+interface WireQuota {
+  used: number;
+  max?: number;
+  resets_at?: number;
+  window?: UsageWindow;
+}
+/** `GET {basePath}/usage`'s data. */
+export interface WireUsage {
+  tasks: WireQuota;
+  units: WireQuota;
+  parallel: { running: number; max?: number };
+  queued: { count: number; max?: number };
+}
+/** Whether `value` has the shape of the proxy's usage answer. */
+export const isWireUsage = /* @__PURE__ */ (() => {
+  const quota = object({
+    used: isNumber,
+    max: optional(isNumber),
+    resets_at: optional(isNumber),
+    window: optional((value) => ['hour', 'day', 'week', 'month'].includes(value as string)),
+  });
+  return object({
+    tasks: quota,
+    units: quota,
+    parallel: object({ running: isNumber, max: optional(isNumber) }),
+    queued: object({ count: isNumber, max: optional(isNumber) }),
+  });
+})() as (value: unknown) => value is WireUsage;
+
+/** One counted figure of the usage: what was used, the limit (when there is one) and when it resets. */
+export interface UsageQuota {
+  used: number;
+  /** Absent when there is no limit. */
+  max?: number;
+  /** When the window starts afresh, in ms since the epoch. Absent when there is no limit. */
+  resetsAt?: number;
+  /** The limit's window. Absent when there is no limit. */
+  window?: UsageWindow;
+}
+
+/** The signed-in user's figures against the proxy's limits. */
+export interface AudioUsage {
+  /** Creates in the current window. */
+  tasks: UsageQuota;
+  /** Vendor units in the current window (pending tasks at an estimate). */
+  units: UsageQuota;
+  /** The user's tasks at the vendor now, and the user's parallel limit (absent: none). */
+  parallel: { running: number; max?: number };
+  /** The user's tasks waiting in the proxy's queue, and how many may wait. */
+  queued: { count: number; max?: number };
+}
+
+/** Maps the wire usage to the domain model. */
+export function toAudioUsage(wire: WireUsage): AudioUsage {
+  const quota = ({ used, max, resets_at, window }: WireQuota): UsageQuota => ({
+    used,
+    ...(max !== undefined && { max }),
+    ...(resets_at !== undefined && { resetsAt: resets_at }),
+    ...(window && { window }),
+  });
+  return {
+    tasks: quota(wire.tasks),
+    units: quota(wire.units),
+    parallel: { ...wire.parallel },
+    queued: { ...wire.queued },
+  };
 }

@@ -4,10 +4,15 @@
  * read this table. Not part of the public surface: the server and the schemas import it by path.
  */
 
-/** Vendor statuses. `succeed` is the vendor's spelling. */
-export type AudioTaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
+/**
+ * Vendor statuses (`succeed` is the vendor's spelling), plus the proxy's own `queued`: the task waits in
+ * the proxy's queue and has not reached the vendor yet. Every status but `succeed`/`failed` is pending.
+ */
+export type AudioTaskStatus = 'queued' | 'submitted' | 'processing' | 'succeed' | 'failed';
 
 export const STATUS_RANK: Readonly<Record<AudioTaskStatus, number>> = {
+  // Before anything the vendor says: a task that waited moves on to `submitted` once it is sent.
+  queued: -1,
   submitted: 0,
   processing: 1,
   succeed: 2,

@@ -4,6 +4,7 @@ export { isLiveOnPush, type TaskUpdatesMode } from './taskEvents';
 export * from './pendingTasks';
 export * from './useAudioTask';
 export * from './useAudioTaskList';
+export * from './useAudioUsage';
 export * from './useCreateAudioTask';
 export * from './usePendingAudioTasks';
 export * from './useCreateAudioTakes';

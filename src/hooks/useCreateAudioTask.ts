@@ -10,6 +10,7 @@ import {
   createAudioTaskInputSchema,
   isAmbiguousFailure,
   isNotFound,
+  isQuotaError,
   KlingApiError,
   type AudioTask,
   type CreateAudioTaskInput,
@@ -181,7 +182,15 @@ export function useCreateAudioTask(options: UseCreateAudioTaskOptions = {}): Use
       memory.addPending(task.taskId);
       queryClient.setQueryData(audioTaskKeys.task(task.taskId), task);
       void queryClient.invalidateQueries({ queryKey: audioTaskKeys.lists() });
+      void queryClient.invalidateQueries({ queryKey: audioTaskKeys.usage() });
       return mutation?.onSuccess?.(task, ...rest);
+    },
+    onError: (error, ...rest) => {
+      // A quota answer (2001–2003) means the figures on screen are out of date.
+      if (isQuotaError(error)) {
+        void queryClient.invalidateQueries({ queryKey: audioTaskKeys.usage() });
+      }
+      return mutation?.onError?.(error, ...rest);
     },
   });
   const cancel = useCallback(() => controller.current?.abort(), []);

@@ -45,6 +45,8 @@ export function useDeleteAudioTask(options: UseDeleteAudioTaskOptions = {}): Use
       } finally {
         // Pages refill from the server (the next task moves up) whatever happened.
         void queryClient.invalidateQueries({ queryKey: audioTaskKeys.lists() });
+        // A deleted queued task frees a place in the user's queue.
+        void queryClient.invalidateQueries({ queryKey: audioTaskKeys.usage() });
       }
       memory.settle(taskId);
       forgetCachedTask(queryClient, taskId);

@@ -9,6 +9,7 @@ import { getErrorInfo } from '../api/errors';
 import { parseRange } from '../api/range';
 import {
   describeIssues,
+  isTerminalStatus,
   listAudioTasksParamsSchema,
   matchesSearch,
   searchWords,
@@ -131,6 +132,16 @@ export interface MockKlingBackendOptions {
   scenario?: MockScenario;
   /** Delay of every API answer, in ms. Defaults to `0`. */
   latencyMs?: number;
+  /**
+   * The account's parallel-task limit, as the vendor counts it: a create while this many tasks are not
+   * finished is refused with HTTP 429, code 1303 (the proxy's queue then waits). Defaults to no limit.
+   */
+  parallel?: number;
+  /**
+   * What a finished task cost, as the vendor's `final_unit_deduction` string (a failed one costs `'0'`).
+   * Defaults to `'0.25'`, Text to Audio's list price per task.
+   */
+  unitsPerTask?: string;
   /**
    * Answer as `react-kling-audio/server` with records does: every task carries `task_info.prompt` and
    * `task_info.duration`. Whatever this says, the mock also serves the proxy's history routes (DELETE and
@@ -427,7 +438,7 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
           },
         ],
       };
-      wire.final_unit_deduction = '1';
+      wire.final_unit_deduction = options.unitsPerTask ?? '0.25';
     } else if (status === 'failed') {
       wire.final_unit_deduction = '0';
     }
@@ -538,6 +549,15 @@ export function createMockKlingCore(options: MockKlingBackendOptions): MockKling
     }
     const error = consume('createError');
     if (error) return vendorError(error);
+    // The vendor holds a slot per task from `submitted` until it ends, failures included.
+    if (options.parallel !== undefined) {
+      const at = now();
+      let running = 0;
+      for (const task of records.values()) if (!isTerminalStatus(statusOf(task, at).status)) running++;
+      if (running >= options.parallel) {
+        return vendorError({ code: 1303, message: 'parallel task over resource pack limit' });
+      }
+    }
     const { prompt, duration, externalTaskId, callbackUrl, groupId } = parsed.data;
     if (externalTaskId !== undefined && findByExternalId(externalTaskId)) {
       return vendorError({ code: 1201, message: 'external_task_id already exists' });

@@ -29,3 +29,13 @@ export { createCallbackTokens, type CallbackTokens } from './push/callbacks';
 export { type KeepAudioOptions, type KeptFileMeta } from './keep/keeping';
 export { type KeepAddress, type KeepFailureReason, type KeepLookup, type KeepTransport } from './keep/keeper';
 export { type KeptFile, type KeptFileInfo, type KeptFileStore } from './core/fileStore';
+export { readKlingAccount, type KlingAccountState } from './queue/queue';
+export { type KlingProxyLimits, type LimitWindow, type UserLimits } from './queue/limits';
+export {
+  type Admission,
+  type KlingQueueStore,
+  type KlingQueueingTaskStore,
+  type QueueAccount,
+  type QueueRefusal,
+  type QueueUsage,
+} from './core/queueStore';

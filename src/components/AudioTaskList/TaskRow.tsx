@@ -248,6 +248,10 @@ export const TaskRow = memo(function TaskRow({
             <span {...part('pending-status')}>{m.status(task.status)}</span>
           )}
           {duration !== undefined && <span {...part('duration')}>{m.duration(duration, locale)}</span>}
+          {task.unitsDeducted && (task.status === 'succeed' || task.status === 'failed') && (
+            // What the vendor billed for it (`final_unit_deduction`).
+            <span {...part('units')}>{m.unitsSpent(task.unitsDeducted, locale)}</span>
+          )}
           <time {...part('created-at')} dateTime={new Date(task.createdAt).toISOString()}>
             {m.listCreatedAt(task.createdAt, locale)}
           </time>

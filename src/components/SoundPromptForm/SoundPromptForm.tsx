@@ -1,5 +1,8 @@
-import { forwardRef, type ComponentPropsWithoutRef } from 'react';
+import { forwardRef, useMemo, type ComponentPropsWithoutRef } from 'react';
+import { isQuotaError, type KlingApiError } from '../../api/errors';
+import type { formMessages } from '../../api/messages';
 import { DURATION_MAX, DURATION_MIN, DURATION_STEP } from '../../api/schemas';
+import { useAudioUsage } from '../../hooks/useAudioUsage';
 import { compose, join, partOf, visuallyHidden } from '../internal';
 import { useSoundPromptForm, type UseSoundPromptFormOptions } from './useSoundPromptForm';
 
@@ -12,6 +15,32 @@ export interface SoundPromptFormProps
 }
 
 const part = partOf('SoundPromptForm');
+
+/**
+ * What is left under the user's limit, where the proxy has one (the task quota first, else the units), and
+ * when a quota refusal's allowance starts afresh: the usage's own reset time (refreshed on the refusal),
+ * else the answer's Retry-After from the moment it arrived.
+ */
+function useUsageNote(error: KlingApiError | null, m: typeof formMessages, locale: string | undefined) {
+  const { usage } = useAudioUsage();
+  const quota =
+    usage?.tasks.max !== undefined ? 'tasks' : usage?.units.max !== undefined ? 'units' : undefined;
+  const figures = usage && quota ? usage[quota] : undefined;
+  const text =
+    figures && quota
+      ? m.formUsageLeft(Math.max(0, figures.max! - figures.used), figures.max!, quota, figures.window, locale)
+      : undefined;
+  const refusedAt = useMemo(() => (error ? Date.now() : 0), [error]);
+  const resetsAt = !isQuotaError(error)
+    ? undefined
+    : ((error.code === 2001
+        ? usage?.tasks.resetsAt
+        : error.code === 2002
+          ? usage?.units.resetsAt
+          : undefined) ??
+      (error.code !== 2003 && error.retryAfterMs !== undefined ? refusedAt + error.retryAfterMs : undefined));
+  return { text, usedUp: figures ? figures.used >= figures.max! : false, resetsAt };
+}
 
 /**
  * The prompt and duration of a new sound, with a live character counter, a duration field and slider kept
@@ -56,6 +85,8 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
   });
   const { m, locale, ids, errors } = form;
   const formProps = form.getFormProps();
+  const usage = useUsageNote(form.error, m, locale);
+  const usageId = `${ids.prompt}-usage`;
 
   return (
     <form
@@ -133,15 +164,25 @@ export const SoundPromptForm = forwardRef<HTMLFormElement, SoundPromptFormProps>
       {form.error && (
         <p {...part('alert')} role="alert" data-code={form.error.code}>
           {m.errorText(form.error)}
+          {usage.resetsAt !== undefined && ` ${m.formQuotaResets(usage.resetsAt, locale)}`}
         </p>
       )}
 
       <div {...part('actions')}>
+        {usage.text && (
+          <p {...part('usage')} id={usageId} data-state={usage.usedUp ? 'used-up' : undefined}>
+            {usage.text}
+          </p>
+        )}
         {/* In the actions row, not a row of its own: empty, it takes no space under the button. */}
         <p {...part('wait')} role="status">
           {form.waitText}
         </p>
-        <button {...part('submit')} {...form.getSubmitProps()}>
+        <button
+          {...part('submit')}
+          {...form.getSubmitProps()}
+          aria-describedby={usage.text ? usageId : undefined}
+        >
           {form.submitLabel}
         </button>
         {form.waitSeconds !== undefined && (

@@ -5,6 +5,7 @@ import {
   useId,
   useMemo,
   useRef,
+  useState,
   useSyncExternalStore,
   type ComponentPropsWithoutRef,
 } from 'react';
@@ -12,6 +13,7 @@ import { studioMessages, type KlingAudioMessages } from '../../api/messages';
 import type { AudioTask } from '../../api/schemas';
 import { useKlingAudioContext } from '../../hooks/KlingAudioProvider';
 import { useAudioTask } from '../../hooks/useAudioTask';
+import { useDeleteAudioTask } from '../../hooks/useDeleteAudioTask';
 import { usePendingAudioTasks } from '../../hooks/usePendingAudioTasks';
 import { AudioResultPlayer, type AudioResultPlayerProps } from '../AudioResultPlayer';
 import { AudioTaskList, type AudioTaskListProps } from '../AudioTaskList';
@@ -132,7 +134,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
   },
   ref,
 ) {
-  const { m } = useComponentMessages(studioMessages, messages);
+  const { m, locale } = useComponentMessages(studioMessages, messages);
   const id = useId();
   const pending = usePendingAudioTasks();
   // `undefined`: nothing chosen yet, so a pending task may be resumed. `null`: none, on purpose.
@@ -160,6 +162,18 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
 
   const { task } = useAudioTask(current);
   const title = task ? task.request?.prompt || m.untitledTask(task.taskId) : '';
+  // A waiting task cancelled from the player: deleted (never sent), and the studio says so once.
+  const [cancelNotice, setCancelNotice] = useState('');
+  const remove = useDeleteAudioTask({
+    mutation: {
+      onSuccess: (_, removedId) => {
+        if (removedId !== current) return;
+        setCancelNotice(m.queueCancelled);
+        setChosen(null);
+        currentHeading.current?.focus();
+      },
+    },
+  });
   // One announcement per status change of the current task; the elapsed time and polls do not change it.
   const announcement = task
     ? m.studioAnnouncement(
@@ -167,7 +181,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
         title,
         task.status === 'failed' ? task.statusMessage || m.failedReasonUnknown : undefined,
       )
-    : '';
+    : cancelNotice;
 
   const formRef = useRef<HTMLFormElement>(null);
   const currentRef = useRef<HTMLElement>(null);
@@ -232,6 +246,7 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
           {...part('form', formProps?.className)}
           ref={formRef}
           onCreated={(next) => {
+            setCancelNotice('');
             created(next);
             formProps?.onCreated?.(next);
           }}
@@ -256,6 +271,24 @@ export const TextToAudioStudio = forwardRef<HTMLElement, TextToAudioStudioProps>
             <div {...part('next-step')}>
               <button {...part('edit-prompt')} type="button" onClick={editPrompt}>
                 {m.studioEditPrompt}
+              </button>
+            </div>
+          )}
+          {task?.status === 'queued' && (
+            // Waiting in the proxy's queue: its place in line, and the one moment it can be taken back
+            // (once sent, the vendor has no cancel: it runs and is billed).
+            <div {...part('queue')}>
+              <p {...part('queue-position')}>{m.queuePosition(task.queue?.position, locale)}</p>
+              <button
+                {...part('cancel')}
+                type="button"
+                aria-label={m.cancelQueuedLabel(title)}
+                aria-disabled={remove.isPending || undefined}
+                onClick={() => {
+                  if (!remove.isPending) remove.mutate(task.taskId);
+                }}
+              >
+                {m.cancelQueued}
               </button>
             </div>
           )}

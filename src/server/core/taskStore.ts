@@ -33,6 +33,16 @@ export interface KlingTaskRecord {
   /** Milliseconds since the epoch. */
   createdAt: number;
   updatedAt: number;
+  /** The queue (`limits`): the id the proxy gave the task when it was recorded as `queued` (`rka_…`). */
+  queueId?: string;
+  /** The queue: when the task joined it (ms since the epoch). */
+  queuedAt?: number;
+  /** The queue: when the vendor accepted the task (ms since the epoch). */
+  sentAt?: number;
+  /** The vendor's task id when it differs from `taskId` (a task that waited keeps its `rka_` id). */
+  vendorTaskId?: string;
+  /** The queue: the user's own parallel limit when the task joined it. */
+  maxParallel?: number;
   /** The user's own name for the task (`PATCH`), if any. */
   title?: string;
   /** Starred by the user (`PATCH`). */
@@ -56,6 +66,10 @@ export interface KlingTaskRecordPatch {
   /** The vendor's latest task object. Ignored when it would move the record backwards (see `mayReplace`). */
   task?: WireTask;
   claimedUntil?: number | null;
+  /** The queue: the vendor's id of a task that was sent after it waited. */
+  vendorTaskId?: string;
+  /** The queue: when the vendor accepted the task. */
+  sentAt?: number;
   /** The user's name for the task; `null` removes it. Sets `editedAt`. */
   title?: string | null;
   /** Sets `editedAt`. */
@@ -150,6 +164,8 @@ export function applyPatch(
       next.status = status;
     }
   }
+  if (patch.vendorTaskId !== undefined) next.vendorTaskId = patch.vendorTaskId;
+  if (patch.sentAt !== undefined) next.sentAt = patch.sentAt;
   if (patch.claimedUntil === null) delete next.claimedUntil;
   else if (patch.claimedUntil !== undefined) next.claimedUntil = patch.claimedUntil;
   if (patch.title !== undefined) {

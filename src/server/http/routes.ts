@@ -8,7 +8,7 @@
  * is one. `toNodeHandler` sees the raw target first and keeps every `\` as `%5C`: over node:http, a path
  * with a backslash matches nothing.
  */
-import { TEXT_TO_AUDIO_PATH } from '../../api/client';
+import { TEXT_TO_AUDIO_PATH, USAGE_PATH } from '../../api/client';
 import { TASK_ID_PATTERN } from '../../api/schemas';
 
 /**
@@ -23,12 +23,14 @@ export type KlingProxyRoute =
   | 'updateTask'
   | 'taskEvents'
   | 'taskCallback'
-  | 'keptFile';
+  | 'keptFile'
+  | 'usage';
 
 export type RouteMatch =
   | { route: 'createTask' }
   | { route: 'getTask'; id: string; byQuery: boolean }
   | { route: 'listTasks' }
+  | { route: 'usage' }
   // The history the user manages (the proxy's own routes, answered from its records).
   | { route: 'deleteTask' | 'updateTask'; id: string }
   | { route: null; status: 404 }
@@ -53,6 +55,10 @@ function decode(segment: string): string {
 export function matchRoute(method: string, url: URL, basePath: string): RouteMatch {
   const prefix = basePath + TEXT_TO_AUDIO_PATH;
   const { pathname } = url;
+  // The signed-in user's figures against the proxy's limits (`limits`).
+  if (pathname === basePath + USAGE_PATH) {
+    return method === 'GET' ? { route: 'usage' } : { route: null, status: 405, allow: 'GET' };
+  }
   if (!pathname.startsWith(prefix)) return { route: null, status: 404 };
   const rest = pathname.slice(prefix.length);
 

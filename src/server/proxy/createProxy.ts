@@ -55,6 +55,7 @@ export function createKlingAudioProxy(options: KlingAudioProxyOptions): KlingAud
   const close = () =>
     (closing ??= (async () => {
       await Promise.allSettled([...answering]);
+      await proxy.queue?.close();
       await proxy.push?.close();
       await proxy.keeping?.close();
     })());

@@ -156,6 +156,13 @@ async function vendorRoutes(
   // A create runs to completion (its lookups included) even if the browser leaves, so a retry finds it.
   const forward = proxy.forwardFor(match.route === 'createTask' ? { deadline: context.deadline } : context);
   const route: RouteRequest = { request, url, context, userId, scoped, records, forward };
+  // Hosts without long-lived processes have no tick: requests drive the queue too.
+  proxy.queue?.poke();
+  if (match.route === 'usage') {
+    return proxy.queue
+      ? proxy.queue.usage(userId)
+      : fail(404, 1203, 'Not found: this proxy has no `limits`.');
+  }
   if (match.route === 'createTask') return createTask(proxy, route);
   if (match.route === 'deleteTask') return deleteTask(proxy, route, match);
   const reply =

@@ -5,6 +5,7 @@ import type { KlingTaskStore } from '../core/taskStore';
 import type { KlingProxyRoute } from '../http/routes';
 import type { KeepAudioOptions } from '../keep/keeping';
 import type { EventStreamOptions } from '../push/push';
+import type { KlingProxyLimits } from '../queue/limits';
 
 /** What `onRequest` receives: never a header, a body, a credential or a token. */
 export interface KlingProxyRequestInfo {
@@ -121,6 +122,14 @@ export interface KlingAudioProxyOptions {
    * (`sweepMs`, `sweepConcurrency`; defaults to `5000` and `4`). Defaults to those defaults.
    */
   eventStream?: EventStreamOptions;
+  /**
+   * One account, many users: a fair queue in front of the account's parallel limit, and each user's plan
+   * (tasks, units, parallel and waiting tasks per UTC-aligned window), with the store as the queue (so it
+   * holds across restarts and instances). A create with no free slot is answered `queued`; one over the
+   * user's plan gets 429 (2001–2003). Adds `GET {basePath}/usage`. Needs a store (`store: false` cannot
+   * queue). Defaults to none: nothing waits, and a 1303 goes back to the browser.
+   */
+  limits?: KlingProxyLimits;
 }
 
 /** The options after their checks, with defaults filled in. */
@@ -151,6 +160,9 @@ export function resolveOptions(options: KlingAudioProxyOptions): ResolvedProxyOp
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   if (options.callbackUrl !== undefined && !isHttpUrl(options.callbackUrl)) {
     throw new TypeError('createKlingAudioProxy: `callbackUrl` must be an http(s) URL.');
+  }
+  if (options.limits !== undefined && options.store === false) {
+    throw new TypeError('createKlingAudioProxy: `limits` need a store (the store is the queue).');
   }
   return { upstream, basePath, timeoutMs, maxBodyBytes };
 }

@@ -3,14 +3,23 @@
  * other through the store and small functions, never by importing each other.
  */
 import { TEXT_TO_AUDIO_PATH } from '../../api/client';
-import { observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from '../core/taskStore';
-import { fail } from '../http/reply';
+import { toWireCreateRequest } from '../../api/schemas';
+import { canQueue } from '../core/queueStore';
+import {
+  observeTaskUpdates,
+  SHARED_SPACE,
+  type KlingTaskRecord,
+  type KlingTaskStore,
+} from '../core/taskStore';
+import { fail, succeed } from '../http/reply';
+import { createTaskQueue, type TaskQueue } from '../queue/queue';
 import { keepingFor, observeSucceeded } from '../keep/keeping';
 import { createPushRoutes, taskOfReply } from '../push/push';
 import { createTaskRecordCache } from '../records/recordCache';
 import {
   answeredTask,
   createRecordOperations,
+  vendorExternalId,
   type CreatesInFlight,
   type RecordForward,
 } from '../records/records';
@@ -61,12 +70,17 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
   });
 
   // Push: every change to a record goes through the store's `updateTask`, so that is where it is announced.
-  const store: KlingTaskStore | false =
+  const pushedStore: KlingTaskStore | false =
     keptStore && options.callbackUrl
       ? observeTaskUpdates(keptStore, (record) => {
           if (record.task) push?.publish(record.userId, record.externalTaskId, answeredTask(record));
         })
       : keptStore;
+  // The queue: a task seen ending (by anyone's lookup, a list, a callback) frees a slot for the next one.
+  const store: KlingTaskStore | false =
+    pushedStore && options.limits
+      ? observeTaskUpdates(pushedStore, (record) => queue?.changed(record))
+      : pushedStore;
   // Creates in flight in this process, shared by every request's record operations (a second tab waits).
   const inFlight: CreatesInFlight = new Map();
   // What this process lately read or wrote of the records, so polls of a pending task skip the database.
@@ -90,6 +104,44 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
     (context: UpstreamContext): RecordForward =>
     (method, path, body) =>
       forward(method, upstream + TEXT_TO_AUDIO_PATH + path, body, context);
+  const queue = options.limits && store && records ? queueFor(store, records) : undefined;
+  function queueFor(queueStore: KlingTaskStore, operations: NonNullable<typeof records>): TaskQueue {
+    if (!canQueue(queueStore)) {
+      throw new TypeError(
+        'createKlingAudioProxy: `limits` need a store with a queue (memory, PGlite, PostgreSQL).',
+      );
+    }
+    // Sends and lookups of the queue belong to no browser's request: the proxy's own budget each.
+    const own = () => forwardFor({ deadline: Date.now() + timeoutMs });
+    const taskOf = async (record: KlingTaskRecord, path: string, body?: string) => {
+      const reply = await own()(body === undefined ? 'GET' : 'POST', path, body);
+      return { reply, task: taskOfReply(reply) };
+    };
+    return createTaskQueue({
+      store: queueStore,
+      limits: options.limits!,
+      vendorExternalId,
+      send: async (record) => {
+        const body = toWireCreateRequest({
+          prompt: record.prompt,
+          duration: record.duration,
+          externalTaskId: record.vendorExternalTaskId,
+        });
+        if (push) body.callback_url = await push.callbackUrlFor(record.userId, record.externalTaskId);
+        return taskOf(record, '', JSON.stringify(body));
+      },
+      lookUp: async (record) =>
+        (await taskOf(record, `/${encodeURIComponent(record.vendorExternalTaskId)}`)).task,
+      refresh: (record) => operations.getTask(own(), record.userId, record.externalTaskId),
+      answer: (record) => succeed(answeredTask(record)),
+      existing: async (record) =>
+        (await operations.getTask(own(), record.userId, record.externalTaskId)) ??
+        fail(404, 1203, 'Task not found.'),
+      waitUntil: options.waitUntil,
+      claimMs: timeoutMs * 2 + 1000,
+    });
+  }
+
   // Without records (`store: false`, the shared space only), the tasks this instance created, for callbacks:
   // the newest `CREATED_KEPT` only (a callback comes within minutes of its create, not after thousands more).
   const created = boundedMap<string, { taskId?: string }>(CREATED_KEPT);
@@ -114,7 +166,14 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
               ? { ...created.get(externalTaskId), vendorExternalTaskId: externalTaskId }
               : undefined;
           const record = await store.findTask(userId, externalTaskId);
-          return record && record.externalTaskId === externalTaskId ? record : undefined;
+          if (!record || record.externalTaskId !== externalTaskId) return undefined;
+          // Callbacks name the vendor's task id: a task that waited in the queue has its own (`rka_…`),
+          // and none of the vendor's until its send is written down.
+          const waited = record.queueId !== undefined && record.taskId === record.queueId;
+          return {
+            taskId: record.vendorTaskId ?? (waited ? undefined : record.taskId),
+            vendorExternalTaskId: record.vendorExternalTaskId,
+          };
         },
         refresh: async (userId, externalTaskId): Promise<unknown> => {
           // A callback has no browser behind it: the proxy's own budget, nothing to cancel it.
@@ -164,6 +223,7 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
     forward,
     useTransport,
     records,
+    queue,
     forwardFor,
     created,
     keptOrigin,

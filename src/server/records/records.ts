@@ -96,13 +96,18 @@ function parseTask(reply: RecordReply): WireTask | undefined {
 /** The task as the browser gets it: the vendor's object, with the browser's external id and the prompt. */
 export function answeredTask(record: KlingTaskRecord): WireTask {
   const task = record.task!;
+  // A task that waited in the queue keeps the id it was answered with (`rka_…`); the vendor's rides along.
+  const vendorTaskId = record.vendorTaskId ?? task.task_id;
+  const taskId = record.taskId ?? task.task_id;
   return {
     ...task,
+    task_id: taskId,
     task_info: {
       ...task.task_info,
       external_task_id: record.externalTaskId,
       prompt: record.prompt,
       duration: String(record.duration),
+      ...(vendorTaskId !== taskId && record.status !== 'queued' && { vendor_task_id: vendorTaskId }),
       ...(record.title && { title: record.title }),
       starred: record.starred === true,
       ...(record.groupId && { group_id: record.groupId }),
@@ -125,6 +130,9 @@ export function deletedTask(record: KlingTaskRecord, now = Date.now()): WireTask
     updated_at: Math.max(now, task.updated_at + 1),
   };
 }
+
+/** Still waiting in the proxy's queue: the vendor has not heard of it, so there is nothing to ask it. */
+const isWaiting = (record: KlingTaskRecord) => record.status === 'queued';
 
 const ok = (data: unknown, from?: RecordReply): RecordReply => succeed(data, from);
 
@@ -163,16 +171,18 @@ export function createRecordOperations(context: RecordContext) {
     forward: RecordForward,
     record: KlingTaskRecord,
   ): Promise<KlingTaskRecord | RecordReply> {
-    const path = record.taskId
-      ? `/${encodeURIComponent(record.taskId)}`
+    const vendorId = record.vendorTaskId ?? record.taskId;
+    const path = vendorId
+      ? `/${encodeURIComponent(vendorId)}`
       : `/${encodeURIComponent(record.vendorExternalTaskId)}`;
     const reply = await forward('GET', path, undefined);
     const task = parseTask(reply);
     if (!task) return reply;
     // Most polls of a pending task change nothing: no write then (and nothing for a watcher to hear).
-    if (record.taskId === task.task_id && sameJson(record.task, task)) return record;
+    if (vendorId === task.task_id && sameJson(record.task, task)) return record;
     const updated = await store.updateTask(record.userId, record.externalTaskId, {
-      taskId: task.task_id,
+      // A task that waited keeps its own id; the vendor's is `vendorTaskId`.
+      taskId: record.taskId ?? task.task_id,
       task,
     });
     return known(updated) ?? record;
@@ -207,6 +217,12 @@ export function createRecordOperations(context: RecordContext) {
   ): Promise<RecordReply> {
     if (!record.task) return notFound(context);
     if (isTerminalStatus(record.status)) return ok(answeredTask(record));
+    if (isWaiting(record)) {
+      // The queue moves it on (here or on another instance): the store knows, not this proxy's memory.
+      const stored = remembered ? known(await store.findTask(record.userId, record.externalTaskId)) : record;
+      if (stored && !isWaiting(stored)) return answer(forward, stored);
+      return ok(answeredTask(stored ?? record));
+    }
     const refreshed = await refresh(forward, record);
     if ('userId' in refreshed) return ok(answeredTask(refreshed));
     // The vendor failed, and the record came from this proxy's memory: another instance may have seen
@@ -309,7 +325,7 @@ export function createRecordOperations(context: RecordContext) {
     ): Promise<RecordReply> {
       const records = (await store.listTasks(userId, page, filter)).map(known);
       const tasks = await mapLimited(records, REFRESH_CONCURRENCY, async (record) => {
-        if (isTerminalStatus(record.status)) return answeredTask(record);
+        if (isTerminalStatus(record.status) || isWaiting(record)) return answeredTask(record);
         const refreshed = await refresh(forward, record);
         // A refresh that failed leaves the last known state on the page rather than failing the page.
         return answeredTask('userId' in refreshed ? refreshed : record);

@@ -29,6 +29,9 @@ export async function createTask(
   if (!input.success) return fail(400, 1201, describeIssues(input.error));
   // The vendor's callbacks are the proxy's to direct: a browser could point them anywhere.
   if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
+  // With limits, every create goes through the queue: admitted (or refused, 2001–2003), then sent when
+  // the account has room.
+  if (records && proxy.queue) return proxy.queue.create(userId, input.data);
   if (records) return records.createTask(forward, userId, input.data);
   // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
   const body = toWireCreateRequest(input.data);

@@ -26,6 +26,8 @@ export async function deleteTask(
   // The user's other tabs and devices hear of it (a task event marked deleted).
   const gone = deletedTask(removed);
   if (gone) proxy.push?.publish(userId, removed.externalTaskId, gone);
+  // A waiting task that left the line: the places behind it move up.
+  if (removed.status === 'queued') proxy.queue?.removed();
   return succeed({ task_id: removed.taskId ?? null, external_task_id: removed.externalTaskId });
 }
 

@@ -1,11 +1,13 @@
-import { applyPatch, matchesFilter, type KlingTaskRecord, type KlingTaskStore } from '../../core/taskStore';
+import type { KlingQueueingTaskStore } from '../../core/queueStore';
+import { applyPatch, matchesFilter, type KlingTaskRecord } from '../../core/taskStore';
 import { createMemoryFileStore } from './fileStore';
+import { createMemoryQueueStore } from './queueStore';
 
 /**
  * Records in this process's memory: for tests and throwaway setups. Everything is lost when the process
  * ends, and two proxy instances do not share it. The default store of `createKlingAudioProxy`.
  */
-export function createMemoryTaskStore(): KlingTaskStore {
+export function createMemoryTaskStore(): KlingQueueingTaskStore {
   // One map per user, keyed by external id; insertion order is creation order.
   const users = new Map<string, Map<string, KlingTaskRecord>>();
   const space = (userId: string) => {
@@ -18,6 +20,8 @@ export function createMemoryTaskStore(): KlingTaskStore {
 
   return {
     files: createMemoryFileStore(),
+    // The queue over these very records: a waiting task is a record (see `limits`).
+    queue: createMemoryQueueStore(users),
     async claimTask(record) {
       const records = space(record.userId);
       const existing = records.get(record.externalTaskId);
@@ -50,6 +54,15 @@ export function createMemoryTaskStore(): KlingTaskStore {
         }
       }
       found ??= records.get(id);
+      // A task that waited in the queue answers to its `rka_` id and to the vendor's alike.
+      if (!found) {
+        for (const record of records.values()) {
+          if (record.queueId === id || record.vendorTaskId === id) {
+            found = record;
+            break;
+          }
+        }
+      }
       return found && copy(found);
     },
     async findTasks(userId, taskIds) {

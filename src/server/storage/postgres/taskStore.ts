@@ -5,17 +5,14 @@
  */
 import { TERMINAL_STATUSES, type WireTask } from '../../../api/schemas';
 import { statusRankSql, toKnownStatus } from '../../../api/status';
-import {
-  statusRank,
-  type KlingTaskRecord,
-  type KlingTaskRecordPatch,
-  type KlingTaskStore,
-} from '../../core/taskStore';
+import { statusRank, type KlingTaskRecord, type KlingTaskRecordPatch } from '../../core/taskStore';
 import { checkTableName, type SqlDatabase } from '../../core/sql';
 import { createMigrator, type MigrationStep } from './migrate';
 import type { KlingTaskEventLog } from '../../core/eventLog';
 import { postgresTaskEventLog } from './eventLog';
 import { createPostgresFileStore, keptFilesPeaksColumn, keptFilesSchema } from './fileStore';
+import { createPostgresQueueStore, QUEUE_MIGRATIONS } from './queueStore';
+import type { KlingQueueingTaskStore } from '../../core/queueStore';
 
 export interface PostgresTaskStoreOptions {
   /**
@@ -76,6 +73,8 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     EXCEPTION WHEN OTHERS THEN
       NULL;
     END;`,
+  // 5: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
+  ...QUEUE_MIGRATIONS,
 ];
 
 // `mayReplace` in SQL, against the row as it is: a new task ($5: its status, $6: its rank) replaces the
@@ -95,6 +94,11 @@ interface Row {
   claimed_until: string | number | bigint | null;
   created_at: string | number | bigint;
   updated_at: string | number | bigint;
+  queue_id?: string | null;
+  queued_at?: string | number | bigint | null;
+  sent_at?: string | number | bigint | null;
+  vendor_task_id?: string | null;
+  max_parallel?: number | null;
   title?: string | null;
   starred?: boolean | null;
   group_id?: string | null;
@@ -118,6 +122,11 @@ function fromRow(row: Row): KlingTaskRecord {
   if (row.task !== null) record.task = typeof row.task === 'string' ? JSON.parse(row.task) : row.task;
   if (row.status !== null) record.status = toKnownStatus(row.status);
   if (row.claimed_until !== null) record.claimedUntil = ms(row.claimed_until);
+  if (row.queue_id != null) record.queueId = row.queue_id;
+  if (row.queued_at != null) record.queuedAt = ms(row.queued_at);
+  if (row.sent_at != null) record.sentAt = ms(row.sent_at);
+  if (row.vendor_task_id != null) record.vendorTaskId = row.vendor_task_id;
+  if (row.max_parallel != null) record.maxParallel = Number(row.max_parallel);
   if (row.title) record.title = row.title;
   if (row.starred) record.starred = true;
   if (row.group_id) record.groupId = row.group_id;
@@ -142,7 +151,7 @@ const containsPattern = (word: string) => `%${word.replace(/[\\%_]/g, '\\$&')}%`
 export function createPostgresTaskStore(
   db: SqlDatabase,
   options: PostgresTaskStoreOptions = {},
-): KlingTaskStore {
+): KlingQueueingTaskStore {
   const table = checkTableName(options.table ?? 'kling_tasks', 'createPostgresTaskStore');
   if (typeof db?.query !== 'function') {
     throw new TypeError('createPostgresTaskStore: pass a database with query(text, params).');
@@ -163,6 +172,8 @@ export function createPostgresTaskStore(
         db,
         table === 'kling_tasks' ? 'kling_task_events' : `${table}_events`,
       )),
+    // The queue over these very rows: a waiting task is a record (see `limits`).
+    queue: createPostgresQueueStore(db, table, query, fromRow),
     async claimTask(record) {
       const inserted = await query(
         `INSERT INTO ${table} (user_id, external_task_id, vendor_external_task_id, prompt, duration,
@@ -205,6 +216,8 @@ export function createPostgresTaskStore(
            search_title = CASE WHEN $12::boolean THEN $14::text ELSE search_title END,
            starred = COALESCE($15::boolean, starred),
            edited_at = CASE WHEN $12::boolean OR $15::boolean IS NOT NULL THEN $9 ELSE edited_at END,
+           vendor_task_id = COALESCE($16, vendor_task_id),
+           sent_at = COALESCE($17::bigint, sent_at),
            updated_at = $9
          WHERE user_id = $1 AND external_task_id = $2
            AND ($10::boolean IS NOT TRUE OR claimed_until IS NOT DISTINCT FROM $11::bigint)
@@ -225,6 +238,8 @@ export function createPostgresTaskStore(
           patch.title || null,
           (patch.title || '').toLowerCase(),
           patch.starred ?? null,
+          patch.vendorTaskId ?? null,
+          patch.sentAt ?? null,
         ],
       );
       return rows[0] && fromRow(rows[0]);
@@ -232,8 +247,9 @@ export function createPostgresTaskStore(
 
     async findTask(userId, id) {
       const rows = await query(
-        `SELECT * FROM ${table} WHERE user_id = $1 AND (task_id = $2 OR external_task_id = $2)
-         ORDER BY (task_id IS NOT DISTINCT FROM $2) DESC LIMIT 1`,
+        `SELECT * FROM ${table} WHERE user_id = $1
+           AND (task_id = $2 OR external_task_id = $2 OR queue_id = $2 OR vendor_task_id = $2)
+         ORDER BY (task_id IS NOT DISTINCT FROM $2) DESC, (external_task_id = $2) DESC LIMIT 1`,
         [userId, id],
       );
       return rows[0] && fromRow(rows[0]);
