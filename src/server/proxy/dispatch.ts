@@ -18,6 +18,9 @@ import { getTask } from './routes/get';
 import { listTasks } from './routes/list';
 import type { ProxyWiring } from './wiring';
 
+/** What stands for a callback's token in the path `onRequest` and `onResponse` get. */
+export const ELIDED_TOKEN = '{token}';
+
 const call = <T>(hook: ((info: T) => void) | undefined, info: T) => {
   try {
     hook?.(info);
@@ -70,13 +73,14 @@ export async function dispatch(
   const info: KlingProxyRequestInfo = {
     method: request.method,
     route: pushRoute?.route ?? match!.route,
-    path: url.pathname,
+    // A callback's token is its credential: the app's log gets the route, never the token.
+    path: pushRoute?.route === 'taskCallback' ? `${proxy.basePath}/callbacks/${ELIDED_TOKEN}` : url.pathname,
   };
   call(onRequest, info);
   let reply: Reply | Response;
   try {
     reply = pushRoute
-      ? await pushRoutes(proxy, request, url, pushRoute)
+      ? await pushRoutes(proxy, request, url, pushRoute, context)
       : await vendorRoutes(proxy, request, url, match!, context);
   } catch {
     // The error may come from the app's rate-limit key or the platform; its text is not for browsers.
@@ -106,6 +110,7 @@ function pushRoutes(
   request: Request,
   url: URL,
   route: { route: 'taskEvents' | 'taskCallback'; token: string },
+  context: UpstreamContext,
 ): Promise<Reply | Response> {
   const { push } = proxy;
   if (!push) {
@@ -114,7 +119,7 @@ function pushRoutes(
     );
   }
   return route.route === 'taskCallback'
-    ? taskCallback(push, request, route.token)
+    ? taskCallback(push, request, route.token, context)
     : taskEvents(proxy, push, request, url);
 }
 

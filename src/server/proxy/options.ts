@@ -6,12 +6,15 @@ import type { KlingProxyRoute } from '../http/routes';
 import type { KeepAudioOptions } from '../keep/keeping';
 import type { TaskEventHubOptions } from '../push/hub';
 
-/** What `onRequest` receives: never a header, a body, a credential or a token. */
+/**
+ * What `onRequest` receives: never a header, a body, a credential or a token (a callback's path has
+ * `{token}` in place of its token).
+ */
 export interface KlingProxyRequestInfo {
   method: string;
   /** The matched operation, or `null` for a path or method the proxy refuses. */
   route: KlingProxyRoute | null;
-  /** The URL path as received, without the query. */
+  /** The URL path as received, without the query; a callback's token is replaced by `{token}`. */
   path: string;
 }
 
@@ -106,6 +109,14 @@ export interface KlingAudioProxyOptions {
    * (one process).
    */
   events?: KlingTaskEventLog;
+  /**
+   * The vendor's callback signing secret (`whsec_…`), or a list of them while rotating: each callback
+   * must then carry a valid Standard Webhooks signature (`webhook-id`, `webhook-timestamp`,
+   * `webhook-signature`) over its raw body, within 5 minutes of now, else 401; a `webhook-id` seen
+   * before is ignored. The callback token is checked too. Needs `callbackUrl`. Defaults to none
+   * (callbacks are unsigned hints, checked with the vendor before anything changes).
+   */
+  webhookSecret?: string | readonly string[];
   /** The secret callback tokens are sealed with. Defaults to one derived from `secretKey` (or `apiKey`). */
   callbackSecret?: string;
   /**
@@ -149,6 +160,9 @@ export function resolveOptions(options: KlingAudioProxyOptions): ResolvedProxyOp
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   if (options.callbackUrl !== undefined && !isHttpUrl(options.callbackUrl)) {
     throw new TypeError('createKlingAudioProxy: `callbackUrl` must be an http(s) URL.');
+  }
+  if (options.webhookSecret !== undefined && options.callbackUrl === undefined) {
+    throw new TypeError('createKlingAudioProxy: `webhookSecret` needs `callbackUrl` (it signs callbacks).');
   }
   return { upstream, basePath, timeoutMs, maxBodyBytes };
 }

@@ -22,6 +22,10 @@ import { createLimiter } from './rateLimit';
 
 export type ProxyWiring = ReturnType<typeof wire>;
 
+// The per-token callback limit: a task sends a few callbacks (each change, and the vendor's retries).
+const CALLBACK_WINDOW_MS = 60_000;
+const CALLBACKS_PER_WINDOW = 20;
+
 /** Builds what every request of one proxy shares. */
 export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOptions) {
   const { accessKey, secretKey, apiKey } = options;
@@ -66,7 +70,8 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
           inFlight,
           cache,
           callbackUrl: options.callbackUrl
-            ? (record): Promise<string> => push!.callbackUrlFor(record.userId, record.externalTaskId)
+            ? (record): Promise<string> =>
+                push!.callbackUrlFor(record.userId, record.externalTaskId, record.vendorExternalTaskId)
             : undefined,
         });
   /** Vendor calls under the text-to-audio path within one request's budget and signal. */
@@ -83,10 +88,30 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
         events: options.events ?? createMemoryTaskEventLog(),
         waitUntil: options.waitUntil,
         ...options.eventStream,
-        find: async (userId, externalTaskId) => {
+        webhookSecret: options.webhookSecret,
+        // A token calling more often than a task changes is not the vendor's retry: 429 past this.
+        limitCallback: createLimiter({
+          windowMs: CALLBACK_WINDOW_MS,
+          max: CALLBACKS_PER_WINDOW,
+          key: (request) => new URL(request.url).pathname,
+        }),
+        findsByVendorId: Boolean(store && store.findTaskByVendorExternalId),
+        find: async (ref) => {
+          if ('vendorExternalTaskId' in ref) {
+            const record = store
+              ? await store.findTaskByVendorExternalId?.(ref.vendorExternalTaskId)
+              : undefined;
+            return record && record.userId !== SHARED_SPACE ? record : undefined;
+          }
+          const { userId, externalTaskId } = ref;
           if (!store)
-            return created.has(externalTaskId)
-              ? { ...created.get(externalTaskId), vendorExternalTaskId: externalTaskId }
+            return userId === SHARED_SPACE && created.has(externalTaskId)
+              ? {
+                  ...created.get(externalTaskId),
+                  userId,
+                  externalTaskId,
+                  vendorExternalTaskId: externalTaskId,
+                }
               : undefined;
           const record = await store.findTask(userId, externalTaskId);
           return record && record.externalTaskId === externalTaskId ? record : undefined;

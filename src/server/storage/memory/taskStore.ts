@@ -51,6 +51,12 @@ export function createMemoryTaskStore(): KlingTaskStore {
       found ??= records.get(id);
       return found && copy(found);
     },
+    async findTaskByVendorExternalId(vendorExternalTaskId) {
+      for (const records of users.values())
+        for (const record of records.values())
+          if (record.vendorExternalTaskId === vendorExternalTaskId) return copy(record);
+      return undefined;
+    },
     async findTasks(userId, taskIds) {
       const wanted = new Set(taskIds);
       return [...space(userId).values()]

@@ -48,6 +48,8 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     CREATE INDEX ${t}_list ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL;`,
   // 2: kept copies of the result files (`keepAudio`), one row per file, the bytes inline (bytea).
   (t) => `${keptFilesSchema(`${t}_files`)};`,
+  // 3: a callback token names a user's task by the external id the vendor got (a fixed-size reference).
+  (t) => `CREATE INDEX ${t}_by_vendor_id ON ${t} (vendor_external_task_id);`,
 ];
 
 // `mayReplace` in SQL, against the row as it is: a new task ($5: its status, $6: its rank) replaces the
@@ -178,6 +180,13 @@ export function createPostgresTaskStore(
          ORDER BY (task_id IS NOT DISTINCT FROM $2) DESC LIMIT 1`,
         [userId, id],
       );
+      return rows[0] && fromRow(rows[0]);
+    },
+
+    async findTaskByVendorExternalId(vendorExternalTaskId) {
+      const rows = await query(`SELECT * FROM ${table} WHERE vendor_external_task_id = $1 LIMIT 1`, [
+        vendorExternalTaskId,
+      ]);
       return rows[0] && fromRow(rows[0]);
     },
 
