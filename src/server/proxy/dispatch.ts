@@ -16,6 +16,7 @@ import { taskEvents } from './routes/events';
 import { keptFile } from './routes/files';
 import { getTask } from './routes/get';
 import { listTasks } from './routes/list';
+import { tooManyRequests } from './rateLimit';
 import type { ProxyWiring } from './wiring';
 
 /** What stands for a callback's token in the path `onRequest` and `onResponse` get. */
@@ -139,8 +140,7 @@ async function vendorRoutes(
   const userId = await proxy.identify(request);
   if (userId === undefined) return fail(401, 1000, 'Not authorized.');
   const wait = proxy.limit ? await proxy.limit(request) : 0;
-  if (wait)
-    return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
+  if (wait) return tooManyRequests(wait);
   proxy.warnIfInMemory();
   const scoped = userId !== SHARED_SPACE;
   const { records } = proxy;
