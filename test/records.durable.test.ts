@@ -45,7 +45,7 @@ describe('restart on the same PGlite folder', () => {
     );
     expect(dropped.retryable).toBe(true);
     // And what a crash in the middle of a create leaves: the record (claimed, no task id yet) and the
-    // vendor's task under the derived id.
+    // vendor's task under the derived id (derived unkeyed, as before ids were keyed: such records work).
     const vendorId = await vendorExternalId('carol', 'crash');
     await createPostgresTaskStore(db).claimTask({
       userId: 'carol',
@@ -171,6 +171,7 @@ describe.skipIf(!postgresUrl)('migrations on PostgreSQL', () => {
     );
     expect(indexes.map((row) => row.indexname)).toEqual([
       `${table}_by_task_id`,
+      `${table}_by_vendor_id`,
       `${table}_list`,
       `${table}_pkey`,
     ]);

@@ -11,6 +11,7 @@ import { createTaskRecordCache } from '../records/recordCache';
 import {
   answeredTask,
   createRecordOperations,
+  createVendorExternalIds,
   type CreatesInFlight,
   type RecordForward,
 } from '../records/records';
@@ -31,6 +32,8 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
   const { accessKey, secretKey, apiKey } = options;
   const { upstream, basePath, timeoutMs } = resolved;
   const limit = options.rateLimit && createLimiter(options.rateLimit);
+  // The proxy's own secret: callback tokens are sealed and vendor external ids keyed with it.
+  const proxySecret = (options.callbackSecret ?? secretKey ?? apiKey)!;
   const baseStore = options.store ?? createMemoryTaskStore();
   // Kept files are linked on the proxy's public origin when it is known: behind a load balancer that ends
   // TLS, the request's own origin is the internal one (http://10.0.0.7:3000), which no browser can use.
@@ -69,6 +72,7 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
           timeoutMs,
           inFlight,
           cache,
+          vendorExternalId: createVendorExternalIds(proxySecret),
           callbackUrl: options.callbackUrl
             ? (record): Promise<string> =>
                 push!.callbackUrlFor(record.userId, record.externalTaskId, record.vendorExternalTaskId)
@@ -84,7 +88,7 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
   const push: ReturnType<typeof createPushRoutes> | undefined = options.callbackUrl
     ? createPushRoutes({
         callbackUrl: options.callbackUrl,
-        secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
+        secret: `callbacks:${proxySecret}`,
         events: options.events ?? createMemoryTaskEventLog(),
         waitUntil: options.waitUntil,
         ...options.eventStream,

@@ -29,7 +29,8 @@ export async function createTask(
   if (!input.success) return fail(400, 1201, describeIssues(input.error));
   // The vendor's callbacks are the proxy's to direct: a browser could point them anywhere.
   if (input.data.callbackUrl) return fail(400, 1201, 'callback_url is set by the server, not the browser.');
-  if (records) return records.createTask(forward, userId, input.data);
+  // Waiting on another instance's create stops at the deadline or when the browser leaves.
+  if (records) return records.createTask(forward, userId, input.data, context);
   // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
   const body = toWireCreateRequest(input.data);
   if (push) {
