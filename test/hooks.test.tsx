@@ -99,13 +99,19 @@ const text = (id: string) => screen.getByTestId(id).textContent ?? '';
 
 describe('useCreateAudioTask + useAudioTask', () => {
   it('creates, polls through submitted and processing to succeed, then makes no more requests', async () => {
-    const backend = useMockBackend();
+    // The vendor's clock moves only when the test says: on a loaded machine a poll can come late, and a
+    // task that moved on by wall time would skip the status this test waits to see.
+    let clock = Date.now();
+    const backend = useMockBackend({ now: () => clock });
     const { queryClient } = renderWithProvider(
       <CreateAndWatch input={{ prompt: ' Rain on a tin roof ', duration: 4.5 }} />,
     );
     act(() => screen.getByText('create').click());
 
+    await waitFor(() => expect(text('task')).toMatch(/^submitted\|/));
+    clock += 50;
     await waitFor(() => expect(text('task')).toMatch(/^processing\|/));
+    clock += 100;
     await waitFor(() => expect(text('task')).toMatch(/^succeed\|.+\|1\|idle\|\|\|Rain on a tin roof$/));
     const taskId = backend.tasks[0]!.taskId;
     expect(posts(backend)).toBe(1);
