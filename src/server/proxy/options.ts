@@ -117,7 +117,10 @@ export interface KlingAudioProxyOptions {
    * (callbacks are unsigned hints, checked with the vendor before anything changes).
    */
   webhookSecret?: string | readonly string[];
-  /** The secret callback tokens are sealed with. Defaults to one derived from `secretKey` (or `apiKey`). */
+  /**
+   * The proxy's own secret: callback tokens are sealed with it and the vendor's external ids keyed with it
+   * (a change gives new tasks other ids; records keep theirs). Defaults to `secretKey` (or `apiKey`).
+   */
   callbackSecret?: string;
   /**
    * Keeps work after an answer alive where the host would stop it (a callback is answered at once and
