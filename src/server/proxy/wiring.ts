@@ -6,7 +6,8 @@ import { TEXT_TO_AUDIO_PATH } from '../../api/client';
 import { observeTaskUpdates, SHARED_SPACE, type KlingTaskStore } from '../core/taskStore';
 import { fail } from '../http/reply';
 import { keepingFor, observeSucceeded } from '../keep/keeping';
-import { createPushRoutes, taskOfReply } from '../push/push';
+import type { CallbackRef } from '../push/callbacks';
+import { createPushRoutes, taskOfReply, type PushTaskRef } from '../push/push';
 import { createTaskRecordCache } from '../records/recordCache';
 import {
   answeredTask,
@@ -26,6 +27,25 @@ export type ProxyWiring = ReturnType<typeof wire>;
 // The per-token callback limit: a task sends a few callbacks (each change, and the vendor's retries).
 const CALLBACK_WINDOW_MS = 60_000;
 const CALLBACKS_PER_WINDOW = 20;
+
+/** The task a callback token names: in the store, or (`store: false`) among this instance's creates. */
+async function findCalledBack(
+  store: KlingTaskStore | false,
+  created: Map<string, { taskId?: string }>,
+  ref: CallbackRef,
+): Promise<PushTaskRef | undefined> {
+  if ('vendorExternalTaskId' in ref) {
+    const record = store ? await store.findTaskByVendorExternalId?.(ref.vendorExternalTaskId) : undefined;
+    return record && record.userId !== SHARED_SPACE ? record : undefined;
+  }
+  const { userId, externalTaskId } = ref;
+  if (!store) {
+    const task = userId === SHARED_SPACE ? created.get(externalTaskId) : undefined;
+    return task && { ...task, userId, externalTaskId, vendorExternalTaskId: externalTaskId };
+  }
+  const record = await store.findTask(userId, externalTaskId);
+  return record && record.externalTaskId === externalTaskId ? record : undefined;
+}
 
 /** Builds what every request of one proxy shares. */
 export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOptions) {
@@ -100,26 +120,7 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
           key: (request) => new URL(request.url).pathname,
         }),
         findsByVendorId: Boolean(store && store.findTaskByVendorExternalId),
-        find: async (ref) => {
-          if ('vendorExternalTaskId' in ref) {
-            const record = store
-              ? await store.findTaskByVendorExternalId?.(ref.vendorExternalTaskId)
-              : undefined;
-            return record && record.userId !== SHARED_SPACE ? record : undefined;
-          }
-          const { userId, externalTaskId } = ref;
-          if (!store)
-            return userId === SHARED_SPACE && created.has(externalTaskId)
-              ? {
-                  ...created.get(externalTaskId),
-                  userId,
-                  externalTaskId,
-                  vendorExternalTaskId: externalTaskId,
-                }
-              : undefined;
-          const record = await store.findTask(userId, externalTaskId);
-          return record && record.externalTaskId === externalTaskId ? record : undefined;
-        },
+        find: (ref) => findCalledBack(store, created, ref),
         refresh: async (userId, externalTaskId): Promise<unknown> => {
           // A callback has no browser behind it: the proxy's own budget, nothing to cancel it.
           const context: UpstreamContext = { deadline: Date.now() + timeoutMs };
