@@ -92,6 +92,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
         expect((await db.query(`SELECT version FROM ${tasks}_migrations ORDER BY version`)).rows).toEqual([
           { version: 1 },
           { version: 2 },
+          { version: 3 },
         ]);
       },
       SLOW,
