@@ -377,7 +377,10 @@ describe('useAudioTaskList', () => {
   });
 
   it('refreshes while a task on the page is pending, and a create refreshes it', async () => {
-    const backend = useMockBackend({ timing: { submittedMs: 50, processingMs: 100 } });
+    // The vendor's clock moves only when the test says, so the task is surely pending when the refreshes
+    // are counted (on a loaded machine it could otherwise finish before the first count).
+    let clock = Date.now();
+    const backend = useMockBackend({ now: () => clock, timing: { submittedMs: 50, processingMs: 100 } });
     function Both() {
       return (
         <>
@@ -391,6 +394,7 @@ describe('useAudioTaskList', () => {
     act(() => screen.getByText('create').click());
     await waitFor(() => expect(text('list')).toBe('success|gong||||'));
     const before = apiRequests(backend, 'GET', (url) => url.pathname.endsWith('/text-to-audio')).length;
+    clock += 200;
     await waitFor(() => expect(backend.tasks[0]?.status).toBe('succeed'));
     await waitFor(() =>
       expect(
