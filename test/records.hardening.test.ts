@@ -55,6 +55,28 @@ const create = (proxy: (r: Request) => Promise<Response>, user: string, body: Re
 
 describe.each(storeKinds)('records on $name', ({ make, skip }) => {
   it.skipIf(skip)(
+    'finds a user’s record by the vendor’s external id before a shared-space record that happens to match',
+    async () => {
+      const store = await make();
+      const claim = (userId: string, externalTaskId: string) =>
+        store.claimTask({
+          userId,
+          externalTaskId,
+          vendorExternalTaskId: 'rka-same',
+          prompt: 'p',
+          duration: 3,
+          createdAt: Date.now(),
+        });
+      // The shared space's vendor ids are the browser's own: one may equal a user's by chance (or on purpose).
+      await claim('', 'rka-same');
+      await claim('alice', 'o1');
+      const found = await store.findTaskByVendorExternalId!('rka-same');
+      expect([found?.userId, found?.externalTaskId]).toEqual(['alice', 'o1']);
+      expect(await store.findTaskByVendorExternalId!('rka-other')).toBeUndefined();
+    },
+  );
+
+  it.skipIf(skip)(
     'refuses a create that reuses an external id with another prompt or duration (409); a true retry is answered (item 15)',
     async () => {
       const store = await make();

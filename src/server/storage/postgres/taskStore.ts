@@ -184,9 +184,10 @@ export function createPostgresTaskStore(
     },
 
     async findTaskByVendorExternalId(vendorExternalTaskId) {
-      const rows = await query(`SELECT * FROM ${table} WHERE vendor_external_task_id = $1 LIMIT 1`, [
-        vendorExternalTaskId,
-      ]);
+      const rows = await query(
+        `SELECT * FROM ${table} WHERE vendor_external_task_id = $1 ORDER BY user_id = '' LIMIT 1`,
+        [vendorExternalTaskId],
+      );
       return rows[0] && fromRow(rows[0]);
     },
 
