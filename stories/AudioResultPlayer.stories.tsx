@@ -62,6 +62,65 @@ export const Playing: Story = {
   },
 };
 
+/** Loop on (the button, or L): the clip repeats without a gap, played from its decoded audio. */
+export const Looping: Story = {
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await settles(canvasElement, 'ready');
+    const loop = canvas.getByRole('button', { name: 'Loop' });
+    await userEvent.click(loop);
+    await expect(loop).toHaveAttribute('aria-pressed', 'true');
+    await userEvent.click(canvas.getByRole('button', { name: 'Play' }));
+    await settles(canvasElement, 'playing');
+    await expect(canvasElement.querySelector('[data-part="root"]')).toHaveAttribute('data-loop');
+  },
+};
+
+/**
+ * A part selected (drag on the waveform, or Shift+arrows from the playhead): two thumbs to adjust it, played
+ * and looped alone, and saved as a WAV cut in the browser.
+ */
+export const Selection: Story = {
+  play: async ({ canvas, canvasElement, userEvent }) => {
+    await settles(canvasElement, 'ready');
+    canvas.getByRole('slider', { name: 'Seek' }).focus();
+    // 2 s in, then four steps of 0.3 s (a twentieth of the 5 s clip, in tenths).
+    await userEvent.keyboard('{PageUp}{Shift>}{ArrowRight}{ArrowRight}{ArrowRight}{ArrowRight}{/Shift}');
+    await expect(canvas.getByRole('group', { name: 'Selection' })).toBeInTheDocument();
+    await expect(canvas.getByRole('slider', { name: 'Selection start' })).toHaveAttribute(
+      'aria-valuenow',
+      '2',
+    );
+    await expect(canvas.getByRole('slider', { name: 'Selection end' })).toHaveAttribute(
+      'aria-valuenow',
+      '3.2',
+    );
+    await expect(canvas.getByRole('button', { name: 'Download selection (WAV)' })).toBeEnabled();
+  },
+};
+
+/** The proxy kept the clip and answered its peaks: the waveform draws at once, nothing is downloaded. */
+export const PeaksWithoutDownload: Story = {
+  args: {
+    taskId: undefined,
+    audio: {
+      id: 'kept-clip',
+      mp3Url: `${location.origin}/api/kling/mock-audio/${MOCK_TASK_IDS.laser}.mp3`,
+      wavUrl: `${location.origin}/api/kling/mock-audio/${MOCK_TASK_IDS.laser}.wav`,
+      mp3Duration: 3.5,
+      wavDuration: 3.5,
+      kept: true,
+      peaks: Array.from({ length: 240 }, (_, index) =>
+        Math.abs(Math.sin(index / 9) * Math.exp(-index / 120)),
+      ),
+    },
+    prompt: 'A sci-fi laser zap',
+  },
+  play: async ({ canvasElement }) => {
+    await expect(canvasElement.querySelector('canvas[data-part="waveform"]')).toBeInTheDocument();
+    await expect(canvasElement.querySelector('[data-part="root"]')).toHaveAttribute('data-state', 'idle');
+  },
+};
+
 /** A 200-character prompt wraps; the download name is cut to a sane length. */
 export const LongPrompt: Story = {
   args: { prompt: LONG_PROMPT },

@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   createAudioTaskInputSchema,
   createKlingAudioClient,
-  KLING_ERROR_CODES,
   getUserMessage,
   KlingApiError,
   type KlingApiErrorKind,
 } from '../src';
+// The vendor's whole table (HTTP status, meaning) is server- and mock-side: not in the main entry.
+import { KLING_ERROR_CODES } from '../src/api/errors';
 import { server } from './server';
 
 const BASE = 'http://proxy.test/api/kling';

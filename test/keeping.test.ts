@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireTask } from '../src/api/schemas';
 import { createMockKlingBackend } from '../src/mocks';
 import { createAudioKeeping, type KeepAudioOptions } from '../src/server/keep/keeping';
+import { wavPeaks } from '../src/server/keep/peaks';
 import { createMemoryTaskStore, createPostgresTaskStore, type KeptFileStore } from '../src/server';
 import { postgresUrl } from './postgres';
 
@@ -120,7 +121,14 @@ describe.each(stores)('kept copies on $name', ({ open }) => {
       const [kept] = await keeping.present('alice', [task], ORIGIN);
       const files = `${ORIGIN}${BASE_PATH}/files/${task.task_id}/${audio!.id}`;
       expect(kept!.task_result!.audios).toEqual([
-        { ...audio, url_mp3: `${files}.mp3`, url_wav: `${files}.wav`, kept: true },
+        {
+          ...audio,
+          url_mp3: `${files}.mp3`,
+          url_wav: `${files}.wav`,
+          kept: true,
+          // The waveform, from the kept WAV's samples.
+          peaks: wavPeaks(await cdnBytes(audio!.url_wav as string)),
+        },
       ]);
       for (let i = 0; i < 3; i++) await keeping.present('alice', [task], ORIGIN);
       await keeping.idle();

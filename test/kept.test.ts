@@ -5,7 +5,8 @@
  * store, the real client for each user, and the files route answering as a browser asks.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createKlingAudioClient, readServerSentEvents, type WireTask } from '../src/api';
+import { createKlingAudioClient, type WireTask } from '../src/api';
+import { readServerSentEvents } from '../src/api/events';
 import { createMockKlingBackend } from '../src/mocks';
 import {
   createKlingAudioProxy,
@@ -13,6 +14,7 @@ import {
   type KlingAudioProxyOptions,
   type KlingTaskStore,
 } from '../src/server';
+import { wavPeaks } from '../src/server/keep/peaks';
 import { APP } from './records.harness';
 import { storeKinds } from './stores';
 
@@ -63,6 +65,38 @@ function world(
 
 describe.each(storeKinds)('kept copies through the proxy on the $name store', ({ make, skip }) => {
   it.skipIf(skip)(
+    'answers a kept clip with its peaks: the WAV’s waveform, 300 values from 0 to 1, kept across a restart',
+    async () => {
+      const store = await make();
+      const w = world(store);
+      const alice = w.as('alice');
+      const created = await alice.createTask({ prompt: 'A small brass bell rung twice', duration: 3 });
+      w.advance(2_500);
+      expect((await alice.getTask({ taskId: created.taskId })).status).toBe('succeed');
+      const kept = await vi.waitFor(
+        async () => {
+          const [listed] = await alice.listTasks({});
+          expect(listed!.audios[0]!.kept).toBe(true);
+          return listed!.audios[0]!;
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      // The vendor's own file (the CDN's): peaks come with the copy, computed from it.
+      const wav = await w.cdnBytes(`${CDN}/${created.taskId}.wav`);
+      expect(kept.peaks).toEqual(wavPeaks(wav));
+      expect(kept.peaks).toHaveLength(300);
+      expect(Math.max(...kept.peaks!)).toBe(1);
+      expect(kept.peaks!.every((peak) => peak >= 0 && peak <= 1)).toBe(true);
+      // The synthesized bell is loud at its strikes and quiet between: a shape, not a flat line.
+      expect(Math.min(...kept.peaks!)).toBeLessThan(0.5);
+      // A new proxy on the same store (a restart) answers the same peaks, from the store.
+      const again = world(store).as('alice');
+      expect((await again.getTask({ taskId: created.taskId })).audios[0]!.peaks).toEqual(kept.peaks);
+    },
+    60_000,
+  );
+
+  it.skipIf(skip)(
     'keeps a succeeded task once, answers the copies with kept: true, and serves them to their owner only',
     async () => {
       const w = world(await make());
@@ -85,6 +119,8 @@ describe.each(storeKinds)('kept copies through the proxy on the $name store', ({
             mp3Url: `${files}.mp3`,
             wavUrl: `${files}.wav`,
             kept: true,
+            // The waveform, computed from the WAV when it was kept (see the peaks test below).
+            peaks: expect.any(Array),
           });
         },
         { timeout: 30_000, interval: 50 },

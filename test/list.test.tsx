@@ -1,7 +1,8 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AudioTaskList, KLING_ERROR_CODES, SoundPromptForm, type AudioTask } from '../src';
+import { AudioTaskList, SoundPromptForm, type AudioTask } from '../src';
+import { KLING_ERROR_CODES } from '../src/api/errors';
 import { CONTENT_SAFETY_REASON, manyMockTaskSeeds, MOCK_TASK_IDS, mockTaskSeeds } from '../src/mocks';
 import type { MockKlingBackend } from '../src/mocks';
 import { keepPlayersOffscreen, renderWithProvider, useMockBackend } from './render';

@@ -6,6 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresTaskEventLog, createPostgresTaskStore, type SqlDatabase } from '../src/server';
+import { migrationScript } from '../src/server/storage/postgres/migrate';
+import { TASK_STORE_MIGRATIONS } from '../src/server/storage/postgres/taskStore';
 import { postgresUrl } from './postgres';
 
 // PGlite's first open (initdb in WASM) takes seconds on a busy machine.
@@ -93,6 +95,42 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 1 },
           { version: 2 },
           { version: 3 },
+          { version: 4 },
+        ]);
+      },
+      SLOW,
+    );
+
+    it(
+      'a store from before peaks (steps 1–2) gains the peaks column and keeps its files',
+      async () => {
+        const db = await open();
+        const table = name('before_peaks');
+        await db.query(migrationScript(table, TASK_STORE_MIGRATIONS.slice(0, 2)));
+        const file = {
+          userId: 'u',
+          taskId: 't1',
+          audioId: 'a1',
+          contentType: 'audio/wav',
+          size: 4,
+          etag: '"e"',
+          url: 'https://bucket.example.com/a1',
+          createdAt: 1,
+        };
+        await db.query(
+          `INSERT INTO ${table}_files (user_id, task_id, audio_id, format, content_type, size, etag, url, created_at)
+           VALUES ('u', 't1', 'a1', 'wav', 'audio/wav', 4, '"e"', 'https://bucket.example.com/a1', 1)`,
+        );
+        const files = createPostgresTaskStore(db, { table }).files!;
+        await files.putFile({ ...file, audioId: 'a2', format: 'wav', peaks: [0, 0.5, 1] });
+        const found = await files.findFiles('u', ['t1']);
+        expect(found.find((f) => f.audioId === 'a1')).toEqual({ ...file, format: 'wav' });
+        expect(found.find((f) => f.audioId === 'a2')?.peaks).toEqual([0, 0.5, 1]);
+        expect((await db.query(`SELECT version FROM ${table}_migrations ORDER BY version`)).rows).toEqual([
+          { version: 1 },
+          { version: 2 },
+          { version: 3 },
+          { version: 4 },
         ]);
       },
       SLOW,

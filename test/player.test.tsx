@@ -6,13 +6,8 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { http, HttpResponse } from 'msw';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  AudioResultPlayer,
-  audioFileName,
-  RESULT_RETENTION_DAYS,
-  type AudioTask,
-  type GeneratedAudio,
-} from '../src';
+import { AudioResultPlayer, RESULT_RETENTION_DAYS, type AudioTask, type GeneratedAudio } from '../src';
+import { audioFileName } from '../src/components/AudioResultPlayer/useAudioPlayer';
 import {
   createMockKlingBackend,
   MOCK_TASK_IDS,
@@ -123,13 +118,13 @@ describe('AudioResultPlayer markup', () => {
     expect(slider).toHaveAttribute('data-part', 'seek-slider');
     expect(slider).toHaveClass('rka-AudioResultPlayer-seekSlider');
     expect(slider).toHaveAttribute('aria-valuemin', '0');
-    // The MP3 plays first: its duration_mp3 (5.064 s for a 5 s request, whole frames) is the length.
-    expect(slider).toHaveAttribute('aria-valuemax', '5.1');
+    // The sound's length as the task reports it (duration_wav), not the MP3's 5.064 s of whole frames.
+    expect(slider).toHaveAttribute('aria-valuemax', '5');
     expect(slider).toHaveAttribute('aria-valuenow', '0');
-    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5.1 seconds');
+    expect(slider).toHaveAttribute('aria-valuetext', '0 of 5 seconds');
     expect(slider).toHaveAttribute('tabindex', '0');
-    // Known before any byte of audio: no NaN or Infinity.
-    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00 / 0:05');
+    // Known before any byte of audio: no NaN or Infinity; tenths for a short clip.
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00.0 / 0:05.0');
 
     const formats = screen.getByRole('radiogroup', { name: 'Format' });
     expect(within(formats).getByRole('radio', { name: 'MP3' })).toBeChecked();
@@ -153,6 +148,19 @@ describe('AudioResultPlayer markup', () => {
       const camel = name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
       expect(part).toHaveClass(`rka-AudioResultPlayer-${camel}`);
     }
+  });
+
+  it('shows tenths for a short clip: a 4.5 s sound is 0:04.5, and its slider says 4.5', () => {
+    const audio: GeneratedAudio = {
+      id: 'short',
+      mp3Url: 'https://cdn.example.com/short.mp3',
+      wavUrl: 'https://cdn.example.com/short.wav',
+      mp3Duration: 4.572,
+      wavDuration: 4.5,
+    };
+    const { container } = renderWithProvider(<AudioResultPlayer audio={audio} prompt="Short" />);
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:00.0 / 0:04.5');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '0 of 4.5 seconds');
   });
 
   it('passes className, native props and the ref through', async () => {
@@ -185,8 +193,9 @@ describe('AudioResultPlayer markup', () => {
     );
     expect(screen.getByRole('button', { name: 'Lecture' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Télécharger mp3' })).toBeInTheDocument();
-    // 6.6 s (the MP3 of a 6.5 s request) in Arabic-Indic digits.
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٦ seconds');
+    // 6.5 s in Arabic-Indic digits.
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '٠ of ٦٫٥ seconds');
+    expect(document.querySelector('[data-part="time"]')).toHaveTextContent('٠:٠٠٫٠ / ٠:٠٦٫٥');
   });
 
   it('names the download after the prompt, in any script, or after the audio id', () => {
@@ -300,7 +309,7 @@ describe('loading', () => {
     expect(requested).toEqual([`/api/kling/mock-audio/${MOCK_TASK_IDS.rain}.mp3`]);
   });
 
-  it('moves through loading and ready, and uses the file duration once known', async () => {
+  it('moves through loading and ready, keeping the duration the task reports whatever the file says', async () => {
     const { task } = seededBackend();
     const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
     const audio = await loadedAudio();
@@ -309,11 +318,15 @@ describe('loading', () => {
     Object.defineProperty(audio, 'duration', { value: Infinity, configurable: true });
     act(() => void audio!.dispatchEvent(new Event('loadedmetadata')));
     expect(root(container)).toHaveAttribute('data-state', 'ready');
-    // Safari reports Infinity for some files: keep the task's duration (3.056 s of MP3) rather than flash it.
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3.1');
-    metadataLoaded(audio!, 3.02);
+    // Safari reports Infinity for some files, the MP3 element its padded 3.056 s: the task says 3 s.
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '0 of 3 seconds');
+    metadataLoaded(audio!, 3.056);
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
+    // At the end of the MP3's padding, the clock stops at the sound's end.
+    audio!.currentTime = 3.056;
+    act(() => void audio!.dispatchEvent(new Event('timeupdate')));
+    expect(container.querySelector('[data-part="time"]')).toHaveTextContent('0:03.0 / 0:03.0');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '3 of 3 seconds');
   });
 });
 
@@ -377,18 +390,18 @@ describe('playing', () => {
     expect(audio!.muted).toBe(true);
     expect(screen.getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'true');
 
-    // 10 s clip (10.057 s of MP3): arrows step half a second, Page keys two, Home/End the ends.
+    // 10 s clip (10.057 s of MP3, 10 s as the task says): arrows step half a second, Page keys two, Home/End the ends.
     fireEvent.keyDown(slider, { key: 'ArrowRight' });
     expect(slider).toHaveAttribute('aria-valuenow', '0.5');
     expect(audio!.currentTime).toBe(0.5);
     fireEvent.keyDown(slider, { key: 'PageUp' });
     expect(slider).toHaveAttribute('aria-valuenow', '2.5');
     fireEvent.keyDown(slider, { key: 'ArrowDown' });
-    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10.1 seconds');
+    expect(slider).toHaveAttribute('aria-valuetext', '2 of 10 seconds');
     fireEvent.keyDown(slider, { key: 'End' });
-    expect(slider).toHaveAttribute('aria-valuenow', '10.1');
+    expect(slider).toHaveAttribute('aria-valuenow', '10');
     fireEvent.keyDown(slider, { key: 'PageUp' });
-    expect(slider).toHaveAttribute('aria-valuenow', '10.1');
+    expect(slider).toHaveAttribute('aria-valuenow', '10');
     fireEvent.keyDown(slider, { key: 'Home' });
     expect(slider).toHaveAttribute('aria-valuenow', '0');
     fireEvent.keyDown(slider, { key: 'ArrowLeft' });
@@ -408,9 +421,10 @@ describe('playing', () => {
     const play = vi.mocked(HTMLMediaElement.prototype.play);
     play.mockClear();
 
-    // The WAV was never fetched: the element streams it rather than wait for a whole-file download.
+    // The MP3 plays on until the WAV's bytes are in, then the element plays those (fetched once).
     fireEvent.click(screen.getByRole('radio', { name: 'WAV' }));
-    expect(audio!.src).toMatch(/\.wav$/);
+    await waitFor(() => expect(audio!.getAttribute('src')).toBe(created[1]?.url));
+    expect(created[1]!.blob.type).toBe('audio/wav');
     expect(screen.getByRole('link', { name: 'Download WAV' })).toHaveAttribute(
       'download',
       'heavy-rain-on-a-tin-roof.wav',
@@ -437,7 +451,7 @@ describe('playing', () => {
     await waitFor(() => expect(audio!.getAttribute('src')).toBe(created[1]?.url));
     expect(requested.at(-1)).toBe(`/api/kling/mock-audio/${MOCK_TASK_IDS.bell}.mp3`);
     expect(screen.getByText('A small brass bell rung twice')).toBeInTheDocument();
-    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3.1');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuemax', '3');
     expect(screen.getByRole('slider')).toHaveAttribute('aria-valuenow', '0');
     audio!.currentTime = 0;
     metadataLoaded(audio!, 3);
@@ -676,6 +690,58 @@ describe('one download per file', () => {
   });
 });
 
+describe('bytes shared per URL across players', () => {
+  function captureClicks() {
+    const clicks: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push(this.href);
+    });
+    return clicks;
+  }
+
+  it('the current player and the history row of one sound fetch its file once, and let it go with the last', async () => {
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    const { rerender } = renderWithProvider(
+      <>
+        <AudioResultPlayer task={bell} />
+        <AudioResultPlayer task={bell} announce={false} />
+      </>,
+    );
+    await loadedAudio(2);
+    const [first, second] = liveAudio() as [HTMLAudioElement, HTMLAudioElement];
+    expect(first.getAttribute('src')).toMatch(/^blob:/);
+    expect(second.getAttribute('src')).toBe(first.getAttribute('src'));
+    expect(requested).toEqual([`/api/kling/mock-audio/${MOCK_TASK_IDS.bell}.mp3`]);
+    expect(created).toHaveLength(1);
+
+    // One player goes: the other still plays those bytes.
+    rerender(<AudioResultPlayer task={bell} />);
+    expect(revoked).toEqual([]);
+    rerender(<></>);
+    expect(revoked).toEqual([created[0]!.url]);
+  });
+
+  it('a format switch while playing fetches the WAV once: played and saved from the same bytes', async () => {
+    const clicks = captureClicks();
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 10);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    fireEvent.click(screen.getByRole('radio', { name: 'WAV' }));
+    // Until the WAV is in, the MP3 plays on.
+    expect(audio.getAttribute('src')).toBe(created[0]!.url);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    await waitFor(() => expect(audio.getAttribute('src')).toBe(created[1]?.url));
+    fireEvent.click(screen.getByRole('link', { name: 'Download WAV' }));
+    await waitFor(() => expect(clicks).toEqual([created[1]!.url]));
+    const wav = `/api/kling/mock-audio/${MOCK_TASK_IDS.rain}.wav`;
+    expect(requested.filter((path) => path === wav)).toHaveLength(1);
+    expect(created).toHaveLength(2);
+  });
+});
+
 describe('memory', () => {
   function captureClicks() {
     const clicks: string[] = [];
@@ -734,4 +800,267 @@ describe('lifecycle', () => {
     // Every blob URL made (the throwaway first mount's fetch was aborted) is revoked.
     expect(revoked).toEqual(created.map(({ url }) => url));
   });
+});
+
+/**
+ * Web Audio as jsdom lacks it: a clock the test moves, and the buffer sources the player starts. One
+ * object for the whole file: the page's AudioContext outlives a test (the player keeps one per page).
+ */
+const web = {
+  sources: [] as {
+    loop: boolean;
+    loopStart: number;
+    loopEnd: number;
+    started?: number;
+    stopped: boolean;
+  }[],
+  clock: { now: 0 },
+  // What decodeAudioData answers: by default the decoded MP3 (its padding makes it longer than the sound).
+  decoded: { duration: 3.056 } as object,
+};
+function fakeWebAudio(decoded: object = { duration: 3.056 }) {
+  web.sources.length = 0;
+  web.clock.now = 0;
+  web.decoded = decoded;
+  const { sources, clock } = web;
+  const node = () => ({ connect: (next: unknown) => next, disconnect() {} });
+  vi.stubGlobal(
+    'AudioContext',
+    class {
+      destination = {};
+      get currentTime() {
+        return clock.now;
+      }
+      resume = () => Promise.resolve();
+      decodeAudioData = () => Promise.resolve(web.decoded);
+      createGain = () => ({ ...node(), gain: { value: 1 } });
+      createBufferSource = () => {
+        const source = {
+          ...node(),
+          loop: false,
+          loopStart: 0,
+          loopEnd: 0,
+          stopped: false,
+          start(_when: number, offset: number) {
+            source.started = offset;
+          },
+          stop() {
+            source.stopped = true;
+          },
+        } as (typeof sources)[number] & Record<string, unknown>;
+        sources.push(source);
+        return source;
+      };
+    },
+  );
+  return { sources, clock };
+}
+
+describe('loop', () => {
+  it('repeats without a gap from the decoded audio, keeping position and state when toggled', async () => {
+    const { sources, clock } = fakeWebAudio();
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 3.056);
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    audio.currentTime = 1.2;
+    const loop = screen.getByRole('button', { name: 'Loop' });
+    expect(loop).toHaveAttribute('aria-pressed', 'false');
+
+    fireEvent.click(loop);
+    expect(loop).toHaveAttribute('aria-pressed', 'true');
+    expect(root(container)).toHaveAttribute('data-loop');
+    // Until the buffer is decoded, the element repeats: it never ends.
+    expect(audio.loop).toBe(true);
+    // The first loop loads the Web Audio code (a lazy chunk): generous under load.
+    await waitFor(() => expect(sources).toHaveLength(1), { timeout: 5000 });
+    // The buffer loops the sound (3 s as the task says, not the MP3's padding) from where the element was.
+    expect(sources[0]).toMatchObject({ loop: true, loopStart: 0, loopEnd: 3, started: 1.2 });
+    expect(audio.paused).toBe(true);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+
+    // 2.5 s later: round the end and back to 0.7 s, still playing.
+    clock.now = 2.5;
+    const slider = screen.getByRole('slider');
+    await waitFor(() => expect(slider).toHaveAttribute('aria-valuenow', '0.7'));
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+
+    // Off: the element plays on from the same moment.
+    const play = vi.mocked(HTMLMediaElement.prototype.play);
+    play.mockClear();
+    fireEvent.keyDown(slider, { key: 'l' });
+    expect(loop).toHaveAttribute('aria-pressed', 'false');
+    expect(sources[0]!.stopped).toBe(true);
+    expect(audio.currentTime).toBeCloseTo(0.7);
+    expect(audio.loop).toBe(false);
+    expect(play).toHaveBeenCalledTimes(1);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('pauses and seeks inside the loop; play starts the buffer again where it stopped', async () => {
+    const { sources, clock } = fakeWebAudio();
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.bell)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 3.056);
+    fireEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    // The first loop loads the Web Audio code (a lazy chunk): generous under load.
+    await waitFor(() => expect(sources).toHaveLength(1), { timeout: 5000 });
+    clock.now = 1;
+    fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    expect(root(container)).toHaveAttribute('data-state', 'paused');
+    expect(sources[0]!.stopped).toBe(true);
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuenow', '1');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(sources).toHaveLength(2);
+    expect(sources[1]!.started).toBe(1);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    fireEvent.keyDown(screen.getByRole('slider'), { key: 'Home' });
+    expect(sources[1]!.stopped).toBe(true);
+    expect(sources[2]).toMatchObject({ started: 0, loop: true });
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('loops with the element alone where the file cannot be read (CORS): it never ends', async () => {
+    const { sources } = fakeWebAudio();
+    const { task } = seededBackend();
+    const bell = task(MOCK_TASK_IDS.bell);
+    server.use(http.get(bell.audios[0]!.mp3Url, () => HttpResponse.error()));
+    renderWithProvider(<AudioResultPlayer task={bell} />);
+    const audio = await loadedAudio();
+    fireEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sources).toHaveLength(0);
+    expect(audio.loop).toBe(true);
+    expect(audio.paused).toBe(false);
+  });
+});
+
+describe('selection: trim and export', () => {
+  const thumb = (name: 'start' | 'end') => screen.getByRole('slider', { name: `Selection ${name}` });
+
+  it('Shift+arrows select from the playhead; the two thumbs are bounded by each other; Escape clears', async () => {
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await loadedAudio();
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    fireEvent.keyDown(slider, { key: 'PageUp' }); // 2 s
+    expect(screen.queryByRole('group', { name: 'Selection' })).not.toBeInTheDocument();
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    expect(screen.getByRole('group', { name: 'Selection' })).toBeInTheDocument();
+    // Announced, since the focus stays on the seek slider.
+    expect(
+      screen.getAllByRole('status').find((region) => region.textContent?.startsWith('Selected')),
+    ).toHaveTextContent('Selected 2 to 3 seconds');
+    // The playhead stays; the selection runs 2–3 s (steps of half a second on a 10 s clip).
+    expect(slider).toHaveAttribute('aria-valuenow', '2');
+    expect(thumb('start')).toHaveAttribute('aria-valuenow', '2');
+    expect(thumb('start')).toHaveAttribute('aria-valuetext', '2 of 10 seconds');
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '3');
+    // Multi-thumb: each bounded by the other.
+    expect(thumb('start')).toHaveAttribute('aria-valuemax', '3');
+    expect(thumb('end')).toHaveAttribute('aria-valuemin', '2');
+    expect(thumb('end')).toHaveAttribute('aria-valuemax', '10');
+
+    // Shift+← past the anchor: the selection turns round it.
+    for (let i = 0; i < 3; i++) fireEvent.keyDown(slider, { key: 'ArrowLeft', shiftKey: true });
+    expect(thumb('start')).toHaveAttribute('aria-valuenow', '1.5');
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '2');
+
+    // A thumb moves on its own keys, never past the other.
+    fireEvent.keyDown(thumb('end'), { key: 'ArrowRight' });
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '2.5');
+    fireEvent.keyDown(thumb('start'), { key: 'End' });
+    expect(Number(thumb('start').getAttribute('aria-valuenow'))).toBeLessThan(2.5);
+    fireEvent.keyDown(thumb('end'), { key: 'End' });
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '10');
+    expect(screen.getByRole('button', { name: 'Download selection (WAV)' })).toBeEnabled();
+
+    fireEvent.keyDown(thumb('end'), { key: 'Escape' });
+    expect(screen.queryByRole('group', { name: 'Selection' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Download selection (WAV)' })).not.toBeInTheDocument();
+  });
+
+  it('a drag on the waveform selects; a click seeks and clears the selection', async () => {
+    const captured = new Set<number>();
+    Object.assign(HTMLElement.prototype, {
+      setPointerCapture: (id: number) => captured.add(id),
+      hasPointerCapture: (id: number) => captured.has(id),
+    });
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await loadedAudio();
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    vi.spyOn(slider, 'getBoundingClientRect').mockReturnValue({ left: 0, width: 200 } as DOMRect);
+    fireEvent.pointerDown(slider, { clientX: 40, pointerId: 1 });
+    fireEvent.pointerMove(slider, { clientX: 90, pointerId: 1 });
+    captured.clear();
+    expect(thumb('start')).toHaveAttribute('aria-valuenow', '2');
+    expect(thumb('end')).toHaveAttribute('aria-valuenow', '4.5');
+    expect(slider).toHaveAttribute('aria-valuenow', '2');
+
+    fireEvent.pointerDown(slider, { clientX: 160, pointerId: 2 });
+    captured.clear();
+    expect(screen.queryByRole('group', { name: 'Selection' })).not.toBeInTheDocument();
+    expect(slider).toHaveAttribute('aria-valuenow', '8');
+    delete (HTMLElement.prototype as Partial<HTMLElement>).setPointerCapture;
+    delete (HTMLElement.prototype as Partial<HTMLElement>).hasPointerCapture;
+  });
+
+  it('plays the selection alone: from its start, pausing at its end', async () => {
+    const { task } = seededBackend();
+    const { container } = renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    const audio = await loadedAudio();
+    metadataLoaded(audio, 10.057);
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    fireEvent.keyDown(slider, { key: 'PageUp' });
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.keyDown(slider, { key: 'Home' });
+    fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    expect(audio.currentTime).toBe(2);
+    expect(root(container)).toHaveAttribute('data-state', 'playing');
+    audio.currentTime = 3.02;
+    await waitFor(() => expect(root(container)).toHaveAttribute('data-state', 'paused'));
+    expect(audio.currentTime).toBe(3);
+  });
+
+  it('downloads the selection as a WAV cut from the decoded audio: its length is the selection', async () => {
+    const rate = 8000;
+    fakeWebAudio({
+      sampleRate: rate,
+      numberOfChannels: 1,
+      length: rate * 10,
+      duration: 10,
+      getChannelData: () => new Float32Array(rate * 10).fill(0.5),
+    });
+    const clicks: { href: string; download: string }[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push({ href: this.href, download: this.download });
+    });
+    const { task } = seededBackend();
+    renderWithProvider(<AudioResultPlayer task={task(MOCK_TASK_IDS.rain)} />);
+    await loadedAudio();
+    const slider = screen.getByRole('slider', { name: 'Seek' });
+    fireEvent.keyDown(slider, { key: 'PageUp' });
+    for (let i = 0; i < 3; i++) fireEvent.keyDown(slider, { key: 'ArrowRight', shiftKey: true });
+    fireEvent.click(screen.getByRole('button', { name: 'Download selection (WAV)' }));
+    await waitFor(() => expect(clicks).toHaveLength(1), { timeout: 5000 });
+    expect(clicks[0]!.download).toBe('heavy-rain-on-a-tin-roof-2.0-3.5s.wav');
+    const { blob } = created.find(({ url }) => url === clicks[0]!.href)!;
+    const view = new DataView(await blob.arrayBuffer());
+    const text = (at: number) => String.fromCharCode(...new Uint8Array(view.buffer, at, 4));
+    expect([text(0), text(8), text(36)]).toEqual(['RIFF', 'WAVE', 'data']);
+    expect(view.getUint32(24, true)).toBe(rate);
+    const frames = view.getUint32(40, true) / 2;
+    expect(frames / rate).toBe(1.5);
+    expect(blob.size).toBe(44 + 1.5 * rate * 2);
+    // The WAV was cut (lossless), fetched once.
+    expect(requested.filter((path) => path.endsWith('.wav'))).toHaveLength(1);
+  }, 15_000);
 });

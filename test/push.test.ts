@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { http, passthrough } from 'msw';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { readServerSentEvents, type ServerSentEvent } from '../src/api';
+import { readServerSentEvents, type ServerSentEvent } from '../src/api/events';
 import { createMockKlingBackend, type MockKlingBackend } from '../src/mocks';
 import {
   createCallbackTokens,

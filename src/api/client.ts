@@ -3,23 +3,18 @@
  */
 import * as z from 'zod/mini';
 import { KlingApiError, parseRetryAfter } from './errors';
-import {
-  followTaskEvents,
-  TASK_EVENTS_PATH,
-  type TaskEventHandlers,
-  type TaskEventStreamOptions,
-} from './events';
+import type { TaskEventHandlers, TaskEventStreamOptions } from './events';
 import {
   createAudioTaskInputSchema,
   describeIssues,
   checkListParams,
+  parseTaskEventData,
   PAGE_NUM_MIN,
   PAGE_SIZE_DEFAULT,
   toAudioTask,
   toWireCreateRequest,
-  wireEnvelopeSchema,
-  wireTaskListSchema,
-  wireTaskSchema,
+  isWireEnvelope,
+  isWireTask,
   withoutNulls,
   type AudioTask,
   type CreateAudioTaskInput,
@@ -68,6 +63,9 @@ export interface KlingAudioClient {
   readonly baseUrl: string;
 }
 
+const anything = (_data: unknown): _data is unknown => true;
+const isList = (data: unknown): data is unknown[] => Array.isArray(data);
+
 /** The vendor's "resource not found" (1203), or any 404. */
 export const isNotFound = (error: unknown): boolean =>
   KlingApiError.is(error) && (error.code === 1203 || error.httpStatus === 404);
@@ -87,14 +85,25 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
 
+  /** One request to the proxy: the app's headers (possibly async), then the call's own. */
+  async function send(
+    path: string,
+    init: { method?: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  ): Promise<Response> {
+    const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+    const headers = new Headers(extra);
+    for (const [name, value] of Object.entries(init.headers)) headers.set(name, value);
+    return (options.fetch ?? globalThis.fetch)(baseUrl + path, { ...init, headers });
+  }
+
   async function request<T>(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
-    data: z.ZodMiniType<T>,
+    // A plain guard, not a zod schema: see the wire format in ./schemas.
+    isData: (data: unknown) => data is T,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    const doFetch = options.fetch ?? globalThis.fetch;
     // One controller for the caller's abort and our deadline: `AbortSignal.any` is missing in Safari < 17.4
     // and Firefox < 124, and `AbortSignal.timeout` in older ones still.
     const controller = new AbortController();
@@ -115,13 +124,12 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
     let text: string;
     try {
       if (signal?.aborted) throw signal.reason;
-      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
-      const headers = new Headers(extra);
-      headers.set('Accept', 'application/json');
-      if (body !== undefined) headers.set('Content-Type', 'application/json');
-      response = await doFetch(baseUrl + path, {
+      response = await send(path, {
         method,
-        headers,
+        headers:
+          body === undefined
+            ? { Accept: 'application/json' }
+            : { Accept: 'application/json', 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
       });
@@ -153,17 +161,15 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
       });
     }
 
-    const envelope = z.safeParse(wireEnvelopeSchema, json);
-    if (!envelope.success) {
+    if (!isWireEnvelope(json)) {
       throw new KlingApiError({
         kind: response.ok ? 'invalid-response' : 'api',
         httpStatus,
         requestId: headerRequestId,
         retryAfterMs,
-        cause: envelope.error,
       });
     }
-    const { code, message, request_id } = envelope.data;
+    const { code, message, request_id } = json;
     const requestId = request_id ?? headerRequestId;
     if (code !== 0 || !response.ok) {
       throw new KlingApiError({
@@ -175,33 +181,30 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         message: code !== 0 && message ? `Kling API error ${code}: ${message}` : undefined,
       });
     }
-    const parsed = z.safeParse(data, (json as { data?: unknown }).data);
-    if (!parsed.success) {
+    const data = (json as { data?: unknown }).data;
+    if (!isData(data)) {
       throw new KlingApiError({
         kind: 'invalid-response',
-        message: `The server sent an answer that could not be read (${describeIssues(parsed.error)}).`,
+        message: `The server sent an answer that could not be read (${method} ${path}).`,
         httpStatus,
         requestId,
-        cause: parsed.error,
       });
     }
-    return parsed.data;
+    return data;
   }
 
   return {
     baseUrl,
-    streamTaskEvents: (handlers, streamOptions) =>
-      followTaskEvents(
-        async (lastEventId, signal) => {
-          const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
-          const headers = new Headers(extra);
-          headers.set('Accept', 'text/event-stream');
-          if (lastEventId) headers.set('Last-Event-ID', lastEventId);
-          return (options.fetch ?? globalThis.fetch)(baseUrl + TASK_EVENTS_PATH, { headers, signal });
-        },
-        handlers,
-        streamOptions,
-      ),
+    async streamTaskEvents(handlers, streamOptions) {
+      // Loaded when a stream opens: a page that never watches a task never downloads the reader.
+      const { followTaskEvents } = await import('./events');
+      const source = {
+        get: (path: string, headers: Record<string, string>, signal: AbortSignal) =>
+          send(path, { headers, signal }),
+        readTask: parseTaskEventData,
+      };
+      return followTaskEvents(source, handlers, streamOptions);
+    },
     async createTask(input, { signal } = {}) {
       const valid = z.safeParse(createAudioTaskInputSchema, input);
       if (!valid.success) throw validationError(valid.error);
@@ -209,7 +212,7 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
         'POST',
         TEXT_TO_AUDIO_PATH,
         toWireCreateRequest(valid.data),
-        wireTaskSchema,
+        isWireTask,
         signal,
       );
       return toAudioTask(wire);
@@ -225,39 +228,29 @@ export function createKlingAudioClient(options: KlingAudioClientOptions): KlingA
       }
       const path = `${TEXT_TO_AUDIO_PATH}/${encodeURIComponent(id)}`;
       try {
-        return toAudioTask(await request('GET', path, undefined, wireTaskSchema, signal));
+        return toAudioTask(await request('GET', path, undefined, isWireTask, signal));
       } catch (error) {
         // The vendor's page leaves the external-id lookup form open (path or `?external_task_id=`): a
         // "not found" from one form is no proof, so ask in the other before saying so.
         if (!byExternal || !isNotFound(error)) throw error;
       }
       const query = new URLSearchParams({ external_task_id: id });
-      const data = await request('GET', `${TEXT_TO_AUDIO_PATH}?${query}`, undefined, z.unknown(), signal);
+      const data = await request('GET', `${TEXT_TO_AUDIO_PATH}?${query}`, undefined, anything, signal);
       // Some gateways answer the query form as a list: only a task with this very id counts.
-      const parsed = z.safeParse(wireTaskSchema, Array.isArray(data) ? data[0] : data);
-      const found = parsed.success && (parsed.data.task_info?.external_task_id ?? id) === id;
-      if (!found) {
+      const task = Array.isArray(data) ? data[0] : data;
+      if (!isWireTask(task) || (task.task_info?.external_task_id ?? id) !== id) {
         throw new KlingApiError({ kind: 'api', code: 1203, httpStatus: 404 });
       }
-      return toAudioTask(parsed.data);
+      return toAudioTask(task);
     },
     async listTasks({ pageNum = PAGE_NUM_MIN, pageSize = PAGE_SIZE_DEFAULT } = {}, { signal } = {}) {
       const problem = checkListParams({ pageNum, pageSize });
       if (problem) throw new KlingApiError({ kind: 'validation', message: problem });
       const query = new URLSearchParams({ pageNum: String(pageNum), pageSize: String(pageSize) });
-      const wire = await request(
-        'GET',
-        `${TEXT_TO_AUDIO_PATH}?${query}`,
-        undefined,
-        wireTaskListSchema,
-        signal,
-      );
+      const wire = await request('GET', `${TEXT_TO_AUDIO_PATH}?${query}`, undefined, isList, signal);
       // Item by item: a task the page cannot read is left out, the others still show.
       const tasks: AudioTask[] = [];
-      for (const item of wire) {
-        const parsed = z.safeParse(wireTaskSchema, item);
-        if (parsed.success) tasks.push(toAudioTask(parsed.data));
-      }
+      for (const item of wire) if (isWireTask(item)) tasks.push(toAudioTask(item));
       if (wire.length > 0 && tasks.length === 0) {
         throw new KlingApiError({ kind: 'invalid-response', message: 'No task of the page could be read.' });
       }

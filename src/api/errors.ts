@@ -25,132 +25,80 @@ export interface KlingErrorInfo {
 /** Vendor codes after which the same request may succeed later. */
 const RETRYABLE_CODES = [1302, 1303, 5000, 5001, 5002];
 
+// One table of the vendor's codes, kept as two columns so that a browser bundle takes only the column it
+// reads: the plain words (`getUserMessage`) here, the HTTP status and meaning (mocks and logs) below. Both
+// are keyed by every code, so a code missing from one is a type error.
 // 1003/1004 are not retryable for a browser: the proxy re-signs its token once on them; a browser cannot
 // fix the server's credential.
-const ERROR_TABLE = {
-  1000: {
-    httpStatus: 401,
-    meaning: 'authentication failed',
-    // Also what the proxy answers when the app's own `authorize` says no: word it for both.
-    message:
-      'You are not allowed to use the audio service right now. Sign in again, or contact the site owner.',
-  },
-  1001: {
-    httpStatus: 401,
-    meaning: 'Authorization header empty',
-    message: 'The server could not sign in to the audio service. Please contact the site owner.',
-  },
-  1002: {
-    httpStatus: 401,
-    meaning: 'Authorization invalid',
-    message: 'The server could not sign in to the audio service. Please contact the site owner.',
-  },
-  1003: {
-    httpStatus: 401,
-    meaning: 'token not yet valid',
-    message:
-      'The server’s clock or credentials are out of step with the audio service. Please try again in a minute.',
-  },
-  1004: {
-    httpStatus: 401,
-    meaning: 'token expired',
-    message: 'The server’s sign-in to the audio service expired. Please try again.',
-  },
-  1100: {
-    httpStatus: 429,
-    meaning: 'account exception',
-    message: 'The audio service account has a problem. Please contact the site owner.',
-  },
-  1101: {
-    httpStatus: 429,
-    meaning: 'account in arrears',
-    message: 'The audio service account is out of credit. Please contact the site owner.',
-  },
-  1102: {
-    httpStatus: 429,
-    meaning: 'resource pack used up or expired',
-    message: 'The audio generation allowance is used up. Please contact the site owner.',
-  },
-  1103: {
-    httpStatus: 403,
-    meaning: 'no permission for this API or model',
-    message: 'This account is not allowed to generate audio. Please contact the site owner.',
-  },
-  1200: {
-    httpStatus: 400,
-    meaning: 'invalid request parameters',
-    message: 'The request was not accepted. Check the prompt and duration.',
-  },
-  1201: {
-    httpStatus: 400,
-    meaning: 'invalid parameter (key or value)',
-    message: 'Some settings were not accepted. Check the prompt and duration.',
-  },
-  1202: {
-    httpStatus: 404,
-    meaning: 'invalid method',
-    message: 'The audio service does not support this request.',
-  },
-  1203: {
-    httpStatus: 404,
-    meaning: 'resource not found',
-    message: 'That audio task could not be found.',
-  },
-  1300: {
-    httpStatus: 400,
-    meaning: 'platform policy triggered',
-    message: 'This request is not allowed by the audio service’s policy.',
-  },
-  1301: {
-    httpStatus: 400,
-    meaning: 'content safety policy triggered',
-    message: 'The prompt was blocked by content safety rules. Try describing the sound differently.',
-  },
-  1302: {
-    httpStatus: 429,
-    meaning: 'requests too fast',
-    message: 'Too many requests right now. Please wait a moment and try again.',
-  },
-  1303: {
-    httpStatus: 429,
-    meaning: 'concurrency over the resource pack limit',
-    message: 'Too many sounds are being generated at once. Please wait for one to finish and try again.',
-  },
-  1304: {
-    httpStatus: 429,
-    meaning: 'IP whitelist policy',
-    message: 'The server is not allowed to reach the audio service. Please contact the site owner.',
-  },
-  5000: {
-    httpStatus: 500,
-    meaning: 'internal server error',
-    message: 'The audio service had a problem. Please try again.',
-  },
-  5001: {
-    httpStatus: 503,
-    meaning: 'temporarily unavailable',
-    message: 'The audio service is down for maintenance. Please try again later.',
-  },
-  5002: {
-    httpStatus: 504,
-    meaning: 'internal timeout',
-    message: 'The audio service took too long. Please try again.',
-  },
-} satisfies Record<number, Omit<KlingErrorInfo, 'retryable'>>;
+const ERROR_WORDS = {
+  // Also what the proxy answers when the app's own `authorize` says no: word it for both.
+  1000: 'You are not allowed to use the audio service right now. Sign in again, or contact the site owner.',
+  1001: 'The server could not sign in to the audio service. Please contact the site owner.',
+  1002: 'The server could not sign in to the audio service. Please contact the site owner.',
+  1003: 'The server’s clock or credentials are out of step with the audio service. Please try again in a minute.',
+  1004: 'The server’s sign-in to the audio service expired. Please try again.',
+  1100: 'The audio service account has a problem. Please contact the site owner.',
+  1101: 'The audio service account is out of credit. Please contact the site owner.',
+  1102: 'The audio generation allowance is used up. Please contact the site owner.',
+  1103: 'This account is not allowed to generate audio. Please contact the site owner.',
+  1200: 'The request was not accepted. Check the prompt and duration.',
+  1201: 'Some settings were not accepted. Check the prompt and duration.',
+  1202: 'The audio service does not support this request.',
+  1203: 'That audio task could not be found.',
+  1300: 'This request is not allowed by the audio service’s policy.',
+  1301: 'The prompt was blocked by content safety rules. Try describing the sound differently.',
+  1302: 'Too many requests right now. Please wait a moment and try again.',
+  1303: 'Too many sounds are being generated at once. Please wait for one to finish and try again.',
+  1304: 'The server is not allowed to reach the audio service. Please contact the site owner.',
+  5000: 'The audio service had a problem. Please try again.',
+  5001: 'The audio service is down for maintenance. Please try again later.',
+  5002: 'The audio service took too long. Please try again.',
+};
+
+export type KlingErrorCode = keyof typeof ERROR_WORDS;
+
+/** `[HTTP status the vendor answers with, the vendor's meaning]` of each code: for mocks and logs. */
+const ERROR_WIRE: Record<KlingErrorCode, readonly [httpStatus: number, meaning: string]> = {
+  1000: [401, 'authentication failed'],
+  1001: [401, 'Authorization header empty'],
+  1002: [401, 'Authorization invalid'],
+  1003: [401, 'token not yet valid'],
+  1004: [401, 'token expired'],
+  1100: [429, 'account exception'],
+  1101: [429, 'account in arrears'],
+  1102: [429, 'resource pack used up or expired'],
+  1103: [403, 'no permission for this API or model'],
+  1200: [400, 'invalid request parameters'],
+  1201: [400, 'invalid parameter (key or value)'],
+  1202: [404, 'invalid method'],
+  1203: [404, 'resource not found'],
+  1300: [400, 'platform policy triggered'],
+  1301: [400, 'content safety policy triggered'],
+  1302: [429, 'requests too fast'],
+  1303: [429, 'concurrency over the resource pack limit'],
+  1304: [429, 'IP whitelist policy'],
+  5000: [500, 'internal server error'],
+  5001: [503, 'temporarily unavailable'],
+  5002: [504, 'internal timeout'],
+};
 
 /**
  * Every business code in the vendor's error reference, with its HTTP status, meaning, whether a retry may
- * succeed (from `isRetryable`, the one rule) and a plain-words message for the person using the app.
+ * succeed (from `isRetryable`, the one rule) and a plain-words message for the person using the app. For
+ * servers, mocks and logs: browser code reads the words alone (`getUserMessage`).
  */
 export const KLING_ERROR_CODES: Readonly<Record<KlingErrorCode, KlingErrorInfo>> = /* @__PURE__ */ (() =>
   Object.fromEntries(
-    Object.entries(ERROR_TABLE).map(([code, info]) => [
+    Object.entries(ERROR_WIRE).map(([code, [httpStatus, meaning]]) => [
       code,
-      { ...info, retryable: isRetryable('api', Number(code), info.httpStatus) },
+      {
+        httpStatus,
+        meaning,
+        retryable: isRetryable('api', Number(code), httpStatus),
+        message: ERROR_WORDS[Number(code) as KlingErrorCode],
+      },
     ]),
   ) as Record<KlingErrorCode, KlingErrorInfo>)();
-
-export type KlingErrorCode = keyof typeof ERROR_TABLE;
 
 /** Codes on which a server holding a key pair should sign a fresh token and try once more. */
 export const TOKEN_RETRY_CODES: readonly number[] = [1003, 1004];
@@ -253,7 +201,7 @@ export function isAmbiguousFailure(error: unknown): boolean {
 export function getUserMessage(error: unknown): string {
   if (!KlingApiError.is(error)) return KIND_MESSAGES.api;
   return (
-    getErrorInfo(error.code)?.message ??
+    (ERROR_WORDS as Record<number, string | undefined>)[error.code!] ??
     (error.kind === 'validation' ? error.message : KIND_MESSAGES[error.kind])
   );
 }

@@ -2,8 +2,13 @@
  * The client side of push: a Server-Sent Events reader over `fetch` and `ReadableStream`. Not
  * `EventSource`: the client's `headers` may be async (an app's session token), and EventSource cannot send
  * headers at all. Reconnects with `Last-Event-ID` after a capped, jittered delay. No React, server-safe.
+ *
+ * The client loads this module with `import()` when a stream opens, so a page that never watches a task
+ * never downloads it. It imports types only: whatever it needs from the rest of the library (sending a
+ * request, reading a task) is passed in, or bundlers would split that shared code into chunks of its own
+ * and every page would pay for the extra requests.
  */
-import { parseWireTaskBody, toAudioTask, withoutNulls, type AudioTask } from './schemas';
+import type { AudioTask } from './schemas';
 
 /** The events route, under the proxy's mount point. */
 export const TASK_EVENTS_PATH = '/v1/audio/text-to-audio/events';
@@ -42,8 +47,13 @@ export interface TaskEventStreamOptions {
   idleMs?: number;
 }
 
-/** Opens one connection; `lastEventId` is sent as `Last-Event-ID` when set. */
-export type ConnectTaskEvents = (lastEventId: string | undefined, signal: AbortSignal) => Promise<Response>;
+/** What the client hands the reader. */
+export interface TaskEventSource {
+  /** GET `path` under the client's base URL, with the client's headers and then `headers`. */
+  get(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response>;
+  /** A `task` event's data as the model `getTask` returns, or `undefined` when it cannot be read. */
+  readTask(data: string): AudioTask | undefined;
+}
 
 /** One dispatched Server-Sent Event. */
 export interface ServerSentEvent {
@@ -103,16 +113,6 @@ export async function* readServerSentEvents(
   }
 }
 
-/** A `task` event's data as the domain model, or `undefined` when it cannot be read. */
-export function parseTaskEventData(data: string): AudioTask | undefined {
-  try {
-    const parsed = parseWireTaskBody(JSON.parse(data, withoutNulls));
-    return parsed.success ? toAudioTask(parsed.data) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // Statuses that mean "try again later", not "there is no such route".
 const isTransient = (status: number) => status >= 500 || [401, 403, 408, 429].includes(status);
 
@@ -127,7 +127,7 @@ const wait = (ms: number, signal: AbortSignal) =>
  * jittered delay, and hands every `task` event to `onTask`. Resolves when stopped (or `unsupported`).
  */
 export async function followTaskEvents(
-  connect: ConnectTaskEvents,
+  source: TaskEventSource,
   handlers: TaskEventHandlers,
   {
     signal,
@@ -154,7 +154,9 @@ export async function followTaskEvents(
       idle = setTimeout(stop, idleMs);
     };
     try {
-      const response = await connect(lastEventId, attempt.signal);
+      const headers: Record<string, string> = { Accept: 'text/event-stream' };
+      if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+      const response = await source.get(TASK_EVENTS_PATH, headers, attempt.signal);
       const type = response.headers.get('content-type') ?? '';
       if (!response.ok || !/^text\/event-stream\b/i.test(type) || !response.body) {
         void response.body?.cancel().catch(() => {});
@@ -175,7 +177,7 @@ export async function followTaskEvents(
         if (message.id !== undefined) lastEventId = message.id;
         if (message.event === 'resync') handlers.onResync?.();
         if (message.event !== 'task') continue;
-        const task = parseTaskEventData(message.data);
+        const task = source.readTask(message.data);
         if (task) handlers.onTask(task);
       }
     } catch {

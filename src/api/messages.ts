@@ -33,10 +33,12 @@ export interface SoundPromptPreset {
 /** Why a clip cannot play: `expired` and `not-found` are dead links (HTTP 403/410 and 404). */
 export type AudioPlayerErrorKind = 'expired' | 'not-found' | 'network' | 'decode' | 'unsupported';
 
-// m:ss, with the locale's digits.
-const clock = (value: number, locale?: string) => {
-  const whole = Math.floor(value);
-  return `${new Intl.NumberFormat(locale).format(Math.floor(whole / 60))}:${new Intl.NumberFormat(locale, { minimumIntegerDigits: 2 }).format(whole % 60)}`;
+// m:ss, or m:ss.t with `tenths`, in the locale's digits; cut down (a clock never runs ahead), never rounded up.
+const clock = (value: number, locale?: string, tenths?: boolean) => {
+  const digits = tenths ? 1 : 0;
+  const cut = Math.floor(value * 10 ** digits + 1e-6) / 10 ** digits;
+  const minutes = Math.floor(cut / 60);
+  return `${new Intl.NumberFormat(locale).format(minutes)}:${new Intl.NumberFormat(locale, { minimumIntegerDigits: 2, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(cut - minutes * 60)}`;
 };
 
 /** Strings more than one component uses. */
@@ -154,13 +156,24 @@ export const playerMessages = {
   playerPlay: 'Play',
   playerPause: 'Pause',
   playerMute: 'Mute',
+  /** The loop toggle (and its `L` key): the clip repeats without a gap while pressed. */
+  playerLoop: 'Loop',
+  /** The selected part of the clip (drag on the waveform, or Shift+arrows) and its two thumbs. */
+  playerSelection: 'Selection',
+  playerSelectionStart: 'Selection start',
+  playerSelectionEnd: 'Selection end',
+  /** Announced (politely) as the selection changes, e.g. "Selected 2 to 3.5 seconds". */
+  playerSelected: (start: number, end: number, locale?: string): string =>
+    `Selected ${seconds(start, locale)} to ${seconds(end, locale)} seconds`,
+  /** Saves the selection as a WAV file. */
+  playerExportSelection: 'Download selection (WAV)',
   playerSeek: 'Seek',
   /** The seek slider's `aria-valuetext`, e.g. "3.2 of 10 seconds". */
   playerTimeText: (current: number, total: number, locale?: string): string =>
     `${seconds(current, locale)} of ${seconds(total, locale)} seconds`,
-  /** The visible time, e.g. "0:03 / 0:10". */
+  /** The visible time, in tenths for clips under a minute: "0:03.2 / 0:04.5" (else "1:03 / 2:10"). */
   playerTime: (current: number, total: number, locale?: string): string =>
-    `${clock(current, locale)} / ${clock(total, locale)}`,
+    `${clock(current, locale, total < 60)} / ${clock(Math.round(total * 10) / 10, locale, total < 60)}`,
   playerFormat: 'Format',
   playerDownload: (format: string): string => `Download ${format.toUpperCase()}`,
   playerLoading: 'Loading…',

@@ -70,43 +70,44 @@ const check = <T>(test: (value: T) => boolean, message: string, reason?: InputIs
  * The prompt is trimmed, non-empty and at most 200 characters; the duration is 3.0–10.0 s with at most
  * one decimal place.
  */
-export const createAudioTaskInputSchema = z.object({
-  prompt: z.string('Describe the sound you want.').check(
-    z.trim(),
-    check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
-    check(
-      (value: string) => value.length <= PROMPT_MAX_LENGTH,
-      `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
-      'prompt-too-long',
-    ),
-  ),
-  duration: z.number('Duration must be a number of seconds.').check(
-    check(
-      (value: number) => value >= DURATION_MIN,
-      `Duration must be at least ${DURATION_MIN} seconds.`,
-      'duration-too-short',
-    ),
-    check(
-      (value: number) => value <= DURATION_MAX,
-      `Duration must be at most ${DURATION_MAX} seconds.`,
-      'duration-too-long',
-    ),
-    check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
-  ),
-  externalTaskId: z.optional(
-    z.string().check(
-      // The characters the proxy accepts in a lookup path, so every id created can be looked up.
+export const createAudioTaskInputSchema = /* @__PURE__ */ (() =>
+  z.object({
+    prompt: z.string('Describe the sound you want.').check(
+      z.trim(),
+      check((value: string) => value.length > 0, 'Describe the sound you want.', 'prompt-empty'),
       check(
-        (value: string) => TASK_ID_PATTERN.test(value),
-        'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
-        'external-id',
+        (value: string) => value.length <= PROMPT_MAX_LENGTH,
+        `Keep the prompt to ${PROMPT_MAX_LENGTH} characters or fewer.`,
+        'prompt-too-long',
       ),
     ),
-  ),
-  callbackUrl: z.optional(
-    z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
-  ),
-});
+    duration: z.number('Duration must be a number of seconds.').check(
+      check(
+        (value: number) => value >= DURATION_MIN,
+        `Duration must be at least ${DURATION_MIN} seconds.`,
+        'duration-too-short',
+      ),
+      check(
+        (value: number) => value <= DURATION_MAX,
+        `Duration must be at most ${DURATION_MAX} seconds.`,
+        'duration-too-long',
+      ),
+      check(hasOneDecimal, 'Duration can have at most one decimal place.', 'duration-precision'),
+    ),
+    externalTaskId: z.optional(
+      z.string().check(
+        // The characters the proxy accepts in a lookup path, so every id created can be looked up.
+        check(
+          (value: string) => TASK_ID_PATTERN.test(value),
+          'externalTaskId must be 1–256 of A–Z a–z 0–9 _ . : ~ -.',
+          'external-id',
+        ),
+      ),
+    ),
+    callbackUrl: z.optional(
+      z.string().check(check(isHttpUrl, 'callbackUrl must be an http(s) URL.', 'callback-url')),
+    ),
+  }))();
 export type CreateAudioTaskInput = z.input<typeof createAudioTaskInputSchema>;
 
 /** The list call's parameters, bounds checked before any request. */
@@ -161,81 +162,147 @@ export function isHttpUrl(value: unknown): value is string {
 
 // ---------------------------------------------------------------------------------------------
 // Wire format (snake_case, as the vendor page shows). Unknown keys are ignored everywhere.
+//
+// Written once, as plain guards: the browser client reads every answer with them (zod's object, array
+// and custom schemas would cost every app ~800 B for what these lines do), and the server and the mocks
+// get the same guards as zod schemas (`wireTaskSchema`, …). Each field reads as zod's would: `optional`
+// takes `undefined` (a `null` is not absent: the client drops nulls with `withoutNulls` before reading),
+// a number is finite, an object is not an array.
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (value) => typeof value === 'string';
+const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
+const isStringOrNumber: Check = (value) => typeof value === 'string' || typeof value === 'number';
+const optional =
+  (check: Check): Check =>
+  (value) =>
+    value === undefined || check(value);
+const array =
+  (check: Check): Check =>
+  (value) =>
+    Array.isArray(value) && value.every(check);
+/** An object (not `null`, not an array) whose listed fields pass their checks; other keys are ignored. */
+const object =
+  (fields: Record<string, Check>): Check =>
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(fields).every((key) => fields[key]!((value as Record<string, unknown>)[key]));
 
 /** Seconds from the wire: a number, or a numeric string. */
 export const parseSeconds = (value: string | number): number =>
   typeof value === 'number' ? value : Number.parseFloat(value);
 
 // Durations are documented as strings, but one official client reads numbers: accept both. Converted
-// in `toAudioTask` (a zod transform would cost every app's bundle more than these lines).
-const wireSeconds = z.custom<string | number>(
-  (value) =>
-    (typeof value === 'number' || typeof value === 'string') &&
-    Number.isFinite(parseSeconds(value)) &&
-    parseSeconds(value) >= 0,
-  'duration is not a number',
-);
-const stringOrNumber = z.custom<string | number>(
-  (value) => typeof value === 'string' || typeof value === 'number',
-);
+// in `toAudioTask`.
+const isWireSeconds: Check = (value) =>
+  isStringOrNumber(value) &&
+  Number.isFinite(parseSeconds(value as string | number)) &&
+  parseSeconds(value as string | number) >= 0;
 
 // Links are cleared 30 days after creation (`null` or `""`): such an audio is kept, without a link (see
 // `toAudioTask`), so its task still shows; a player treats a missing link as not playable.
-export const wireAudioSchema = z.object({
-  id: z.optional(z.string()),
-  audio_id: z.optional(stringOrNumber),
-  url_mp3: z.optional(z.unknown()),
-  url_wav: z.optional(z.unknown()),
-  duration_mp3: wireSeconds,
-  duration_wav: wireSeconds,
-  // The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts.
-  kept: z.optional(z.unknown()),
-});
+export interface WireAudio {
+  id?: string;
+  audio_id?: string | number;
+  url_mp3?: unknown;
+  url_wav?: unknown;
+  duration_mp3: string | number;
+  duration_wav: string | number;
+  /** The proxy's own flag: the URLs point at its kept copy, which does not expire. Only `true` counts. */
+  kept?: unknown;
+  /** The proxy's own too: the clip's waveform, computed when it kept the files. Read leniently (`toPeaks`). */
+  peaks?: unknown;
+}
 
-export const wireTaskSchema = z.object({
-  task_id: z.string().check(check((value: string) => value.length > 0, 'task_id is empty')),
-  // Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on.
-  task_status: z.string(),
-  task_status_msg: z.optional(z.string()),
-  // `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor.
-  task_info: z.optional(
-    z.object({
-      external_task_id: z.optional(z.string()),
-      prompt: z.optional(z.string()),
-      duration: z.optional(wireSeconds),
-    }),
-  ),
-  task_result: z.optional(z.object({ audios: z.optional(z.array(wireAudioSchema)) })),
-  final_unit_deduction: z.optional(stringOrNumber),
-  created_at: z.number(),
-  updated_at: z.number(),
-});
-export type WireTask = z.input<typeof wireTaskSchema>;
-export type WireAudio = z.input<typeof wireAudioSchema>;
+export interface WireTask {
+  task_id: string;
+  /** Any string: an unknown future status is read as not finished (see `toAudioTask`), so polling goes on. */
+  task_status: string;
+  task_status_msg?: string;
+  /** `prompt` and `duration` come from the proxy's record (react-kling-audio/server), not the vendor. */
+  task_info?: { external_task_id?: string; prompt?: string; duration?: string | number };
+  task_result?: { audios?: WireAudio[] };
+  final_unit_deduction?: string | number;
+  created_at: number;
+  updated_at: number;
+}
 
-/** The vendor's envelope: `code` 0 is success. */
-// `data` is read on its own with the schema of the call (see the client). Nulls never reach these
-// schemas: the client reads JSON with `withoutNulls`, so `null` and a missing key mean the same.
-export const wireEnvelopeSchema = z.object({
-  code: z.number(),
-  message: z.optional(z.string()),
-  request_id: z.optional(z.string()),
-});
-export type WireEnvelope = z.output<typeof wireEnvelopeSchema>;
+/** The vendor's envelope: `code` 0 is success. `data` is read on its own with the guard of the call. */
+export interface WireEnvelope {
+  code: number;
+  message?: string;
+  request_id?: string;
+}
 
+/** Whether `value` has the shape of one audio of a task (`task_result.audios[]`). */
+export const isWireAudio = /* @__PURE__ */ (() =>
+  object({
+    id: optional(isString),
+    audio_id: optional(isStringOrNumber),
+    duration_mp3: isWireSeconds,
+    duration_wav: isWireSeconds,
+  }))() as (value: unknown) => value is WireAudio;
+
+/** Whether `value` has the shape of a task as the vendor (or the proxy) answers it. */
+export const isWireTask = /* @__PURE__ */ (() =>
+  object({
+    task_id: (value) => isString(value) && (value as string).length > 0,
+    task_status: isString,
+    task_status_msg: optional(isString),
+    task_info: optional(
+      object({
+        external_task_id: optional(isString),
+        prompt: optional(isString),
+        duration: optional(isWireSeconds),
+      }),
+    ),
+    task_result: optional(object({ audios: optional(array(isWireAudio)) })),
+    final_unit_deduction: optional(isStringOrNumber),
+    created_at: isNumber,
+    updated_at: isNumber,
+  }))() as (value: unknown) => value is WireTask;
+
+/** Whether `value` is the vendor's envelope (`{ code, message?, request_id? }`). */
+export const isWireEnvelope = /* @__PURE__ */ (() =>
+  object({
+    code: isNumber,
+    message: optional(isString),
+    request_id: optional(isString),
+  }))() as (value: unknown) => value is WireEnvelope;
+
+// The same guards as zod schemas, for the server and the mocks (`z.safeParse(wireTaskSchema, body)`).
+export const wireAudioSchema = /* @__PURE__ */ (() =>
+  z.custom<WireAudio>(isWireAudio, 'not an audio of a task'))();
+export const wireTaskSchema = /* @__PURE__ */ (() => z.custom<WireTask>(isWireTask, 'not a task'))();
+export const wireEnvelopeSchema = /* @__PURE__ */ (() =>
+  z.custom<WireEnvelope>(isWireEnvelope, 'not an envelope'))();
 // Read item by item (see the client): one unreadable task must not hide a whole page.
-export const wireTaskListSchema = z.array(z.unknown());
+export const wireTaskListSchema = /* @__PURE__ */ (() => z.custom<unknown[]>(Array.isArray, 'not a list'))();
 
 /**
  * A task object that may come bare (a vendor callback, an event's data) or wrapped in the vendor's
- * envelope (`{ code, data: task }`, as some gateways forward callbacks): both read with `wireTaskSchema`.
+ * envelope (`{ code, data: task }`, as some gateways forward callbacks).
  */
+const unwrapTaskBody = (body: unknown): unknown =>
+  typeof body === 'object' && body !== null && !('task_id' in body) && 'data' in body
+    ? (body as { data: unknown }).data
+    : body;
+
+/** A task body, bare or wrapped (see `unwrapTaskBody`), read with `wireTaskSchema`. */
 export function parseWireTaskBody(body: unknown) {
-  const wrapped =
-    typeof body === 'object' && body !== null && !('task_id' in body) && 'data' in body
-      ? (body as { data: unknown }).data
-      : body;
-  return z.safeParse(wireTaskSchema, wrapped);
+  return z.safeParse(wireTaskSchema, unwrapTaskBody(body));
+}
+
+/** A `task` event's data (JSON text) as the domain model, or `undefined` when it cannot be read. */
+export function parseTaskEventData(data: string): AudioTask | undefined {
+  try {
+    const task = unwrapTaskBody(JSON.parse(data, withoutNulls));
+    return isWireTask(task) ? toAudioTask(task) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The create request body as the vendor takes it. */
@@ -261,6 +328,11 @@ export interface GeneratedAudio {
   wavDuration: number;
   /** `true` when the URLs point at the proxy's kept copy (no 30-day expiry). Absent otherwise. */
   kept?: boolean;
+  /**
+   * The clip's waveform: loudness from start to end, 0–1, a few hundred values, computed by the proxy when
+   * it kept the files (`task_result.audios[].peaks`), so a waveform draws without downloading the file.
+   */
+  peaks?: number[];
 }
 
 export interface AudioTaskRequest {
@@ -285,8 +357,6 @@ export interface AudioTask {
   request?: AudioTaskRequest;
 }
 
-type ParsedWireTask = z.output<typeof wireTaskSchema>;
-
 /** An audio's id: `id`, else `audio_id`, else its place in the task (the vendor always sends one of the two). */
 export const wireAudioId = (
   taskId: string,
@@ -294,20 +364,39 @@ export const wireAudioId = (
   index: number,
 ): string => audio.id ?? (audio.audio_id === undefined ? `${taskId}-${index}` : String(audio.audio_id));
 
+/** Most peaks an audio keeps: a waveform needs a few hundred; a longer list is cut, not trusted. */
+const PEAKS_MAX = 1000;
+
+/**
+ * Peaks from the wire, leniently: an array of numbers, each clamped to 0–1 (anything else counts as 0);
+ * `undefined` for anything but a non-empty array, so a malformed waveform never costs the task.
+ */
+const toPeaks = (value: unknown): number[] | undefined =>
+  Array.isArray(value) && value.length
+    ? // `Array.from` visits holes too (a `null` the JSON reviver dropped), which `map` would skip.
+      Array.from(value.slice(0, PEAKS_MAX), (peak) =>
+        typeof peak === 'number' && peak > 0 ? Math.min(peak, 1) : 0,
+      )
+    : undefined;
+
 /** Maps a parsed wire task to the domain model. */
-export function toAudioTask(wire: ParsedWireTask): AudioTask {
+export function toAudioTask(wire: WireTask): AudioTask {
   const task: AudioTask = {
     taskId: wire.task_id,
     status: toKnownStatus(wire.task_status),
-    audios: (wire.task_result?.audios ?? []).map((audio, index) => ({
-      id: wireAudioId(wire.task_id, audio, index),
-      // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
-      mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
-      wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
-      mp3Duration: parseSeconds(audio.duration_mp3),
-      wavDuration: parseSeconds(audio.duration_wav),
-      ...(audio.kept === true && { kept: true }),
-    })),
+    audios: (wire.task_result?.audios ?? []).map((audio, index) => {
+      const peaks = toPeaks(audio.peaks);
+      return {
+        id: wireAudioId(wire.task_id, audio, index),
+        // Only http(s) may reach `src` or `href`; anything else (a purged link, `javascript:`) is no link.
+        mp3Url: isHttpUrl(audio.url_mp3) ? audio.url_mp3 : '',
+        wavUrl: isHttpUrl(audio.url_wav) ? audio.url_wav : '',
+        mp3Duration: parseSeconds(audio.duration_mp3),
+        wavDuration: parseSeconds(audio.duration_wav),
+        ...(audio.kept === true && { kept: true }),
+        ...(peaks && { peaks }),
+      };
+    }),
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,
   };

@@ -116,6 +116,102 @@ describe('AudioResultPlayer in Chromium', () => {
     await waitFor(() => expect(position()).toBeGreaterThanOrEqual(4.4), { timeout: 4000 });
   });
 
+  it('loops without a gap from the decoded audio: never ends, wraps round, and hands back on toggle', async () => {
+    const elements = recordAudioElements();
+    const { roots } = renderPlayers([MOCK_TASK_IDS.bell]); // 3 s
+    const [root] = roots();
+    await settle(root!, 'ready');
+    const ended: string[] = [];
+    for (const element of elements) element.addEventListener('ended', () => ended.push(element.src));
+    const states = new Set<string>();
+    const observer = new MutationObserver(() => states.add(root!.getAttribute('data-state')!));
+    observer.observe(root!, { attributes: true, attributeFilter: ['data-state'] });
+
+    await userEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await settle(root!, 'playing');
+    // Near the end, then round to the start again: twice.
+    for (let round = 0; round < 2; round++) {
+      await waitFor(() => expect(position()).toBeGreaterThanOrEqual(2.5), { timeout: 5000 });
+      await waitFor(() => expect(position()).toBeLessThan(1), { timeout: 3000 });
+    }
+    observer.disconnect();
+    expect(ended).toEqual([]);
+    expect([...states]).toEqual(['playing']);
+    // The decoded buffer plays: every element is paused.
+    expect(elements.every((element) => element.paused)).toBe(true);
+
+    // Off: the element plays on from where the loop was.
+    await userEvent.click(screen.getByRole('button', { name: 'Loop' }));
+    await waitFor(() => expect(elements.some((element) => !element.paused)).toBe(true));
+    const at = position();
+    await waitFor(() => expect(position()).toBeGreaterThan(at + 0.2), { timeout: 3000 });
+    expect(root).toHaveAttribute('data-state', 'playing');
+  });
+
+  it('exports the selection as a WAV cut from the decoded audio: its length is the selection', async () => {
+    const files: Blob[] = [];
+    const createObjectURL = URL.createObjectURL.bind(URL);
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
+      files.push(blob as Blob);
+      return createObjectURL(blob);
+    });
+    const saved: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(this.download);
+    });
+    const { roots } = renderPlayers([MOCK_TASK_IDS.bell]); // 3 s: steps of 0.2 s
+    await settle(roots()[0]!, 'ready');
+    screen.getByRole('slider', { name: 'Seek' }).focus();
+    await userEvent.keyboard(
+      '{ArrowRight}{ArrowRight}{Shift>}{ArrowRight}{ArrowRight}{ArrowRight}{ArrowRight}{ArrowRight}{/Shift}',
+    );
+    expect(screen.getByRole('slider', { name: 'Selection start' })).toHaveAttribute('aria-valuenow', '0.4');
+    expect(screen.getByRole('slider', { name: 'Selection end' })).toHaveAttribute('aria-valuenow', '1.4');
+    await userEvent.click(screen.getByRole('button', { name: 'Download selection (WAV)' }));
+    await waitFor(() => expect(saved).toEqual([expect.stringMatching(/-0\.4-1\.4s\.wav$/)]), {
+      timeout: 8000,
+    });
+    const view = new DataView(await files.at(-1)!.arrayBuffer());
+    const rate = view.getUint32(24, true);
+    const channels = view.getUint16(22, true);
+    const frames = view.getUint32(40, true) / (channels * 2);
+    // One second, to the frame, at the rate the browser decoded it at.
+    expect(Math.abs(frames - rate * 1)).toBeLessThanOrEqual(1);
+    // And it is a real sound: the browser decodes it back to the same length.
+    const decoded = await new OfflineAudioContext(1, 1, rate).decodeAudioData(
+      await files.at(-1)!.arrayBuffer(),
+    );
+    expect(decoded.duration).toBeCloseTo(1, 2);
+  });
+
+  it('draws peaks that came with the audio at once, and fetches the file only on play', async () => {
+    const backend = storyBackend();
+    worker.use(...backend.handlers);
+    const bell = backend.tasks.find((task) => task.taskId === MOCK_TASK_IDS.bell)!;
+    const peaks = Array.from({ length: 200 }, (_, index) => (index % 20) / 20);
+    const { container } = render(
+      <KlingStoryProviders>
+        <AudioResultPlayer
+          task={{ ...bell, audios: [{ ...bell.audios[0]!, kept: true, peaks }] }}
+          style={{ width: 480 }}
+        />
+      </KlingStoryProviders>,
+    );
+    const canvas = container.querySelector<HTMLCanvasElement>('canvas[data-part="waveform"]')!;
+    await waitFor(() => expect(canvas.width).toBe(Math.round(canvas.clientWidth * devicePixelRatio)));
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+    expect(painted).toBeGreaterThan(canvas.width);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(audioRequests).toEqual([]);
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    const root = container.querySelector<HTMLElement>('[data-part="root"]')!;
+    await settle(root, 'playing');
+    expect(audioRequests.length).toBeGreaterThan(0);
+  });
+
   it('pauses the first player when a second one starts', async () => {
     const { roots } = renderPlayers([MOCK_TASK_IDS.rain, MOCK_TASK_IDS.meadow]);
     const [first, second] = roots();
@@ -164,6 +260,29 @@ describe('AudioResultPlayer in Chromium', () => {
     const playing = elements.filter((element) => !element.paused);
     expect(playing).toHaveLength(1);
     expect(playing[0]!.src).toMatch(/^blob:/);
+  });
+
+  it('shares the bytes between players of one sound: the current player and its history row fetch it once', async () => {
+    const elements = recordAudioElements();
+    const backend = storyBackend();
+    worker.use(...backend.handlers);
+    const bell = backend.tasks.find((task) => task.taskId === MOCK_TASK_IDS.bell)!;
+    const { container } = render(
+      <KlingStoryProviders>
+        <AudioResultPlayer task={bell} style={{ width: 480 }} />
+        <AudioResultPlayer task={bell} announce={false} style={{ width: 480 }} />
+      </KlingStoryProviders>,
+    );
+    const roots = [...container.querySelectorAll<HTMLElement>('[data-part="root"]')];
+    await settle(roots[0]!, 'ready');
+    await settle(roots[1]!, 'ready');
+    await userEvent.click(screen.getAllByRole('button', { name: 'Play' })[1]!);
+    await settle(roots[1]!, 'playing');
+    const mp3 = new URL(bell.audios[0]!.mp3Url, location.href).href;
+    expect(audioRequests.filter((url) => url === mp3)).toHaveLength(1);
+    const sources = elements.map((element) => element.src).filter(Boolean);
+    expect(new Set(sources).size).toBe(1);
+    expect(sources[0]).toMatch(/^blob:/);
   });
 
   it('plays from a host without CORS, with a plain progress bar instead of the waveform', async () => {

@@ -229,8 +229,8 @@ describe('the demo page in Chromium', () => {
     const pause = current.getByRole('button', { name: 'Pause' });
     await expect.poll(() => pause.getAttribute('data-state')).toBe('playing');
     await pause.click();
-    // Seeking towards the end, then playing from there. The player plays the bytes it fetched once (a
-    // blob: URL), so the element usually asks for no range; the kept file's route answers one all the same.
+    // Seeking towards the end, then playing from there. A kept clip comes with its peaks, so the player
+    // fetched nothing before play: the element streams the kept file (ranges), which the route answers.
     const seek = current.getByRole('slider', { name: 'Seek' });
     await seek.focus();
     await page.keyboard.press('End');

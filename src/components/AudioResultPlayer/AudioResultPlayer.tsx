@@ -10,7 +10,7 @@ import type { KlingAudioMessages } from '../../api/messages';
 import { isTerminalStatus, type AudioTask, type GeneratedAudio } from '../../api/schemas';
 import { useAudioTask } from '../../hooks/useAudioTask';
 import { playerMessages } from '../../api/messages';
-import { useComponentMessages } from '../internal';
+import { useComponentMessages, visuallyHidden } from '../internal';
 import { useAudioPlayer, type AudioFormat } from './useAudioPlayer';
 import { Waveform } from './Waveform';
 
@@ -47,8 +47,9 @@ const part = (name: string) => ({
 
 /**
  * Plays a generated sound: progress while the task is pending, then play/pause, a seek slider over the
- * waveform, the time, mute, an MP3/WAV switch, a download and the link's expiry. Keyboard inside the
- * player: Space/K play or pause, ←/→ seek, M mute. One clip plays at a time across players.
+ * waveform, the time, a gapless loop, mute, an MP3/WAV switch, a download and the link's expiry. A drag on
+ * the waveform (or Shift+←/→) selects a part: played and looped alone, saved as WAV. Keyboard inside the
+ * player: Space/K play or pause, ←/→ seek, L loop, M mute, Escape clears the selection. One clip plays at a time across players.
  *
  * @example
  * <AudioResultPlayer taskId={task.taskId} />
@@ -83,7 +84,7 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
       defaultFormat,
       messages,
     });
-    const { state, format, duration, currentTime, peaks } = player;
+    const { state, format, duration, currentTime, peaks, selection } = player;
     const progress = duration ? Math.min(1, currentTime / duration) : 0;
     const pending = !audio && (!task || !isTerminalStatus(task.status)) && !query.error;
 
@@ -144,19 +145,38 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
           <>
             <div {...part('controls')}>
               <button {...part('play-button')} {...player.getPlayButtonProps()} />
-              <div
-                {...part('seek-slider')}
-                {...player.getSeekSliderProps()}
-                style={{ '--rka-progress': progress } as CSSProperties}
-              >
-                {peaks ? (
-                  <Waveform {...part('waveform')} peaks={peaks} progress={progress} />
-                ) : (
-                  <div {...part('progress')} />
+              <div {...part('track')}>
+                <div
+                  {...part('seek-slider')}
+                  {...player.getSeekSliderProps()}
+                  style={{ '--rka-progress': progress } as CSSProperties}
+                >
+                  {peaks ? (
+                    <Waveform {...part('waveform')} peaks={peaks} progress={progress} />
+                  ) : (
+                    <div {...part('progress')} />
+                  )}
+                  <span {...part('playhead')} />
+                </div>
+                {selection && (
+                  // Beside the seek slider, not in it: a slider holds no other control.
+                  <div
+                    {...part('selection')}
+                    {...player.getSelectionProps()}
+                    style={
+                      {
+                        '--rka-selection-start': selection[0] / duration,
+                        '--rka-selection-end': selection[1] / duration,
+                      } as CSSProperties
+                    }
+                  >
+                    <span {...part('selection-thumb')} {...player.getSelectionThumbProps('start')} />
+                    <span {...part('selection-thumb')} {...player.getSelectionThumbProps('end')} />
+                  </div>
                 )}
-                <span {...part('playhead')} />
               </div>
               <span {...part('time')}>{m.playerTime(currentTime, duration, locale)}</span>
+              <button {...part('loop-button')} {...player.getLoopButtonProps()} />
               <button {...part('mute-button')} {...player.getMuteButtonProps()} />
             </div>
             <div {...part('footer')}>
@@ -171,6 +191,22 @@ export const AudioResultPlayer = forwardRef<HTMLDivElement, AudioResultPlayerPro
               <a {...part('download')} {...player.getDownloadProps(format)}>
                 {m.playerDownload(format)}
               </a>
+              {selection && (
+                <>
+                  {/* The selection as it changes (Shift+arrows keep the focus on the seek slider). Only
+                      while there is one: a player stays quiet where the studio speaks for the task. */}
+                  <span {...part('selection-status')} role="status" style={visuallyHidden}>
+                    {m.playerSelected(
+                      Math.round(selection[0] * 10) / 10,
+                      Math.round(selection[1] * 10) / 10,
+                      locale,
+                    )}
+                  </span>
+                  <button {...part('export-button')} {...player.getExportButtonProps()}>
+                    {m.playerExportSelection}
+                  </button>
+                </>
+              )}
               {player.daysLeft !== undefined && (
                 // The date is in the reader's time zone, which the server rendering it may not share.
                 <p

@@ -16,8 +16,9 @@ export function Waveform({ peaks, progress, ...props }: WaveformProps) {
   const ref = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState(0);
 
-  // Redraw when the box changes size (or the page zoom changes the pixel ratio).
+  // Redraw when the box changes size (or the page zoom changes the pixel ratio), where the browser can say.
   useEffect(() => {
+    if (typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(([entry]) => setSize(entry!.contentRect.width * devicePixelRatio));
     observer.observe(ref.current!);
     return () => observer.disconnect();

@@ -1,9 +1,9 @@
 import {
-  useCallback,
   useEffect,
   useId,
   useRef,
   useState,
+  useSyncExternalStore,
   type AnchorHTMLAttributes,
   type ButtonHTMLAttributes,
   type HTMLAttributes,
@@ -12,15 +12,19 @@ import {
   type PointerEvent,
 } from 'react';
 import { playerMessages, type AudioPlayerErrorKind, type KlingAudioMessages } from '../../api/messages';
-import { isHttpUrl, RESULT_RETENTION_DAYS, type GeneratedAudio } from '../../api/schemas';
+import type { GeneratedAudio } from '../../api/schemas';
 import { compose, useComponentMessages } from '../internal';
+import {
+  createAudioPlayer,
+  durationOf,
+  expiresAtOf,
+  fileUrlOf,
+  type AudioFormat,
+  type AudioPlayerState,
+} from './playerController';
 
-export type { AudioPlayerErrorKind };
-
-/** What the player is doing. `idle`: nothing loaded yet (not visible, not played). */
-export type AudioPlayerState = 'idle' | 'loading' | 'ready' | 'playing' | 'paused' | 'ended' | 'error';
-/** The two files every result comes in. */
-export type AudioFormat = 'mp3' | 'wav';
+export { audioFileName } from './playerController';
+export type { AudioFormat, AudioPlayerErrorKind, AudioPlayerState };
 
 export interface UseAudioPlayerOptions {
   /** The clip to play (both formats). Without it the player stays `idle`. */
@@ -43,67 +47,7 @@ export interface UseAudioPlayerOptions {
 
 type Props<T> = T & Record<`data-${string}`, unknown>;
 
-export interface UseAudioPlayerResult {
-  state: AudioPlayerState;
-  /** Why the clip cannot play; set when `state` is `error`. */
-  error: { kind: AudioPlayerErrorKind } | undefined;
-  /** Seconds. */
-  currentTime: number;
-  /** Seconds: the task's metadata until the file says otherwise, so it is known before loading. */
-  duration: number;
-  format: AudioFormat;
-  muted: boolean;
-  /** Normalised peaks (0–1) of the real audio once decoded; `undefined` before, or when the host blocks CORS. */
-  peaks: number[] | undefined;
-  /** Whole days until the links expire (≤ 0 once expired); `undefined` without `createdAt`, or when kept. */
-  daysLeft: number | undefined;
-  /** When the links expire, in ms since the epoch; `undefined` when `daysLeft` is. */
-  expiresAt: number | undefined;
-  play(): void;
-  pause(): void;
-  toggle(): void;
-  /** Moves to `seconds` (clamped to the clip). */
-  seek(seconds: number): void;
-  toggleMute(): void;
-  /** Switches the file, keeping the position and whether it plays. */
-  setFormat(format: AudioFormat): void;
-  /** Saves the file: fetched as a blob under a clean name, or opened as a plain link when CORS forbids it. */
-  download(format?: AudioFormat): Promise<void>;
-  /** For the element around the player: keyboard (Space/K, ←/→, M) and lazy loading once visible. */
-  getRootProps<T extends HTMLAttributes<HTMLElement>>(
-    props?: T,
-  ): Props<T> & { ref: (node: HTMLElement | null) => void };
-  getPlayButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
-  getMuteButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
-  /** A WAI-ARIA slider in seconds; the element is also the pointer surface (click or drag to seek). */
-  getSeekSliderProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
-  getFormatSwitchProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
-  /** A radio input for one format. */
-  getFormatOptionProps<T extends InputHTMLAttributes<HTMLInputElement>>(
-    format: AudioFormat,
-    props?: T,
-  ): Props<T>;
-  /** An `<a>`: `href` (http(s) only) and `download`, with a click that fetches the file as a blob. */
-  getDownloadProps<T extends AnchorHTMLAttributes<HTMLAnchorElement>>(
-    format?: AudioFormat,
-    props?: T,
-  ): Props<T>;
-}
-
 const DAY = 86_400_000;
-
-// HTTP statuses of the file, then MediaError codes (when the file itself was fine).
-const ERROR_KINDS: Record<number, AudioPlayerErrorKind> = {
-  403: 'expired',
-  410: 'expired',
-  404: 'not-found',
-  3: 'decode',
-  4: 'unsupported',
-};
-
-// The exclusive player playing now: starting another one pauses it. Module-level on purpose, so it spans
-// every player on the page; only ever touched from event handlers, never during render.
-let playingNow: HTMLMediaElement | undefined;
 
 // Composes the caller's props with ours: both handlers run (theirs first; `preventDefault` skips ours).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -117,43 +61,101 @@ function merge(theirs: any = {}, ours: any): any {
 
 const rtl = (element: Element) => getComputedStyle(element).direction === 'rtl';
 
-/** A file name from the prompt: lowercase words joined by dashes, letters of any script kept. */
-export function audioFileName(prompt: string | undefined, fallback: string, format: AudioFormat): string {
-  const slug = (prompt ?? '')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}]+/gu, '-')
-    .slice(0, 60)
-    .replace(/^-+|-+$/g, '');
-  return `${slug || fallback}.${format}`;
-}
-
-/** Decodes at a low sample rate (plenty for a picture) and keeps the loudest sample of each bin. */
-async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
-  const data = (
-    await new OfflineAudioContext(1, 1, 8000).decodeAudioData(await file.arrayBuffer())
-  ).getChannelData(0);
-  const size = Math.ceil(data.length / bins);
-  const peaks: number[] = [];
-  for (let bin = 0; bin < bins; bin++) {
-    let peak = 0;
-    for (let i = bin * size; i < Math.min(data.length, (bin + 1) * size); i++)
-      peak = Math.max(peak, Math.abs(data[i]!));
-    peaks.push(peak);
-  }
-  const loudest = Math.max(...peaks) || 1;
-  return peaks.map((peak) => peak / loudest);
+export interface UseAudioPlayerResult {
+  state: AudioPlayerState;
+  /** Why the clip cannot play; set when `state` is `error`. */
+  error: { kind: AudioPlayerErrorKind } | undefined;
+  /** Seconds, at most `duration`. */
+  currentTime: number;
+  /**
+   * Seconds, as the task reports them (the WAV's duration, never the MP3's padded one), so it is known before
+   * loading; the file's own only when the task says none.
+   */
+  duration: number;
+  format: AudioFormat;
+  muted: boolean;
+  /** Repeating the clip: gapless once its bytes are decoded (Web Audio), the element's own loop until then. */
+  loop: boolean;
+  /**
+   * Normalised peaks (0–1): the audio's own (`audio.peaks`, from the proxy: no download), else decoded from
+   * the file once fetched; `undefined` before, or when the host blocks CORS.
+   */
+  peaks: number[] | undefined;
+  /** Whole days until the links expire (≤ 0 once expired); `undefined` without `createdAt`, or when kept. */
+  daysLeft: number | undefined;
+  /** When the links expire, in ms since the epoch; `undefined` when `daysLeft` is. */
+  expiresAt: number | undefined;
+  play(): void;
+  pause(): void;
+  toggle(): void;
+  /** Moves to `seconds` (clamped to the clip). */
+  seek(seconds: number): void;
+  toggleMute(): void;
+  /** Switches the file, keeping the position and whether it plays. */
+  setFormat(format: AudioFormat): void;
+  /** Repeats the clip (or stops), keeping the position and whether it plays. */
+  setLoop(loop: boolean): void;
+  /**
+   * The part of the clip selected, `[start, end]` in seconds: play plays it alone (from its start), the loop
+   * repeats it, `exportSelection` saves it. `undefined` when nothing is selected.
+   */
+  selection: readonly [number, number] | undefined;
+  /** Selects `[start, end]` (either order, clamped to the clip; under 0.05 s selects nothing), or nothing. */
+  setSelection(range: readonly [number, number] | undefined): void;
+  /** Saves the selection as a WAV file, cut in the browser from the decoded audio (the WAV's). */
+  exportSelection(): Promise<void>;
+  /** Saves the file: fetched as a blob under a clean name, or opened as a plain link when CORS forbids it. */
+  download(format?: AudioFormat): Promise<void>;
+  /** For the element around the player: keyboard (Space/K, ←/→, M, L) and lazy loading once visible. */
+  getRootProps<T extends HTMLAttributes<HTMLElement>>(
+    props?: T,
+  ): Props<T> & { ref: (node: HTMLElement | null) => void };
+  getPlayButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
+  getMuteButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
+  /** A toggle button (`aria-pressed`) for the loop; `L` does the same inside the player. */
+  getLoopButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
+  /**
+   * A WAI-ARIA slider in seconds; the element is also the pointer surface: a click seeks (and clears the
+   * selection), a drag selects. Shift+←/→ select from the playhead, Escape clears.
+   */
+  getSeekSliderProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
+  /** The group (`role="group"`) around the selection's two thumbs; their parent box spans the track. */
+  getSelectionProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
+  /**
+   * One thumb of the selection, a WAI-ARIA slider of the multi-thumb pattern: in seconds, bounded by the
+   * other thumb (`aria-valuemin`/`aria-valuemax`), arrows, Page Up/Down, Home/End, or dragged.
+   */
+  getSelectionThumbProps<T extends HTMLAttributes<HTMLElement>>(edge: 'start' | 'end', props?: T): Props<T>;
+  /** A button that saves the selection as WAV (`exportSelection`); disabled without a selection. */
+  getExportButtonProps<T extends ButtonHTMLAttributes<HTMLButtonElement>>(props?: T): Props<T>;
+  getFormatSwitchProps<T extends HTMLAttributes<HTMLElement>>(props?: T): Props<T>;
+  /** A radio input for one format. */
+  getFormatOptionProps<T extends InputHTMLAttributes<HTMLInputElement>>(
+    format: AudioFormat,
+    props?: T,
+  ): Props<T>;
+  /** An `<a>`: `href` (http(s) only) and `download`, with a click that fetches the file as a blob. */
+  getDownloadProps<T extends AnchorHTMLAttributes<HTMLAnchorElement>>(
+    format?: AudioFormat,
+    props?: T,
+  ): Props<T>;
 }
 
 /**
- * The behaviour of a player without its markup: owns one `<audio>` element (created in the browser only),
- * an enumerated `state`, and prop getters to spread on your own elements.
+ * The behaviour of a player without its markup: a thin hook over a React-free controller
+ * (`createAudioPlayer` in `playerController.ts`, read with `useSyncExternalStore`), which owns one `<audio>`
+ * element (created in the browser only) and an enumerated `state`; the hook adds prop getters to spread on
+ * your own elements.
  *
- * Nothing is fetched until the root (`getRootProps`) is near the viewport or play is pressed; then the
- * file is fetched once for the waveform, the download, playback (from a `blob:` URL of those bytes) and,
- * after a media error, to tell a dead link (403/410 `expired`, 404 `not-found`) from a network or format
- * fault. Where CORS forbids reading the file, the element plays the remote URL itself.
+ * Nothing is fetched until the root (`getRootProps`) is near the viewport or play is pressed (with
+ * `audio.peaks`, until play or a download); then the file is fetched once, shared with every other player
+ * of the same URL, for the waveform, the download, playback (from a `blob:` URL of those bytes), the loop
+ * and the export, and, after a media error, to tell a dead link (403/410 `expired`, 404 `not-found`) from a
+ * network or format fault. Where CORS forbids reading the file, the element plays the remote URL itself.
+ *
+ * The loop (`setLoop`, `getLoopButtonProps`, `L`) repeats the clip, or the selection, without a gap once the
+ * decoded audio plays it; the selection (`setSelection`, a drag on the seek slider, Shift+arrows, the two
+ * thumbs of `getSelectionThumbProps`) plays alone and `exportSelection` saves it as WAV.
  *
  * @example
  * const player = useAudioPlayer({ audio: task.audios[0], createdAt: task.createdAt, prompt });
@@ -165,271 +167,52 @@ async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
  * );
  */
 export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPlayerResult {
-  const { audio, createdAt, prompt, exclusive = true } = options;
+  const { audio, createdAt } = options;
   const { m, locale } = useComponentMessages(playerMessages, options.messages);
   const name = useId();
-  const [format, setFormatState] = useState<AudioFormat>(options.defaultFormat ?? 'mp3');
-  const [state, setState] = useState<AudioPlayerState>('idle');
-  const [kind, setKind] = useState<AudioPlayerErrorKind>('network');
-  const [time, setTime] = useState(0);
-  const [fileDuration, setFileDuration] = useState(0);
-  const [muted, setMuted] = useState(false);
-  const [peaks, setPeaks] = useState<number[]>();
-  const [root, setRoot] = useState<HTMLElement | null>(null);
-  const [seen, setVisible] = useState(false);
-  // Without IntersectionObserver, count the player as visible once it is on the page.
-  const visible = seen || (!!root && typeof IntersectionObserver === 'undefined');
+  const [player] = useState(() => createAudioPlayer(options));
+  const snapshot = useSyncExternalStore(player.subscribe, player.getSnapshot, player.getSnapshot);
+  useEffect(() => player.setOptions(options));
+  useEffect(() => player.mount(), [player]);
   // Read the clock once per mount: a render must not depend on the time of day.
   const [now] = useState(Date.now);
-  // Another clip in the same player (e.g. the studio's current result): start afresh, waveform included.
-  const [clip, setClip] = useState(audio?.id);
-  if (clip !== audio?.id) {
-    setClip(audio?.id);
-    setPeaks(undefined);
-    setFileDuration(0);
-    setTime(0);
-    setState('idle');
-  }
 
-  const el = useRef<HTMLAudioElement>(null);
-  // `files`: one fetch per file URL; `urls`: the `blob:` URL of each file fetched (ours to revoke).
-  const live = useRef<{
-    abort: AbortController;
-    files: Map<string, Promise<Blob>>;
-    urls: Map<string, string>;
-  }>(null);
-  // The position and play state to restore once a switched format has loaded.
-  const restore = useRef<{ time: number; play: boolean }>(null);
-  const latest = useRef({ exclusive, url: '' });
-  // The file URL (http(s)) the element holds, whether it plays it from there or from our blob of it.
-  const loaded = useRef('');
-
-  // Only http(s) URLs from the server go any further (src, href, fetch).
-  const safe = (f: AudioFormat) => {
-    const fileUrl = audio?.[`${f}Url`];
-    return isHttpUrl(fileUrl) ? fileUrl : '';
-  };
+  // Until the controller has heard of another clip (an effect away), show that clip from the start.
+  const {
+    state,
+    kind,
+    time: elementTime,
+    fileDuration,
+    muted,
+    peaks: decoded,
+    format,
+    loop,
+    selection,
+  } = snapshot.clip === audio?.id
+    ? snapshot
+    : { ...snapshot, state: 'idle' as const, time: 0, fileDuration: 0, peaks: undefined };
+  const peaks = audio?.peaks ?? decoded;
+  const safe = (f: AudioFormat) => fileUrlOf(audio, f);
   const safeUrl = safe(format);
-  const duration = fileDuration || (audio ? audio[`${format}Duration`] : 0);
-  // A kept copy is the proxy's own file: it outlives the vendor's purge.
-  const expiresAt =
-    createdAt === undefined || audio?.kept ? undefined : createdAt + RESULT_RETENTION_DAYS * DAY;
+  const duration = durationOf(audio, fileDuration);
+  // The MP3 runs a few milliseconds past the sound (encoder padding): the clock stops at the sound's end.
+  const time = Math.min(elementTime, duration);
+  const expiresAt = expiresAtOf({ createdAt, audio });
   const daysLeft = expiresAt === undefined ? undefined : Math.ceil((expiresAt - now) / DAY);
   const expired = daysLeft !== undefined && daysLeft <= 0;
   const shownState: AudioPlayerState = expired ? 'error' : safeUrl ? state : 'idle';
-  useEffect(() => {
-    latest.current = { exclusive, url: safeUrl };
-  });
-
-  // A dead link (403/404/410 status), a network fault, or the element's own decode/format error code.
-  const fail = useCallback((reason: unknown) => {
-    setKind(ERROR_KINDS[reason as number] ?? 'network');
-    setState('error');
-  }, []);
-
-  // One fetch per file, shared by the waveform, playback, the download and the dead-link probe. The blob
-  // is typed by its format (`f`), as a host may send a generic type and a media element may go by it.
-  const bytes = useCallback((fileUrl: string, f?: AudioFormat) => {
-    const current = live.current!;
-    let file = current.files.get(fileUrl);
-    if (!file) {
-      const { files, abort } = current;
-      file = fetch(fileUrl, { signal: abort.signal }).then(async (response) => {
-        if (!response.ok) throw response.status;
-        let blob = await response.blob();
-        // A typed view of the same bytes (no copy).
-        if (f) blob = blob.slice(0, blob.size, f === 'mp3' ? 'audio/mpeg' : 'audio/wav');
-        // Unmounted meanwhile: no URL that nothing would revoke.
-        abort.signal.throwIfAborted();
-        current.urls.set(fileUrl, URL.createObjectURL(blob));
-        return blob;
-      });
-      // A network or CORS failure is not kept: the next download asks again (it may work by then). An
-      // HTTP status is an answer (a dead link), kept.
-      file.catch(
-        (reason) => typeof reason !== 'number' && files.get(fileUrl) === file && files.delete(fileUrl),
-      );
-      files.set(fileUrl, file);
-    }
-    return file;
-  }, []);
-
-  useEffect(() => {
-    const audioElement = document.createElement('audio');
-    audioElement.preload = 'metadata';
-    el.current = audioElement;
-    const current = { abort: new AbortController(), files: new Map(), urls: new Map() };
-    live.current = current;
-    const on = (type: string, listener: () => void) => audioElement.addEventListener(type, listener);
-    const sync = () => {
-      if (!restore.current) setTime(audioElement.currentTime);
-    };
-    on('loadstart', () => setState('loading'));
-    on('loadedmetadata', () => {
-      const { duration } = audioElement;
-      if (Number.isFinite(duration)) setFileDuration(duration);
-      const previous = restore.current;
-      restore.current = null;
-      if (previous) {
-        audioElement.currentTime = previous.time;
-        if (previous.play) void audioElement.play().catch(() => {});
-      }
-      setState((state) => (state === 'loading' ? (previous?.time ? 'paused' : 'ready') : state));
-    });
-    on('play', () => {
-      if (!latest.current.exclusive) return;
-      if (playingNow && playingNow !== audioElement) playingNow.pause();
-      playingNow = audioElement;
-    });
-    on('playing', () => setState('playing'));
-    on('pause', () => setState(audioElement.ended ? 'ended' : 'paused'));
-    on('ended', () => setState('ended'));
-    on('timeupdate', sync);
-    on('seeked', sync);
-    on('volumechange', () => setMuted(audioElement.muted));
-    on('error', () => {
-      const code = audioElement.error?.code;
-      // A media error does not say why; the file's HTTP status does, when CORS lets us read it.
-      bytes(loaded.current).then(() => fail(code), fail);
-    });
-    return () => {
-      // The clip effect below, which also runs on unmount, releases the file and revokes the blob URLs.
-      current.abort.abort();
-      audioElement.pause();
-      if (playingNow === audioElement) playingNow = undefined;
-    };
-  }, [bytes, fail]);
-
-  // Another clip, or unmount: the element lets the previous clip's file go (it must not play on under the
-  // new one; a paused element with a `src` keeps its connection and decoder), then the clip's bytes and
-  // blob URLs are let go, so a player that shows result after result (the studio's) does not grow with each.
-  useEffect(() => {
-    const current = live.current;
-    const audioElement = el.current;
-    if (!current || !audioElement) return;
-    return () => {
-      audioElement.removeAttribute('src');
-      audioElement.load();
-      current.files.clear();
-      current.urls.forEach((blobUrl) => URL.revokeObjectURL(blobUrl));
-      current.urls.clear();
-    };
-  }, [clip]);
-
-  // Lazy: wait until the player is near the viewport.
-  useEffect(() => {
-    if (!root || visible) return;
-    const observer = new IntersectionObserver(
-      (entries) => entries.some((entry) => entry.isIntersecting) && setVisible(true),
-      { rootMargin: '200px' },
-    );
-    observer.observe(root);
-    return () => observer.disconnect();
-  }, [root, visible]);
-
-  // One download per file where CORS allows. The element gets a source only when it is needed: once the
-  // fetch (for the waveform) has the bytes, or failed for CORS or the network, or on play. It plays our
-  // blob URL of the file when the bytes are in (no second download), else the remote URL: pressed before
-  // the fetch is done, play streams at once rather than wait for the whole file, and a CORS-blocked host
-  // still plays (<audio> needs no CORS). A source already loaded is never swapped for the blob mid-clip;
-  // only a format switch (or another clip) changes it. `ifEmpty`: only if the element has no source yet.
-  const load = useCallback((ifEmpty?: boolean) => {
-    const audioElement = el.current;
-    const target = latest.current.url;
-    const src = audioElement?.getAttribute('src');
-    if (!audioElement || !target || (src && (ifEmpty || loaded.current === target))) return;
-    // Switching formats: come back to the same moment, playing if it was. (Another clip has no source.)
-    restore.current = src ? { time: audioElement.currentTime, play: !audioElement.paused } : null;
-    loaded.current = target;
-    audioElement.src = live.current!.urls.get(target) ?? target;
-  }, []);
-
-  // The file, after the player was seen or played; the waveform is decoded once, from whichever format
-  // comes first.
-  const started = visible || state !== 'idle';
-  useEffect(() => {
-    if (!started || expired || !safeUrl || peaks) return;
-    let current = true;
-    const file = bytes(safeUrl, format);
-    file.then(
-      () => current && load(true),
-      // An HTTP error is a dead link whatever <audio> would say; CORS or the network only cost the
-      // waveform (a plain bar instead): the element plays the remote URL.
-      (reason) => current && (typeof reason === 'number' ? fail(reason) : load(true)),
-    );
-    file.then(decodePeaks).then(
-      (result) => current && setPeaks(result),
-      () => {},
-    );
-    return () => {
-      current = false;
-    };
-  }, [started, expired, safeUrl, format, peaks, bytes, fail, load]);
-
-  // Smooth progress while playing (timeupdate fires only about four times a second).
-  useEffect(() => {
-    if (state !== 'playing') return;
-    let frame = 0;
-    const tick = () => {
-      if (!restore.current) setTime(el.current!.currentTime);
-      frame = requestAnimationFrame(tick);
-    };
-    tick();
-    return () => cancelAnimationFrame(frame);
-  }, [state]);
-
-  const play = () => {
-    load();
-    void el.current?.play().catch(() => {});
-  };
-  const pause = () => el.current?.pause();
+  const { play, pause, seek, toggleMute, setFormat, setLoop, setSelection, exportSelection, download } =
+    player;
+  // Where a keyboard or pointer selection began (its fixed end), and where a press on the track was.
+  const anchor = useRef(0);
+  const pressed = useRef<number>(undefined);
   const playing = shownState === 'playing';
   const toggle = () => (playing ? pause() : play());
-  const seek = (seconds: number) => {
-    const audioElement = el.current;
-    if (!audioElement || !duration) return;
-    const target = Math.min(Math.max(seconds, 0), duration);
-    audioElement.currentTime = target;
-    setTime(target);
-    setState((state) => (state === 'ended' ? 'paused' : state));
-  };
-  const toggleMute = () => {
-    if (el.current) el.current.muted = !el.current.muted;
-  };
-  const setFormat = (next: AudioFormat) => {
-    latest.current.url = safe(next);
-    setFormatState(next);
-    // Only reload when something was loaded; otherwise the next play or sighting loads the new file.
-    if (el.current?.getAttribute('src')) load();
-  };
-  const fileName = (f: AudioFormat) => audioFileName(prompt, `kling-audio-${audio?.id ?? 'clip'}`, f);
-
-  const download = async (f: AudioFormat = format) => {
-    const fileUrl = safe(f);
-    const current = live.current;
-    if (!fileUrl || !current) return;
-    const link = document.createElement('a');
-    // The same blob URL the element plays: the file is not fetched again.
-    const blobUrl = await bytes(fileUrl, f).then(
-      () => current.urls.get(fileUrl),
-      () => {},
-    );
-    if (blobUrl) {
-      link.href = blobUrl;
-      link.download = fileName(f);
-    } else {
-      // CORS (or a dead link): the browser can still open the file itself.
-      link.href = fileUrl;
-      link.target = '_blank';
-      link.rel = 'noopener';
-    }
-    link.click();
-  };
-
   const disabled = !safeUrl || shownState === 'error';
   // A twentieth of the clip, in whole tenths: 0.5 s for a 10 s clip, 0.2 s for a 3 s one.
   const step = Math.max(Math.round(duration / 2) / 10, 0.1);
-  const onKey = (event: KeyboardEvent<HTMLElement>, slider: boolean) => {
+  // `moveTo` and `from`: what the arrows move (the playhead, or a selection thumb) and where it is.
+  const onKey = (event: KeyboardEvent<HTMLElement>, slider: boolean, moveTo = seek, from = time) => {
     const target = event.target as HTMLElement;
     if (
       event.defaultPrevented ||
@@ -456,14 +239,41 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
       });
     if (key === 'k' || (key === ' ' && target.tagName !== 'BUTTON')) toggle();
     else if (key === 'm' && !slider) toggleMute();
-    else if (moves[key]) seek(time + moves[key]);
+    else if (key === 'l') setLoop(!loop);
+    else if (key === 'Escape' && selection) setSelection(undefined);
+    else if (moves[key] && event.shiftKey && moveTo === seek) {
+      // Shift+arrows: select from the playhead on, as in text; the edge away from the anchor moves.
+      if (!selection) anchor.current = time;
+      const [start, end] = selection ?? [time, time];
+      setSelection([anchor.current, (start === anchor.current ? end : start) + moves[key]]);
+    } else if (moves[key]) moveTo(from + moves[key]);
     else return;
     event.preventDefault();
   };
-  const seekToPointer = (event: PointerEvent<HTMLElement>) => {
-    const box = event.currentTarget.getBoundingClientRect();
-    const fraction = (event.clientX - box.left) / box.width;
-    seek((rtl(event.currentTarget) ? 1 - fraction : fraction) * duration);
+  // The time under the pointer, on `box` (the track).
+  const timeAt = (event: PointerEvent<HTMLElement>, box = event.currentTarget) => {
+    const { left, width } = box.getBoundingClientRect();
+    const fraction = (event.clientX - left) / width;
+    return (rtl(box) ? 1 - fraction : fraction) * duration;
+  };
+  const capture = (event: PointerEvent<HTMLElement>) =>
+    !disabled && !event.button && (event.currentTarget.setPointerCapture?.(event.pointerId), true);
+  const captured = (event: PointerEvent<HTMLElement>) =>
+    event.currentTarget.hasPointerCapture?.(event.pointerId);
+  const [start, end] = selection ?? [0, 0];
+  const thumbs = {
+    start: {
+      value: start,
+      min: 0,
+      max: end,
+      move: (t: number) => setSelection([Math.min(t, end - 0.1), end]),
+    },
+    end: {
+      value: end,
+      min: start,
+      max: duration,
+      move: (t: number) => setSelection([start, Math.max(t, start + 0.1)]),
+    },
   };
   const round = (seconds: number) => Math.round(seconds * 10) / 10;
 
@@ -474,6 +284,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     duration,
     format,
     muted,
+    loop,
     peaks,
     daysLeft,
     expiresAt,
@@ -483,11 +294,16 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     seek,
     toggleMute,
     setFormat,
+    setLoop,
+    selection,
+    setSelection,
+    exportSelection,
     download,
     getRootProps: (props) =>
       merge(props, {
-        ref: setRoot,
+        ref: player.observe,
         'data-state': shownState,
+        'data-loop': loop ? '' : undefined,
         onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, false),
       }),
     getPlayButtonProps: (props) =>
@@ -506,6 +322,14 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         disabled,
         onClick: toggleMute,
       }),
+    getLoopButtonProps: (props) =>
+      merge(props, {
+        type: 'button',
+        'aria-label': m.playerLoop,
+        'aria-pressed': loop,
+        disabled,
+        onClick: () => setLoop(!loop),
+      }),
     getSeekSliderProps: (props) =>
       merge(props, {
         role: 'slider',
@@ -518,13 +342,40 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         'aria-disabled': disabled || undefined,
         onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true),
         onPointerDown: (event: PointerEvent<HTMLElement>) => {
-          if (disabled || event.button) return;
-          event.currentTarget.setPointerCapture?.(event.pointerId);
-          seekToPointer(event);
+          if (!capture(event)) return;
+          // A click seeks and clears the selection; dragging on from here selects.
+          pressed.current = event.clientX;
+          anchor.current = timeAt(event);
+          setSelection(undefined);
+          seek(anchor.current);
         },
         onPointerMove: (event: PointerEvent<HTMLElement>) => {
-          if (event.currentTarget.hasPointerCapture?.(event.pointerId)) seekToPointer(event);
+          if (captured(event) && Math.abs(event.clientX - pressed.current!) > 4)
+            setSelection([anchor.current, timeAt(event)]);
         },
+      }),
+    getSelectionProps: (props) => merge(props, { role: 'group', 'aria-label': m.playerSelection }),
+    getSelectionThumbProps: (edge, props) => {
+      const { value, min, max, move } = thumbs[edge];
+      return merge(props, {
+        role: 'slider',
+        tabIndex: 0,
+        'aria-label': edge === 'start' ? m.playerSelectionStart : m.playerSelectionEnd,
+        'aria-valuemin': round(min),
+        'aria-valuemax': round(max),
+        'aria-valuenow': round(value),
+        'aria-valuetext': m.playerTimeText(round(value), round(duration), locale),
+        onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true, move, value),
+        onPointerDown: capture,
+        onPointerMove: (event: PointerEvent<HTMLElement>) =>
+          captured(event) && move(timeAt(event, event.currentTarget.parentElement!)),
+      });
+    },
+    getExportButtonProps: (props) =>
+      merge(props, {
+        type: 'button',
+        disabled: disabled || !selection,
+        onClick: () => void exportSelection(),
       }),
     getFormatSwitchProps: (props) => merge(props, { role: 'radiogroup', 'aria-label': m.playerFormat }),
     getFormatOptionProps: (f, props) =>
@@ -539,7 +390,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     getDownloadProps: (f = format, props) =>
       merge(props, {
         href: safe(f) || undefined,
-        download: fileName(f),
+        download: player.fileName(f),
         onClick: (event: MouseEvent) => {
           // Modified clicks keep their meaning (new tab, save as…).
           if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;

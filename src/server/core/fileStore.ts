@@ -25,6 +25,11 @@ export interface KeptFile {
   bytes?: Uint8Array;
   /** Where the app's own storage put it (`keepAudio.put`), when the store holds only the address. */
   url?: string;
+  /**
+   * The clip's waveform (0–1, a few hundred values), computed from the WAV when it was kept and answered
+   * on the audio (`task_result.audios[].peaks`). Absent on the MP3, and for a WAV that is not plain PCM.
+   */
+  peaks?: number[];
   /** Milliseconds since the epoch. */
   createdAt: number;
 }

@@ -10,6 +10,7 @@ import { envelopeTasks } from '../http/envelope';
 import { fileEtag, keptFileUrl, serveFile } from '../http/files';
 import { fail, toResponse } from '../http/reply';
 import { createKeepQueue, fetchAudioFile, type FetchAudioFileOptions, type KeepQueueOptions } from './keeper';
+import { wavPeaks } from './peaks';
 import { recordKey, recordKeyParts } from '../core/keys';
 import {
   KEPT_FORMATS,
@@ -98,6 +99,8 @@ export function createAudioKeeping({
         try {
           const { bytes, contentType } = await fetchAudioFile(source, fetchOptions);
           const etag = await fileEtag(bytes);
+          // The waveform, from the WAV's samples (an MP3 would need a decoder): answered on the audio.
+          const peaks = format === 'wav' ? wavPeaks(bytes) : undefined;
           const meta: KeptFileMeta = {
             userId,
             taskId: task.task_id,
@@ -106,6 +109,7 @@ export function createAudioKeeping({
             contentType,
             size: bytes.byteLength,
             etag,
+            ...(peaks && { peaks }),
           };
           const url = put && (await put({ bytes, contentType }, meta));
           await store.putFile({ ...meta, ...(url ? { url } : { bytes }), createdAt: Date.now() });
@@ -152,7 +156,13 @@ export function createAudioKeeping({
           }
           const at = (file: KeptFileInfo) =>
             file.url ?? keptFileUrl(origin, basePath, task.task_id, audioId, file.format);
-          return { ...audio, url_mp3: at(mp3), url_wav: at(wav), kept: true };
+          return {
+            ...audio,
+            url_mp3: at(mp3),
+            url_wav: at(wav),
+            kept: true,
+            ...(wav.peaks && { peaks: wav.peaks }),
+          };
         });
         if (!complete) reachedSucceed(userId, task);
         return { ...task, task_result: { ...task.task_result, audios: presented } };

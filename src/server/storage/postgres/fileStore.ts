@@ -13,8 +13,13 @@ interface FileRow {
   etag: string;
   bytes_base64?: string | null;
   url: string | null;
+  peaks?: number[] | null;
   created_at: string | number;
 }
+
+/** The files table's waveform column (a later step: a step is never edited once released). */
+export const keptFilesPeaksColumn = (table: string) =>
+  `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS peaks jsonb`;
 
 /** The files table: a step of the task store's migrations. */
 export const keptFilesSchema = (table: string) => `
@@ -60,6 +65,7 @@ export function createPostgresFileStore(
       createdAt: Number(row.created_at),
     };
     if (row.url !== null) file.url = row.url;
+    if (row.peaks != null) file.peaks = row.peaks;
     if (row.bytes_base64 != null) file.bytes = fromBase64(row.bytes_base64);
     return file;
   };
@@ -67,8 +73,8 @@ export function createPostgresFileStore(
     async putFile(file) {
       await migrate();
       await db.query(
-        `INSERT INTO ${table} (user_id, task_id, audio_id, format, content_type, size, etag, bytes, url, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'base64'), $9, $10)
+        `INSERT INTO ${table} (user_id, task_id, audio_id, format, content_type, size, etag, bytes, url, created_at, peaks)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'base64'), $9, $10, $11::jsonb)
          ON CONFLICT (user_id, task_id, audio_id, format) DO NOTHING`,
         [
           file.userId,
@@ -81,13 +87,14 @@ export function createPostgresFileStore(
           file.bytes ? toBase64(file.bytes) : null,
           file.url ?? null,
           file.createdAt,
+          file.peaks ? JSON.stringify(file.peaks) : null,
         ],
       );
     },
     async getFile(userId, taskId, audioId, format) {
       await migrate();
       const { rows }: { rows: FileRow[] } = await db.query(
-        `SELECT user_id, task_id, audio_id, format, content_type, size, etag, url, created_at,
+        `SELECT user_id, task_id, audio_id, format, content_type, size, etag, url, created_at, peaks,
            encode(bytes, 'base64') AS bytes_base64
          FROM ${table} WHERE user_id = $1 AND task_id = $2 AND audio_id = $3 AND format = $4`,
         [userId, taskId, audioId, format],
@@ -110,7 +117,7 @@ export function createPostgresFileStore(
       if (taskIds.length === 0) return [];
       await migrate();
       const { rows }: { rows: FileRow[] } = await db.query(
-        `SELECT user_id, task_id, audio_id, format, content_type, size, etag, url, created_at
+        `SELECT user_id, task_id, audio_id, format, content_type, size, etag, url, created_at, peaks
          FROM ${table} WHERE user_id = $1 AND task_id = ANY($2::text[])`,
         [userId, [...taskIds]],
       );

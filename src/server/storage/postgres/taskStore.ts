@@ -13,7 +13,7 @@ import {
 } from '../../core/taskStore';
 import { checkTableName, type SqlDatabase } from '../../core/sql';
 import { createMigrator, type MigrationStep } from './migrate';
-import { createPostgresFileStore, keptFilesSchema } from './fileStore';
+import { createPostgresFileStore, keptFilesPeaksColumn, keptFilesSchema } from './fileStore';
 
 export interface PostgresTaskStoreOptions {
   /**
@@ -48,7 +48,9 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     CREATE INDEX ${t}_list ON ${t} (user_id, created_at DESC, seq DESC) WHERE task_id IS NOT NULL;`,
   // 2: kept copies of the result files (`keepAudio`), one row per file, the bytes inline (bytea).
   (t) => `${keptFilesSchema(`${t}_files`)};`,
-  // 3: a callback token names a user's task by the external id the vendor got (a fixed-size reference).
+  // 3: each kept WAV's waveform (`peaks`), answered on the audio so players draw it without a download.
+  (t) => `${keptFilesPeaksColumn(`${t}_files`)};`,
+  // 4: a callback token names a user's task by the external id the vendor got (a fixed-size reference).
   (t) => `CREATE INDEX ${t}_by_vendor_id ON ${t} (vendor_external_task_id);`,
 ];
 
