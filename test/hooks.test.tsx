@@ -99,13 +99,19 @@ const text = (id: string) => screen.getByTestId(id).textContent ?? '';
 
 describe('useCreateAudioTask + useAudioTask', () => {
   it('creates, polls through submitted and processing to succeed, then makes no more requests', async () => {
-    const backend = useMockBackend();
+    // The vendor's clock moves only when the test says: on a loaded machine a poll can come late, and a
+    // task that moved on by wall time would skip the status this test waits to see.
+    let clock = Date.now();
+    const backend = useMockBackend({ now: () => clock });
     const { queryClient } = renderWithProvider(
       <CreateAndWatch input={{ prompt: ' Rain on a tin roof ', duration: 4.5 }} />,
     );
     act(() => screen.getByText('create').click());
 
+    await waitFor(() => expect(text('task')).toMatch(/^submitted\|/));
+    clock += 50;
     await waitFor(() => expect(text('task')).toMatch(/^processing\|/));
+    clock += 100;
     await waitFor(() => expect(text('task')).toMatch(/^succeed\|.+\|1\|idle\|\|\|Rain on a tin roof$/));
     const taskId = backend.tasks[0]!.taskId;
     expect(posts(backend)).toBe(1);
@@ -371,7 +377,10 @@ describe('useAudioTaskList', () => {
   });
 
   it('refreshes while a task on the page is pending, and a create refreshes it', async () => {
-    const backend = useMockBackend({ timing: { submittedMs: 50, processingMs: 100 } });
+    // The vendor's clock moves only when the test says, so the task is surely pending when the refreshes
+    // are counted (on a loaded machine it could otherwise finish before the first count).
+    let clock = Date.now();
+    const backend = useMockBackend({ now: () => clock, timing: { submittedMs: 50, processingMs: 100 } });
     function Both() {
       return (
         <>
@@ -385,6 +394,7 @@ describe('useAudioTaskList', () => {
     act(() => screen.getByText('create').click());
     await waitFor(() => expect(text('list')).toBe('success|gong||||'));
     const before = apiRequests(backend, 'GET', (url) => url.pathname.endsWith('/text-to-audio')).length;
+    clock += 200;
     await waitFor(() => expect(backend.tasks[0]?.status).toBe('succeed'));
     await waitFor(() =>
       expect(

@@ -100,6 +100,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 3 },
           { version: 4 },
           { version: 5 },
+          { version: 6 },
         ]);
       },
       SLOW,
@@ -136,6 +137,7 @@ function suite(kind: string, open: () => Promise<SqlDatabase>) {
           { version: 3 },
           { version: 4 },
           { version: 5 },
+          { version: 6 },
         ]);
       },
       SLOW,

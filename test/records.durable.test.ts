@@ -45,7 +45,7 @@ describe('restart on the same PGlite folder', () => {
     );
     expect(dropped.retryable).toBe(true);
     // And what a crash in the middle of a create leaves: the record (claimed, no task id yet) and the
-    // vendor's task under the derived id.
+    // vendor's task under the derived id (derived unkeyed, as before ids were keyed: such records work).
     const vendorId = await vendorExternalId('carol', 'crash');
     await createPostgresTaskStore(db).claimTask({
       userId: 'carol',
@@ -172,6 +172,7 @@ describe.skipIf(!postgresUrl)('migrations on PostgreSQL', () => {
     // The trigram indexes of the search exist where pg_trgm could be created (the test server has it).
     expect(indexes.map((row) => row.indexname)).toEqual([
       `${table}_by_task_id`,
+      `${table}_by_vendor_id`,
       `${table}_list`,
       `${table}_pkey`,
       `${table}_search_prompt`,

@@ -42,6 +42,19 @@ export interface KeptFileStore {
   putFile(file: KeptFile): Promise<void>;
   /** One of the user's files, bytes included; `undefined` when the user has no such file. */
   getFile(userId: string, taskId: string, audioId: string, format: KeptFormat): Promise<KeptFile | undefined>;
+  /**
+   * Bytes `start` to `end` (inclusive) of one of the user's files, read without the rest (a seek, a
+   * 1-byte probe); `undefined` when the user has no such file or it holds no bytes. Optional: without
+   * it the files route reads the whole file with `getFile`.
+   */
+  readFileRange?(
+    userId: string,
+    taskId: string,
+    audioId: string,
+    format: KeptFormat,
+    start: number,
+    end: number,
+  ): Promise<Uint8Array | undefined>;
   /** What is kept of these tasks of the user (no bytes). */
   findFiles(userId: string, taskIds: readonly string[]): Promise<KeptFileInfo[]>;
   /**

@@ -8,3 +8,16 @@ export function recordKey(...parts: string[]): string {
   for (const part of parts) key += `${part.length}:${part}`;
   return key;
 }
+
+/** The parts of a key `recordKey` made (its inverse); `[]` for a text it did not make. */
+export function recordKeyParts(key: string): string[] {
+  const parts: string[] = [];
+  for (let at = 0; at < key.length;) {
+    const colon = key.indexOf(':', at);
+    const length = colon > at ? Number(key.slice(at, colon)) : NaN;
+    if (!Number.isInteger(length) || colon + 1 + length > key.length) return [];
+    parts.push(key.slice(colon + 1, colon + 1 + length));
+    at = colon + 1 + length;
+  }
+  return parts;
+}

@@ -113,6 +113,12 @@ export interface KlingTaskStore {
   ): Promise<KlingTaskRecord | undefined>;
   /** The user's record with this vendor task id or, failing that, this (browser) external id. */
   findTask(userId: string, id: string): Promise<KlingTaskRecord | undefined>;
+  /**
+   * The record (of any user; a real user's before the shared space's) whose vendor external id is this
+   * one: what a callback token names, so the token stays the same size whatever the ids. Optional: without it, tokens seal the (user, external id)
+   * pair instead.
+   */
+  findTaskByVendorExternalId?(vendorExternalTaskId: string): Promise<KlingTaskRecord | undefined>;
   /** The user's records of these vendor task ids (any order). */
   findTasks(userId: string, taskIds: readonly string[]): Promise<KlingTaskRecord[]>;
   /** One page of the user's records that have a vendor task (and match `filter`), newest first. */

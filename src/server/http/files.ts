@@ -1,17 +1,24 @@
 /**
  * Serves a kept audio file the way a CDN would, so `<audio>` can seek and browsers can cache it: `GET`
- * and `HEAD`, single `Range` requests (206 / 416), `ETag` with `If-None-Match` (304) and `If-Range`, and
- * `Cache-Control: private, immutable` (a kept file never changes, and it is one user's).
- * Fetch API only.
+ * and `HEAD`, single `Range` requests (206 / 416), `ETag` with `If-None-Match` (304) and `If-Range`.
+ * `HEAD` and 304 are answered from the file's description, and a range reads only its bytes.
+ *
+ * Caching: `private, no-cache` with `Vary: Cookie, Authorization`. A kept file never changes, but it is
+ * one user's, and a browser shared by two people must not hand the second one the first one's file from
+ * its cache without asking: each use is revalidated (the proxy checks the user, then answers 304 from the
+ * description, no bytes read). Fetch API only.
  */
 import { parseRange } from '../../api/range';
 import { TASK_ID_PATTERN } from '../../api/schemas';
 import type { KeptFormat } from '../core/fileStore';
 import { base64url } from '../core/base64';
 
-/** A file as it is served. */
+/** A file as it is served: its description, and a way to read part of it. */
 export interface ServedFile {
-  bytes: Uint8Array;
+  /** Bytes. */
+  size: number;
+  /** Bytes `start` to `end` (inclusive); `undefined` when they are gone (then 404). */
+  read: (start: number, end: number) => Promise<Uint8Array | undefined>;
   /** The exact media type, e.g. `audio/mpeg`. */
   contentType: string;
   /** A strong entity tag, quoted: `"…"`. */
@@ -69,17 +76,20 @@ function noneMatch(header: string | null, etag: string): boolean {
   return header.split(',').some((tag) => bare(tag) === etag);
 }
 
+/** How a kept file may be cached (see the top of this file). */
+export const KEPT_FILE_CACHING = { 'cache-control': 'private, no-cache', vary: 'Cookie, Authorization' };
+
 /**
  * Answers a `GET` or `HEAD` for `file`: 200 with the whole file, 206 with one range, 416 when the range
- * starts past the end, 304 when `If-None-Match` matches. Another method gets 405.
+ * starts past the end, 304 when `If-None-Match` matches (these two and `HEAD` read no bytes). Another
+ * method gets 405; bytes gone meanwhile, `undefined` (the caller's 404).
  */
-export function serveFile(request: Request, file: ServedFile): Response {
+export async function serveFile(request: Request, file: ServedFile): Promise<Response | undefined> {
   const method = request.method.toUpperCase();
-  const size = file.bytes.byteLength;
+  const { size } = file;
   const headers = new Headers({
     'accept-ranges': 'bytes',
-    // The URL names one kept file forever; `private`: it is one user's, shared caches must not keep it.
-    'cache-control': 'private, max-age=31536000, immutable',
+    ...KEPT_FILE_CACHING,
     etag: file.etag,
     'x-content-type-options': 'nosniff',
   });
@@ -104,8 +114,11 @@ export function serveFile(request: Request, file: ServedFile): Response {
   const [start, end] = range ?? [0, size - 1];
   headers.set('content-length', String(end - start + 1));
   if (range) headers.set('content-range', `bytes ${start}-${end}/${size}`);
-  return new Response(method === 'HEAD' ? null : file.bytes.slice(start, end + 1), {
-    status: range ? 206 : 200,
-    headers,
-  });
+  let body: Uint8Array | null = null;
+  if (method !== 'HEAD' && end >= start) {
+    const bytes = await file.read(start, end);
+    if (!bytes) return undefined;
+    body = bytes;
+  }
+  return new Response(body as Uint8Array<ArrayBuffer> | null, { status: range ? 206 : 200, headers });
 }

@@ -17,7 +17,7 @@ import {
   type KeepQueueOptions,
 } from './keeper';
 import { wavPeaks } from './peaks';
-import { recordKey } from '../core/keys';
+import { recordKey, recordKeyParts } from '../core/keys';
 import {
   KEPT_FORMATS,
   type KeptFile,
@@ -84,8 +84,9 @@ export function createAudioKeeping({
     onFailure: (key, error) => {
       gaveUp.set(key, Date.now());
       if (gaveUp.size > 10_000) gaveUp.delete(gaveUp.keys().next().value!);
-      const [userId, taskId] = JSON.parse(key) as [string, string];
-      onFailure?.({ userId, taskId, error });
+      // The key is the job's (user, task id), made by `recordKey` in `reachedSucceed` below.
+      const [userId, taskId] = recordKeyParts(key);
+      if (userId !== undefined && taskId !== undefined) onFailure?.({ userId, taskId, error });
     },
   });
 
@@ -184,11 +185,24 @@ export function createAudioKeeping({
       });
     },
     async serve(request, userId, { taskId, audioId, format }) {
-      const file = await store.getFile(userId, taskId, audioId, format);
-      if (!file?.bytes) {
-        return toResponse(fail(404, 1203, 'Not found.'));
-      }
-      return serveFile(request, { bytes: file.bytes, contentType: file.contentType, etag: file.etag });
+      const notFound = () => toResponse(fail(404, 1203, 'Not found.'));
+      // The description only (no bytes): HEAD and 304 need nothing more, a range reads only its part.
+      const file = (await store.findFiles(userId, [taskId])).find(
+        (info) => info.audioId === audioId && info.format === format,
+      );
+      // A file kept in the app's own storage (`put`) is linked there, not served here.
+      if (!file || file.url !== undefined) return notFound();
+      const read = store.readFileRange
+        ? (start: number, end: number) => store.readFileRange!(userId, taskId, audioId, format, start, end)
+        : async (start: number, end: number) =>
+            (await store.getFile(userId, taskId, audioId, format))?.bytes?.slice(start, end + 1);
+      const served = await serveFile(request, {
+        size: file.size,
+        read,
+        contentType: file.contentType,
+        etag: file.etag,
+      });
+      return served ?? notFound();
     },
     idle: () => queue.idle(),
     close: () => queue.close(),

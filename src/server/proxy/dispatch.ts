@@ -19,12 +19,16 @@ import { keptFile } from './routes/files';
 import { getTask } from './routes/get';
 import { deleteTask, updateTask } from './routes/history';
 import { listTasks } from './routes/list';
+import { tooManyRequests } from './rateLimit';
 import type { ProxyWiring } from './wiring';
 
 /** What the dispatcher answers: a JSON reply, a kept file's `Response`, or an event stream to start. */
 export type Answer = Reply | Response | EventStreamReply;
 
 const EVENTS_HEADER = TASK_EVENTS_HEADER.toLowerCase();
+
+/** What stands for a callback's token in the path `onRequest` and `onResponse` get. */
+export const ELIDED_TOKEN = '{token}';
 
 const call = <T>(hook: ((info: T) => void) | undefined, info: T) => {
   try {
@@ -78,13 +82,14 @@ export async function dispatch(
   const info: KlingProxyRequestInfo = {
     method: request.method,
     route: pushRoute?.route ?? match!.route,
-    path: url.pathname,
+    // A callback's token is its credential: the app's log gets the route, never the token.
+    path: pushRoute?.route === 'taskCallback' ? `${proxy.basePath}/callbacks/${ELIDED_TOKEN}` : url.pathname,
   };
   call(onRequest, info);
   let reply: Answer;
   try {
     reply = pushRoute
-      ? await pushRoutes(proxy, request, pushRoute, signal)
+      ? await pushRoutes(proxy, request, pushRoute, signal, context)
       : await vendorRoutes(proxy, request, url, match!, context);
     // Every answer of a proxy with push says so: the browser opens the stream only then, and a proxy
     // without push is never asked for one (no failed request, no console error).
@@ -119,6 +124,7 @@ function pushRoutes(
   request: Request,
   route: { route: 'taskEvents' | 'taskCallback'; token: string },
   signal: ClientSignal,
+  context: UpstreamContext,
 ): Promise<Reply | EventStreamReply> {
   const { push } = proxy;
   if (!push) {
@@ -127,7 +133,7 @@ function pushRoutes(
     );
   }
   return route.route === 'taskCallback'
-    ? taskCallback(push, request, route.token)
+    ? taskCallback(push, request, route.token, context)
     : taskEvents(proxy, push, request, signal);
 }
 
@@ -147,8 +153,7 @@ async function vendorRoutes(
   const userId = await proxy.identify(request);
   if (userId === undefined) return fail(401, 1000, 'Not authorized.');
   const wait = proxy.limit ? await proxy.limit(request) : 0;
-  if (wait)
-    return fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });
+  if (wait) return tooManyRequests(wait);
   proxy.warnIfInMemory();
   const scoped = userId !== SHARED_SPACE;
   const { records } = proxy;

@@ -7,12 +7,15 @@ import type { KeepAudioOptions } from '../keep/keeping';
 import type { EventStreamOptions } from '../push/push';
 import type { KlingProxyLimits } from '../queue/limits';
 
-/** What `onRequest` receives: never a header, a body, a credential or a token. */
+/**
+ * What `onRequest` receives: never a header, a body, a credential or a token (a callback's path has
+ * `{token}` in place of its token).
+ */
 export interface KlingProxyRequestInfo {
   method: string;
   /** The matched operation, or `null` for a path or method the proxy refuses. */
   route: KlingProxyRoute | null;
-  /** The URL path as received, without the query. */
+  /** The URL path as received, without the query; a callback's token is replaced by `{token}`. */
   path: string;
 }
 
@@ -107,7 +110,18 @@ export interface KlingAudioProxyOptions {
    * (one process).
    */
   events?: KlingTaskEventLog;
-  /** The secret callback tokens are sealed with. Defaults to one derived from `secretKey` (or `apiKey`). */
+  /**
+   * The vendor's callback signing secret (`whsec_…`), or a list of them while rotating: each callback
+   * must then carry a valid Standard Webhooks signature (`webhook-id`, `webhook-timestamp`,
+   * `webhook-signature`) over its raw body, within 5 minutes of now, else 401; a `webhook-id` seen
+   * before is ignored. The callback token is checked too. Needs `callbackUrl`. Defaults to none
+   * (callbacks are unsigned hints, checked with the vendor before anything changes).
+   */
+  webhookSecret?: string | readonly string[];
+  /**
+   * The proxy's own secret: callback tokens are sealed with it and the vendor's external ids keyed with it
+   * (a change gives new tasks other ids; records keep theirs). Defaults to `secretKey` (or `apiKey`).
+   */
   callbackSecret?: string;
   /**
    * Keeps work after an answer alive where the host would stop it (a callback is answered at once and
@@ -163,6 +177,9 @@ export function resolveOptions(options: KlingAudioProxyOptions): ResolvedProxyOp
   }
   if (options.limits !== undefined && options.store === false) {
     throw new TypeError('createKlingAudioProxy: `limits` need a store (the store is the queue).');
+  }
+  if (options.webhookSecret !== undefined && options.callbackUrl === undefined) {
+    throw new TypeError('createKlingAudioProxy: `webhookSecret` needs `callbackUrl` (it signs callbacks).');
   }
   return { upstream, basePath, timeoutMs, maxBodyBytes };
 }

@@ -1,4 +1,5 @@
 /** A simple in-memory per-key limit (fixed windows), checked after `authorize`. */
+import { fail, type Reply } from '../http/reply';
 import type { KlingProxyRateLimit } from './options';
 
 // The rate limiter forgets the oldest windows beyond this many keys, so memory stays bounded.
@@ -24,3 +25,7 @@ export function createLimiter({ windowMs, max, key }: KlingProxyRateLimit) {
     return ++window.count > max ? Math.ceil((window.start + windowMs - now) / 1000) : 0;
   };
 }
+
+/** The 429 for a request the limit holds back `wait` seconds (code 1302, `Retry-After`). */
+export const tooManyRequests = (wait: number): Reply =>
+  fail(429, 1302, `Too many requests: try again in ${wait} s.`, { 'retry-after': `${wait}` });

@@ -14,12 +14,13 @@ import {
 import { fail, succeed } from '../http/reply';
 import { createTaskQueue, type TaskQueue } from '../queue/queue';
 import { keepingFor, observeSucceeded } from '../keep/keeping';
-import { createPushRoutes, taskOfReply } from '../push/push';
+import type { CallbackRef } from '../push/callbacks';
+import { createPushRoutes, taskOfReply, type PushTaskRef } from '../push/push';
 import { createTaskRecordCache } from '../records/recordCache';
 import {
   answeredTask,
   createRecordOperations,
-  vendorExternalId,
+  createVendorExternalIds,
   type CreatesInFlight,
   type RecordForward,
 } from '../records/records';
@@ -47,11 +48,47 @@ function boundedMap<K, V>(max: number): Map<K, V> {
   return map;
 }
 
+// The per-token callback limit: a task sends a few callbacks (each change, and the vendor's retries).
+const CALLBACK_WINDOW_MS = 60_000;
+const CALLBACKS_PER_WINDOW = 20;
+
+/**
+ * A record as its callbacks name it: by the vendor's task id. A task that waited in the queue has its own
+ * id (`rka_…`), and none of the vendor's until its send is written down.
+ */
+function calledBack(record: KlingTaskRecord): PushTaskRef {
+  const waited = record.queueId !== undefined && record.taskId === record.queueId;
+  return { ...record, taskId: record.vendorTaskId ?? (waited ? undefined : record.taskId) };
+}
+
+/** The task a callback token names: in the store, or (`store: false`) among this instance's creates. */
+async function findCalledBack(
+  store: KlingTaskStore | false,
+  created: Map<string, { taskId?: string }>,
+  ref: CallbackRef,
+): Promise<PushTaskRef | undefined> {
+  if ('vendorExternalTaskId' in ref) {
+    const record = store ? await store.findTaskByVendorExternalId?.(ref.vendorExternalTaskId) : undefined;
+    return record && record.userId !== SHARED_SPACE ? calledBack(record) : undefined;
+  }
+  const { userId, externalTaskId } = ref;
+  if (!store) {
+    const task = userId === SHARED_SPACE ? created.get(externalTaskId) : undefined;
+    return task && { ...task, userId, externalTaskId, vendorExternalTaskId: externalTaskId };
+  }
+  const record = await store.findTask(userId, externalTaskId);
+  return record && record.externalTaskId === externalTaskId ? calledBack(record) : undefined;
+}
+
 /** Builds what every request of one proxy shares. */
 export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOptions) {
   const { accessKey, secretKey, apiKey } = options;
   const { upstream, basePath, timeoutMs } = resolved;
   const limit = options.rateLimit && createLimiter(options.rateLimit);
+  // The proxy's own secret: callback tokens are sealed and vendor external ids keyed with it.
+  const proxySecret = (options.callbackSecret ?? secretKey ?? apiKey)!;
+  // The vendor's external ids, keyed with that secret (records and the queue derive them alike).
+  const vendorIds = createVendorExternalIds(proxySecret);
   const baseStore = options.store ?? createMemoryTaskStore();
   // Kept files are linked on the proxy's public origin when it is known: behind a load balancer that ends
   // TLS, the request's own origin is the internal one (http://10.0.0.7:3000), which no browser can use.
@@ -95,8 +132,10 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
           timeoutMs,
           inFlight,
           cache,
+          vendorExternalId: vendorIds,
           callbackUrl: options.callbackUrl
-            ? (record): Promise<string> => push!.callbackUrlFor(record.userId, record.externalTaskId)
+            ? (record): Promise<string> =>
+                push!.callbackUrlFor(record.userId, record.externalTaskId, record.vendorExternalTaskId)
             : undefined,
         });
   /** Vendor calls under the text-to-audio path within one request's budget and signal. */
@@ -120,14 +159,20 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
     return createTaskQueue({
       store: queueStore,
       limits: options.limits!,
-      vendorExternalId,
+      vendorExternalId: vendorIds,
       send: async (record) => {
         const body = toWireCreateRequest({
           prompt: record.prompt,
           duration: record.duration,
           externalTaskId: record.vendorExternalTaskId,
         });
-        if (push) body.callback_url = await push.callbackUrlFor(record.userId, record.externalTaskId);
+        if (push) {
+          body.callback_url = await push.callbackUrlFor(
+            record.userId,
+            record.externalTaskId,
+            record.vendorExternalTaskId,
+          );
+        }
         return taskOf(record, '', JSON.stringify(body));
       },
       lookUp: async (record) =>
@@ -148,33 +193,27 @@ export function wire(options: KlingAudioProxyOptions, resolved: ResolvedProxyOpt
   const push: ReturnType<typeof createPushRoutes> | undefined = options.callbackUrl
     ? createPushRoutes({
         callbackUrl: options.callbackUrl,
-        secret: `callbacks:${options.callbackSecret ?? secretKey ?? apiKey}`,
+        secret: `callbacks:${proxySecret}`,
         // On a database store, the log defaults to that database: instances sharing the store then share
         // their streams' events without an option to forget.
         events:
           options.events ?? (baseStore ? baseStore.eventLog?.() : undefined) ?? createMemoryTaskEventLog(),
         waitUntil: options.waitUntil,
         ...options.eventStream,
+        webhookSecret: options.webhookSecret,
+        // A token calling more often than a task changes is not the vendor's retry: 429 past this.
+        limitCallback: createLimiter({
+          windowMs: CALLBACK_WINDOW_MS,
+          max: CALLBACKS_PER_WINDOW,
+          key: (request) => new URL(request.url).pathname,
+        }),
         // Each event's task as a get answers it: with its kept copies' URLs once they are kept. With push
         // on, the public origin is `callbackUrl`'s, the same for every stream.
         present: keeping
           ? async (owner, task) => (await keeping.present(owner, [task], publicOrigin!))[0]!
           : undefined,
-        find: async (userId, externalTaskId) => {
-          if (!store)
-            return created.has(externalTaskId)
-              ? { ...created.get(externalTaskId), vendorExternalTaskId: externalTaskId }
-              : undefined;
-          const record = await store.findTask(userId, externalTaskId);
-          if (!record || record.externalTaskId !== externalTaskId) return undefined;
-          // Callbacks name the vendor's task id: a task that waited in the queue has its own (`rka_…`),
-          // and none of the vendor's until its send is written down.
-          const waited = record.queueId !== undefined && record.taskId === record.queueId;
-          return {
-            taskId: record.vendorTaskId ?? (waited ? undefined : record.taskId),
-            vendorExternalTaskId: record.vendorExternalTaskId,
-          };
-        },
+        findsByVendorId: Boolean(store && store.findTaskByVendorExternalId),
+        find: (ref) => findCalledBack(store, created, ref),
         refresh: async (userId, externalTaskId): Promise<unknown> => {
           // A callback has no browser behind it: the proxy's own budget, nothing to cancel it.
           const context: UpstreamContext = { deadline: Date.now() + timeoutMs };

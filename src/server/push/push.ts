@@ -8,30 +8,20 @@
  */
 import { TASK_EVENTS_PATH } from '../../api/events';
 import * as z from 'zod/mini';
-import {
-  isTerminalStatus,
-  parseWireTaskBody,
-  wireTaskSchema,
-  withoutNulls,
-  type WireTask,
-} from '../../api/schemas';
+import { isTerminalStatus, wireTaskSchema, withoutNulls, type WireTask } from '../../api/schemas';
 import { envelopeTasks } from '../http/envelope';
 import type { EventStreamReply } from '../http/sse';
 import type { ClientSignal } from '../vendor/upstream';
-import { createCallbackTokens } from './callbacks';
+import { createCallbackReceiver, type PushTaskRef } from './callback';
+import { createCallbackTokens, type CallbackRef } from './callbacks';
+import { createWebhookVerifier } from './webhook';
 import { recordKey } from '../core/keys';
 import type { KlingTaskEventLog } from '../core/eventLog';
 import { createTaskEventHub, type PresentTask, type TaskEventHubOptions } from './hub';
 
 export type PushRoute = 'taskEvents' | 'taskCallback';
 
-/** The proxy's knowledge of one task, for a callback about it. */
-export interface PushTaskRef {
-  /** The vendor's task id, once known: a callback about another task id is refused. */
-  taskId?: string;
-  /** The external id the vendor got: a callback naming another one is refused. */
-  vendorExternalTaskId: string;
-}
+export type { PushTaskRef } from './callback';
 
 /** The streams' options an app may tune (`eventStream`): the hub's, and the sweep of watched pending tasks. */
 export interface EventStreamOptions extends TaskEventHubOptions {
@@ -47,8 +37,14 @@ export interface PushOptions extends EventStreamOptions {
   /** Seals callback tokens. */
   secret: string;
   events: KlingTaskEventLog;
-  /** The proxy's task of this user and external id; `undefined` when it created no such task. */
-  find: (userId: string, externalTaskId: string) => Promise<PushTaskRef | undefined>;
+  /** The proxy's task a callback token names; `undefined` when it created no such task. */
+  find: (ref: CallbackRef) => Promise<PushTaskRef | undefined>;
+  /** The vendor's signing secret(s): callbacks must then carry a valid Standard Webhooks signature. */
+  webhookSecret?: string | readonly string[];
+  /** Seconds a callback token must wait before calling again (the per-token limit), or 0. */
+  limitCallback?: (request: Request) => Promise<number>;
+  /** Whether the store can find a record by the vendor's external id (short, fixed-size tokens). */
+  findsByVendorId?: boolean;
   /** Reads the task from the vendor again and keeps it (which announces a real change through `publish`). */
   refresh: (userId: string, externalTaskId: string) => Promise<unknown>;
   /** Keeps background work alive after the answer (serverless hosts). Defaults to letting it run. */
@@ -57,6 +53,7 @@ export interface PushOptions extends EventStreamOptions {
   present?: PresentTask;
 }
 
+/** An answer of the events route when it opens no stream. */
 export interface PushAnswer {
   status: number;
   code: number;
@@ -65,6 +62,14 @@ export interface PushAnswer {
 
 export function createPushRoutes(options: PushOptions) {
   const tokens = createCallbackTokens(options.secret);
+  const receiver = createCallbackReceiver({
+    tokens,
+    find: options.find,
+    refresh: options.refresh,
+    webhook: options.webhookSecret === undefined ? undefined : createWebhookVerifier(options.webhookSecret),
+    limit: options.limitCallback,
+    waitUntil: options.waitUntil,
+  });
   const hub = createTaskEventHub(options.events, options, options.present);
   const callbackBase = options.callbackUrl.replace(/\/+$/, '');
   const sweepMs = options.sweepMs ?? 5000;
@@ -116,9 +121,16 @@ export function createPushRoutes(options: PushOptions) {
       return undefined;
     },
 
-    /** The `callback_url` for a create of this user's task. */
-    callbackUrlFor: async (userId: string, externalTaskId: string) =>
-      `${callbackBase}/callbacks/${await tokens.sign(userId, externalTaskId)}`,
+    /**
+     * The `callback_url` for a create of this user's task: with the vendor's external id when the store
+     * can find a record by it (a fixed-size token).
+     */
+    callbackUrlFor: async (userId: string, externalTaskId: string, vendorExternalTaskId?: string) =>
+      `${callbackBase}/callbacks/${await tokens.sign(
+        userId,
+        externalTaskId,
+        options.findsByVendorId ? vendorExternalTaskId : undefined,
+      )}`,
 
     /**
      * A task's state as the proxy now knows it (`task` as a get answers it): its owner's streams hear of
@@ -139,35 +151,8 @@ export function createPushRoutes(options: PushOptions) {
         .catch(() => {});
     },
 
-    async callback(request: Request, token: string): Promise<PushAnswer> {
-      if (request.method !== 'POST')
-        return { status: 405, code: 1202, message: 'Method not allowed: use POST.' };
-      const sealed = await tokens.verify(token);
-      const task = sealed && (await options.find(sealed.userId, sealed.externalTaskId));
-      // A token we never made, or one for a task that does not exist: 404, and nothing changes.
-      if (!sealed || !task) return { status: 404, code: 1203, message: 'Not found.' };
-      let body: unknown;
-      try {
-        body = JSON.parse(await request.text(), withoutNulls);
-      } catch {
-        return { status: 400, code: 1200, message: 'The callback body is not valid JSON.' };
-      }
-      const parsed = parseWireTaskBody(body);
-      if (!parsed.success) return { status: 400, code: 1201, message: 'The callback body is not a task.' };
-      // A token is bound to one task: a body about another one is refused and changes nothing.
-      const { task_id, task_info } = parsed.data;
-      const named = task_info?.external_task_id;
-      if (
-        (task.taskId !== undefined && task_id !== task.taskId) ||
-        (named && named !== task.vendorExternalTaskId)
-      ) {
-        return { status: 400, code: 1201, message: 'The callback is not about the task of its URL.' };
-      }
-      // Answered now, checked afterwards: the vendor retries slow answers, and the body is only a hint.
-      const work = options.refresh(sealed.userId, sealed.externalTaskId).catch(() => {});
-      options.waitUntil?.(work);
-      return { status: 200, code: 0, message: 'SUCCEED' };
-    },
+    /** The vendor's callback (`deadline`: when its body must have arrived); see `callback.ts`. */
+    callback: receiver.receive,
 
     /**
      * The user's stream (`null`: the shared space's, every task), ended when `signal` fires (the

@@ -20,6 +20,7 @@ import {
 import { base64url } from '../core/base64';
 import { envelopeTasks, successEnvelope } from '../http/envelope';
 import { succeed, type Reply } from '../http/reply';
+import type { UpstreamContext } from '../vendor/upstream';
 
 /** An answer as the proxy sends it. */
 export type RecordReply = Reply;
@@ -46,6 +47,8 @@ export interface RecordContext {
   callbackUrl?: (record: KlingTaskRecord) => Promise<string>;
   /** The records this proxy lately read or wrote, shared like `inFlight`: lookups try it before the store. */
   cache?: TaskRecordCache;
+  /** The vendor's external id of a new record (`createVendorExternalIds`). Defaults to the unkeyed one. */
+  vendorExternalId?: (userId: string, externalTaskId: string) => Promise<string>;
 }
 
 /** Creates a process is making, by user and external id: a second tab's request waits for the first. */
@@ -55,21 +58,51 @@ type CreateInput = z.output<typeof createAudioTaskInputSchema>;
 
 // Pending records refreshed from the vendor at once while answering a list.
 const REFRESH_CONCURRENCY = 8;
-// How often a request waiting on another instance's create looks at the record again.
+// How often a request waiting on another instance's create looks at the record again: soon at first,
+// then less and less often (one wait per task however many requests wait on it).
 const SETTLE_POLL_MS = 100;
+const SETTLE_POLL_MAX_MS = 2000;
+
+/** How long a request may wait for another's create, and its client's signal (it stops when either ends). */
+export type RecordWait = Pick<UpstreamContext, 'deadline' | 'signal'>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The vendor's external id for a user's browser external id: a hash of the pair, so two users' ids can
- * never meet at the vendor, and the same pair always gives the same id (a retry after a restart finds it).
- * The shared space keeps the browser's id, as before records existed.
+ * The vendor's external id for a user's browser external id, as it was derived before it was keyed: an
+ * unkeyed hash of the pair. Records made then keep the id they were given (it is stored); new ones get
+ * `createVendorExternalIds`'s.
  */
 export async function vendorExternalId(userId: string, externalTaskId: string): Promise<string> {
   if (userId === SHARED_SPACE) return externalTaskId;
   const bytes = new TextEncoder().encode(JSON.stringify([userId, externalTaskId]));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return `rka-${base64url(digest)}`;
+}
+
+// Domain separation: the same secret also seals callback tokens and signs the vendor's JWTs.
+const VENDOR_ID_PURPOSE = 'react-kling-audio vendor external id v1\n';
+
+/**
+ * The vendor's external ids, keyed with the proxy's secret: an HMAC of (user, browser external id), so two
+ * users' ids never meet at the vendor, the same pair always gives the same id (a retry after a restart
+ * finds it), and nobody who sees the vendor's ids can confirm a guessed user id without the secret.
+ * The shared space keeps the browser's id, as before records existed.
+ */
+export function createVendorExternalIds(secret: string) {
+  const encoder = new TextEncoder();
+  const key = crypto.subtle.importKey(
+    'raw',
+    encoder.encode(VENDOR_ID_PURPOSE + secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  return async (userId: string, externalTaskId: string): Promise<string> => {
+    if (userId === SHARED_SPACE) return externalTaskId;
+    const pair = encoder.encode(JSON.stringify([userId, externalTaskId]));
+    return `rka-${base64url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, pair)))}`;
+  };
 }
 
 /**
@@ -165,6 +198,7 @@ export function createRecordOperations(context: RecordContext) {
   };
   const inFlight: CreatesInFlight = context.inFlight ?? new Map();
   const claimMs = () => context.timeoutMs * 2 + 1000;
+  const vendorIdOf = context.vendorExternalId ?? vendorExternalId;
 
   /** Asks the vendor for the record's task and keeps the answer; the vendor's error reply if it failed. */
   async function refresh(
@@ -188,11 +222,68 @@ export function createRecordOperations(context: RecordContext) {
     return known(updated) ?? record;
   }
 
+  // Waits on other instances' creates, one per (user, external id) however many requests wait on it.
+  const waits = new Map<string, { waiters: number; stopped: boolean; done: Promise<KlingTaskRecord> }>();
+
+  /** Reads the record until it has a task or its claim ran out, looking less and less often. */
+  function sharedWait(record: KlingTaskRecord) {
+    const id = key(record.userId, record.externalTaskId);
+    const existing = waits.get(id);
+    // A wait everyone left is ending: a newcomer starts its own.
+    if (existing && !existing.stopped) return existing;
+    const wait = { waiters: 0, stopped: false, done: Promise.resolve(record) };
+    wait.done = (async () => {
+      let current = record;
+      let delay = SETTLE_POLL_MS;
+      try {
+        while (!wait.stopped && !current.taskId && (current.claimedUntil ?? 0) > Date.now()) {
+          await sleep(Math.min(delay, current.claimedUntil! - Date.now()));
+          delay = Math.min(delay * 2, SETTLE_POLL_MAX_MS);
+          // Everyone waiting left (deadline or client gone): nobody needs the next read.
+          if (wait.stopped) break;
+          current = known(await store.findTask(current.userId, current.externalTaskId)) ?? current;
+        }
+        return current;
+      } finally {
+        if (waits.get(id) === wait) waits.delete(id);
+      }
+    })();
+    waits.set(id, wait);
+    return wait;
+  }
+
+  /** The shared wait's record, or `undefined` once this request's deadline passed or its client left. */
+  function waitForOther(record: KlingTaskRecord, until: RecordWait): Promise<KlingTaskRecord | undefined> {
+    const wait = sharedWait(record);
+    wait.waiters++;
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (result: KlingTaskRecord | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        until.signal?.removeEventListener('abort', onAbort);
+        if (--wait.waiters === 0 && result === undefined) wait.stopped = true;
+        resolve(result);
+      };
+      const onAbort = () => finish(undefined);
+      const timer = setTimeout(onAbort, Math.max(0, until.deadline - Date.now()));
+      if (until.signal?.aborted) return finish(undefined);
+      until.signal?.addEventListener('abort', onAbort);
+      wait.done.then(finish, () => finish(undefined));
+    });
+  }
+
   /**
    * The record once no create is in flight for it: with its vendor task if the vendor has one (asked by
-   * the derived external id when the create's answer was lost), without when nobody made it.
+   * the derived external id when the create's answer was lost), without when nobody made it; `undefined`
+   * when `until` ran out (its deadline, or its client left) while another instance was creating it.
    */
-  async function settle(forward: RecordForward, record: KlingTaskRecord): Promise<KlingTaskRecord> {
+  async function settle(
+    forward: RecordForward,
+    record: KlingTaskRecord,
+    until: RecordWait,
+  ): Promise<KlingTaskRecord | undefined> {
     let current = record;
     for (;;) {
       if (current.taskId) return current;
@@ -200,14 +291,28 @@ export function createRecordOperations(context: RecordContext) {
       if (pending) await pending.catch(() => {});
       // Another instance's create: wait for its answer or for its claim to run out.
       else if (current.claimedUntil !== undefined && current.claimedUntil > Date.now()) {
-        await sleep(SETTLE_POLL_MS);
+        const seen = await waitForOther(current, until);
+        if (!seen) return undefined;
+        current = seen;
+        if (current.taskId || (current.claimedUntil ?? 0) <= Date.now()) break;
+        continue;
       } else break;
       current = known(await store.findTask(current.userId, current.externalTaskId)) ?? current;
     }
+    if (current.taskId) return current;
     // Nobody is creating it: the vendor may still have it, if an earlier answer was dropped.
     const found = await refresh(forward, current);
     return 'userId' in found ? found : current;
   }
+
+  /** The answer when a request stopped waiting for another's create: its client left, or its time ran out. */
+  const stoppedWaiting = (until: RecordWait): RecordReply =>
+    until.signal?.aborted
+      ? context.fail(499, 5000, 'The client closed the request.')
+      : context.fail(504, 5002, 'The task is still being created by another request: try again.');
+
+  /** The default wait of an operation given none: the proxy's own budget. */
+  const budget = (): RecordWait => ({ deadline: Date.now() + context.timeoutMs });
 
   /** A record's task as a get answers it: from the record once finished, else refreshed from the vendor. */
   async function answer(
@@ -264,7 +369,12 @@ export function createRecordOperations(context: RecordContext) {
 
   return {
     /** POST create: writes the record, then calls the vendor once per (user, external id). */
-    async createTask(forward: RecordForward, userId: string, input: CreateInput): Promise<RecordReply> {
+    async createTask(
+      forward: RecordForward,
+      userId: string,
+      input: CreateInput,
+      until: RecordWait = budget(),
+    ): Promise<RecordReply> {
       const externalTaskId = input.externalTaskId ?? crypto.randomUUID();
       const id = key(userId, externalTaskId);
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -272,7 +382,7 @@ export function createRecordOperations(context: RecordContext) {
         const claim = await store.claimTask({
           userId,
           externalTaskId,
-          vendorExternalTaskId: await vendorExternalId(userId, externalTaskId),
+          vendorExternalTaskId: await vendorIdOf(userId, externalTaskId),
           prompt: input.prompt,
           duration: input.duration,
           // Recorded, never forwarded: the vendor's body is built from the input without it.
@@ -282,8 +392,19 @@ export function createRecordOperations(context: RecordContext) {
         });
         let record = claim.record;
         if (!claim.created) {
+          // The same external id with another prompt or duration is not a retry but another sound: the
+          // record (and its bill) is of the first one, so this one is refused rather than answered.
+          if (record.prompt !== input.prompt || record.duration !== input.duration) {
+            return context.fail(
+              409,
+              1201,
+              'This external_task_id was already used for another prompt or duration: use a new one.',
+            );
+          }
           // The same create again (another tab, or a retry after a dropped answer): the task that exists.
-          record = await settle(forward, record);
+          const settled = await settle(forward, record, until);
+          if (!settled) return stoppedWaiting(until);
+          record = settled;
           if (record.task) return answer(forward, record);
           // Nobody made it and nobody is making it: take the create over, unless another request just did.
           const taken = await store.updateTask(
@@ -307,12 +428,18 @@ export function createRecordOperations(context: RecordContext) {
     },
 
     /** GET one task by its id or the browser's external id: the user's own record only. */
-    async getTask(forward: RecordForward, userId: string, id: string): Promise<RecordReply | undefined> {
+    async getTask(
+      forward: RecordForward,
+      userId: string,
+      id: string,
+      until: RecordWait = budget(),
+    ): Promise<RecordReply | undefined> {
       // A pending task's poll: from this proxy's memory when it may be trusted, else from the store.
       const remembered = cache?.get(userId, id);
       const record = remembered ?? known(await store.findTask(userId, id));
       if (!record) return undefined;
-      const settled = await settle(forward, record);
+      const settled = await settle(forward, record, until);
+      if (!settled) return stoppedWaiting(until);
       return settled.task ? answer(forward, settled, settled === remembered) : notFound(context);
     },
 

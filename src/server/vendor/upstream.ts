@@ -90,6 +90,9 @@ const PLAIN_HEADER = /^[\w .,:/+=-]{1,200}$/;
 // Shorter "secrets" are test placeholders; scrubbing them would mangle ordinary words in an answer.
 const MIN_SECRET_LENGTH = 8;
 const REDACTED = '[redacted]';
+// Tokens scrubbed from answers: the last few signed (each with its signature on its own), enough for
+// the ones a gateway may still echo.
+const MAX_TOKENS = 12;
 
 /** Reads a body up to `max` bytes, or `null` once it is larger (then the rest is not read). */
 async function readCapped(response: Response, max: number): Promise<Uint8Array | null> {
@@ -189,16 +192,22 @@ export function createUpstream(options: UpstreamOptions) {
   let transport = fetchTransport(() => options.fetch ?? fetch);
 
   // Every string that must never reach a browser or a log, JSON-escaped as it would appear in an answer:
-  // the credentials, and the last tokens signed with them (with their signatures on their own).
-  let secrets: string[] = [];
-  const remember = (values: (string | undefined)[]) => {
-    const found = values.filter((value): value is string => (value?.length ?? 0) >= MIN_SECRET_LENGTH);
-    secrets = [...new Set([...found.map((value) => JSON.stringify(value).slice(1, -1)), ...secrets])].slice(
+  // the credentials, always, and the last tokens signed with them (with their signatures on their own).
+  // Only the tokens are bounded: each signing adds two, and a bound over all would push the keys out.
+  const escaped = (values: (string | undefined)[]) =>
+    values
+      .filter((value): value is string => (value?.length ?? 0) >= MIN_SECRET_LENGTH)
+      .map((value) => JSON.stringify(value).slice(1, -1));
+  const credentials = escaped([apiKey, accessKey, secretKey]);
+  let tokens: string[] = [];
+  let secrets = credentials;
+  const rememberToken = (signed: string) => {
+    tokens = [...escaped([signed, signed.slice(signed.lastIndexOf('.') + 1)]), ...tokens].slice(
       0,
-      12,
+      MAX_TOKENS,
     );
+    secrets = [...new Set([...credentials, ...tokens])];
   };
-  remember([apiKey, accessKey, secretKey]);
 
   let token: { value: Promise<string>; expires: number } | undefined;
   /** The vendor credential: the API key, or the cached token (a new one when `fresh` or close to expiry). */
@@ -208,7 +217,7 @@ export function createUpstream(options: UpstreamOptions) {
     if (fresh || !token || token.expires - now < REFRESH_MS) {
       const value = signKlingToken({ accessKey: accessKey!, secretKey: secretKey!, now });
       token = { value, expires: now + 1_800_000 };
-      void value.then((signed) => remember([signed, signed.slice(signed.lastIndexOf('.') + 1)]));
+      void value.then(rememberToken);
     }
     return token.value;
   };

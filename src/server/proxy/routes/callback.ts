@@ -1,13 +1,14 @@
-import { fail, succeed, type Reply } from '../../http/reply';
+import type { Reply } from '../../http/reply';
+import type { UpstreamContext } from '../../vendor/upstream';
 import type { ProxyWiring } from '../wiring';
 
 /** `POST …/callbacks/{token}`: the vendor's callback. No user: the sealed token is the check. */
-export async function taskCallback(
+export function taskCallback(
   push: NonNullable<ProxyWiring['push']>,
   request: Request,
   token: string,
+  context: UpstreamContext,
 ): Promise<Reply> {
-  const answer = await push.callback(request, token);
-  if (answer.code !== 0) return fail(answer.status, answer.code, answer.message);
-  return succeed(null, undefined, answer.message);
+  // The body is read within the request's budget, like a create's.
+  return push.callback(request, token, context.deadline);
 }

@@ -32,7 +32,8 @@ export async function createTask(
   // With limits, every create goes through the queue: admitted (or refused, 2001–2003), then sent when
   // the account has room.
   if (records && proxy.queue) return proxy.queue.create(userId, input.data);
-  if (records) return records.createTask(forward, userId, input.data);
+  // Waiting on another instance's create stops at the deadline or when the browser leaves.
+  if (records) return records.createTask(forward, userId, input.data, context);
   // The normalised body (trimmed prompt, empty optional fields dropped), not the bytes received.
   const body = toWireCreateRequest(input.data);
   if (push) {

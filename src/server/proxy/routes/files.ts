@@ -1,5 +1,6 @@
 import type { matchFilePath } from '../../http/files';
 import { fail, type Reply } from '../../http/reply';
+import { tooManyRequests } from '../rateLimit';
 import type { ProxyWiring } from '../wiring';
 
 /** `GET`/`HEAD {basePath}/files/…`: one of the asking user's kept files, else 404. */
@@ -14,5 +15,8 @@ export async function keptFile(
   }
   const userId = await proxy.identify(request);
   if (userId === undefined) return fail(401, 1000, 'Not authorized.');
+  // Under the same limit as the vendor routes: each request may read from the store.
+  const wait = proxy.limit ? await proxy.limit(request) : 0;
+  if (wait) return tooManyRequests(wait);
   return proxy.keeping!.serve(request, userId, file);
 }

@@ -9,7 +9,7 @@ export async function getTask(
   { userId, scoped, records, forward, context }: RouteRequest,
   match: { id: string; byQuery: boolean },
 ): Promise<Reply> {
-  const answer = await records?.getTask(forward, userId, match.id);
+  const answer = await records?.getTask(forward, userId, match.id, context);
   if (answer || scoped) return answer ?? fail(404, 1203, 'Task not found.');
   // The shared space owns the whole account: a task this proxy has no record of is the vendor's to answer.
   const id = encodeURIComponent(match.id);

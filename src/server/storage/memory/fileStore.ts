@@ -18,6 +18,9 @@ export function createMemoryFileStore(): KeptFileStore {
     async getFile(userId, taskId, audioId, format) {
       return files.get(key(userId, taskId, audioId, format));
     },
+    async readFileRange(userId, taskId, audioId, format, start, end) {
+      return files.get(key(userId, taskId, audioId, format))?.bytes?.slice(start, end + 1);
+    },
     async findFiles(userId, taskIds) {
       return taskIds.flatMap((taskId) =>
         [...(byTask.get(key(userId, taskId)) ?? [])].map((id) => {

@@ -65,6 +65,17 @@ export function createMemoryTaskStore(): KlingQueueingTaskStore {
       }
       return found && copy(found);
     },
+    async findTaskByVendorExternalId(vendorExternalTaskId) {
+      // A user's record first: the shared space's ids are the browser's own, so one could match by chance.
+      let shared: KlingTaskRecord | undefined;
+      for (const records of users.values())
+        for (const record of records.values())
+          if (record.vendorExternalTaskId === vendorExternalTaskId) {
+            if (record.userId !== '') return copy(record);
+            shared = record;
+          }
+      return shared && copy(shared);
+    },
     async findTasks(userId, taskIds) {
       const wanted = new Set(taskIds);
       return [...space(userId).values()]

@@ -75,6 +75,8 @@ export const TASK_STORE_MIGRATIONS: readonly MigrationStep[] = [
     END;`,
   // 5: the queue (`limits`): waiting tasks are rows; the admission and dispatch functions.
   ...QUEUE_MIGRATIONS,
+  // 6: a callback token names a user's task by the external id the vendor got (a fixed-size reference).
+  (t) => `CREATE INDEX ${t}_by_vendor_id ON ${t} (vendor_external_task_id);`,
 ];
 
 // `mayReplace` in SQL, against the row as it is: a new task ($5: its status, $6: its rank) replaces the
@@ -251,6 +253,14 @@ export function createPostgresTaskStore(
            AND (task_id = $2 OR external_task_id = $2 OR queue_id = $2 OR vendor_task_id = $2)
          ORDER BY (task_id IS NOT DISTINCT FROM $2) DESC, (external_task_id = $2) DESC LIMIT 1`,
         [userId, id],
+      );
+      return rows[0] && fromRow(rows[0]);
+    },
+
+    async findTaskByVendorExternalId(vendorExternalTaskId) {
+      const rows = await query(
+        `SELECT * FROM ${table} WHERE vendor_external_task_id = $1 ORDER BY user_id = '' LIMIT 1`,
+        [vendorExternalTaskId],
       );
       return rows[0] && fromRow(rows[0]);
     },
