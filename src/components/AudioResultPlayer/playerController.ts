@@ -87,23 +87,6 @@ export function audioFileName(prompt: string | undefined, fallback: string, form
   return `${slug || fallback}.${format}`;
 }
 
-/** Decodes at a low sample rate (plenty for a picture) and keeps the loudest sample of each bin. */
-async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
-  const data = (
-    await new OfflineAudioContext(1, 1, 8000).decodeAudioData(await file.arrayBuffer())
-  ).getChannelData(0);
-  const size = Math.ceil(data.length / bins);
-  const peaks: number[] = [];
-  for (let bin = 0; bin < bins; bin++) {
-    let peak = 0;
-    for (let i = bin * size; i < Math.min(data.length, (bin + 1) * size); i++)
-      peak = Math.max(peak, Math.abs(data[i]!));
-    peaks.push(peak);
-  }
-  const loudest = Math.max(...peaks) || 1;
-  return peaks.map((peak) => peak / loudest);
-}
-
 const initial = (clip: string | undefined, format: AudioFormat): AudioPlayerSnapshot => ({
   clip,
   state: 'idle',
@@ -270,7 +253,8 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       // waveform (a plain bar instead): the element plays the remote URL.
       (reason) => current() && (typeof reason === 'number' ? fail(reason) : load(true)),
     );
-    file.then(decodePeaks).then(
+    // The waveform's decoder comes with the Web Audio chunk (lazy): a page shows the bar until then.
+    file.then(async (blob) => (await import('./webAudio')).decodePeaks(blob)).then(
       (peaks) => current() && set({ peaks }),
       () => {},
     );

@@ -7,6 +7,23 @@
 
 let context: AudioContext | undefined;
 
+/** Decodes at a low sample rate (plenty for a picture) and keeps the loudest sample of each bin. */
+export async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
+  const data = (
+    await new OfflineAudioContext(1, 1, 8000).decodeAudioData(await file.arrayBuffer())
+  ).getChannelData(0);
+  const size = Math.ceil(data.length / bins);
+  const peaks: number[] = [];
+  for (let bin = 0; bin < bins; bin++) {
+    let peak = 0;
+    for (let i = bin * size; i < Math.min(data.length, (bin + 1) * size); i++)
+      peak = Math.max(peak, Math.abs(data[i]!));
+    peaks.push(peak);
+  }
+  const loudest = Math.max(...peaks) || 1;
+  return peaks.map((peak) => peak / loudest);
+}
+
 /** Decodes a file at the output's sample rate (one shared context for the page). */
 export async function decodeAudio(file: Blob): Promise<AudioBuffer> {
   context ??= new AudioContext();
