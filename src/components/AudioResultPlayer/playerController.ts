@@ -254,10 +254,12 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       (reason) => current() && (typeof reason === 'number' ? fail(reason) : load(true)),
     );
     // The waveform's decoder comes with the Web Audio chunk (lazy): a page shows the bar until then.
-    file.then(async (blob) => (await import('./webAudio')).decodePeaks(blob)).then(
-      (peaks) => current() && set({ peaks }),
-      () => {},
-    );
+    file
+      .then(async (blob) => (await import('./webAudio')).decodePeaks(blob))
+      .then(
+        (peaks) => current() && set({ peaks }),
+        () => {},
+      );
   };
 
   // Points the element at the chosen file: our blob URL of it when the bytes are in (no second download),
