@@ -433,22 +433,13 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     download: async (format = snapshot.format) => {
       const fileUrl = fileUrlOf(options.audio, format);
       if (!fileUrl || !el) return;
-      const link = document.createElement('a');
       // The same blob URL the element plays: the file is not fetched again.
       const blob = await bytes(fileUrl).then(
         () => peekFile(fileUrl)?.url,
-        () => {},
+        () => '',
       );
-      if (blob) {
-        link.href = blob;
-        link.download = controller.fileName(format);
-      } else {
-        // CORS (or a dead link): the browser can still open the file itself.
-        link.href = fileUrl;
-        link.target = '_blank';
-        link.rel = 'noopener';
-      }
-      link.click();
+      // The link is made in the lazy chunk: a download is rare next to play.
+      (await import('./webAudio')).saveLink(blob, fileUrl, controller.fileName(format));
     },
     fileName: (format) => audioFileName(options.prompt, `kling-audio-${options.audio?.id ?? 'clip'}`, format),
   };
