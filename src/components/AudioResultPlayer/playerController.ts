@@ -87,23 +87,6 @@ export function audioFileName(prompt: string | undefined, fallback: string, form
   return `${slug || fallback}.${format}`;
 }
 
-/** Decodes at a low sample rate (plenty for a picture) and keeps the loudest sample of each bin. */
-async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
-  const data = (
-    await new OfflineAudioContext(1, 1, 8000).decodeAudioData(await file.arrayBuffer())
-  ).getChannelData(0);
-  const size = Math.ceil(data.length / bins);
-  const peaks: number[] = [];
-  for (let bin = 0; bin < bins; bin++) {
-    let peak = 0;
-    for (let i = bin * size; i < Math.min(data.length, (bin + 1) * size); i++)
-      peak = Math.max(peak, Math.abs(data[i]!));
-    peaks.push(peak);
-  }
-  const loudest = Math.max(...peaks) || 1;
-  return peaks.map((peak) => peak / loudest);
-}
-
 const initial = (clip: string | undefined, format: AudioFormat): AudioPlayerSnapshot => ({
   clip,
   state: 'idle',
@@ -270,10 +253,13 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
       // waveform (a plain bar instead): the element plays the remote URL.
       (reason) => current() && (typeof reason === 'number' ? fail(reason) : load(true)),
     );
-    file.then(decodePeaks).then(
-      (peaks) => current() && set({ peaks }),
-      () => {},
-    );
+    // The waveform's decoder comes with the Web Audio chunk (lazy): a page shows the bar until then.
+    file
+      .then(async (blob) => (await import('./webAudio')).decodePeaks(blob))
+      .then(
+        (peaks) => current() && set({ peaks }),
+        () => {},
+      );
   };
 
   // Points the element at the chosen file: our blob URL of it when the bytes are in (no second download),
@@ -447,22 +433,13 @@ export function createAudioPlayer(initialOptions: AudioPlayerControllerOptions):
     download: async (format = snapshot.format) => {
       const fileUrl = fileUrlOf(options.audio, format);
       if (!fileUrl || !el) return;
-      const link = document.createElement('a');
       // The same blob URL the element plays: the file is not fetched again.
       const blob = await bytes(fileUrl).then(
         () => peekFile(fileUrl)?.url,
-        () => {},
+        () => '',
       );
-      if (blob) {
-        link.href = blob;
-        link.download = controller.fileName(format);
-      } else {
-        // CORS (or a dead link): the browser can still open the file itself.
-        link.href = fileUrl;
-        link.target = '_blank';
-        link.rel = 'noopener';
-      }
-      link.click();
+      // The link is made in the lazy chunk: a download is rare next to play.
+      (await import('./webAudio')).saveLink(blob, fileUrl, controller.fileName(format));
     },
     fileName: (format) => audioFileName(options.prompt, `kling-audio-${options.audio?.id ?? 'clip'}`, format),
   };

@@ -212,7 +212,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   // A twentieth of the clip, in whole tenths: 0.5 s for a 10 s clip, 0.2 s for a 3 s one.
   const step = Math.max(Math.round(duration / 2) / 10, 0.1);
   // `moveTo` and `from`: what the arrows move (the playhead, or a selection thumb) and where it is.
-  const onKey = (event: KeyboardEvent<HTMLElement>, slider: boolean, moveTo = seek, from = time) => {
+  const onKey = (event: KeyboardEvent<HTMLElement>, onSlider: boolean, moveTo = seek, from = time) => {
     const target = event.target as HTMLElement;
     if (
       event.defaultPrevented ||
@@ -228,7 +228,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
     // Right to left, the left arrow moves forward. Home/End overshoot and are clamped to the ends.
     const flip = rtl(event.currentTarget) ? -1 : 1;
     const moves: Record<string, number> = { ArrowRight: step * flip, ArrowLeft: -step * flip };
-    if (slider)
+    if (onSlider)
       Object.assign(moves, {
         ArrowUp: step,
         ArrowDown: -step,
@@ -238,7 +238,7 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         End: duration,
       });
     if (key === 'k' || (key === ' ' && target.tagName !== 'BUTTON')) toggle();
-    else if (key === 'm' && !slider) toggleMute();
+    else if (key === 'm' && !onSlider) toggleMute();
     else if (key === 'l') setLoop(!loop);
     else if (key === 'Escape' && selection) setSelection(undefined);
     else if (moves[key] && event.shiftKey && moveTo === seek) {
@@ -261,21 +261,25 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
   const captured = (event: PointerEvent<HTMLElement>) =>
     event.currentTarget.hasPointerCapture?.(event.pointerId);
   const [start, end] = selection ?? [0, 0];
-  const thumbs = {
-    start: {
-      value: start,
-      min: 0,
-      max: end,
-      move: (t: number) => setSelection([Math.min(t, end - 0.1), end]),
-    },
-    end: {
-      value: end,
-      min: start,
-      max: duration,
-      move: (t: number) => setSelection([start, Math.max(t, start + 0.1)]),
-    },
-  };
   const round = (seconds: number) => Math.round(seconds * 10) / 10;
+  // A slider in seconds (the seek slider, a selection thumb): its ARIA values, its keys (`moveTo`, `from`).
+  const slider = (label: string, value: number, min: number, max: number, moveTo?: (t: number) => void) => ({
+    role: 'slider',
+    'aria-label': label,
+    'aria-valuemin': round(min),
+    'aria-valuemax': round(max),
+    'aria-valuenow': round(value),
+    'aria-valuetext': m.playerTimeText(round(value), round(duration), locale),
+    onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true, moveTo, value),
+  });
+  // A button of the player: disabled while there is nothing to play.
+  const button = (label: string, pressed: boolean, onClick: () => void) => ({
+    type: 'button',
+    'aria-label': label,
+    'aria-pressed': pressed,
+    disabled,
+    onClick,
+  });
 
   return {
     state: shownState,
@@ -314,33 +318,17 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
         disabled,
         onClick: toggle,
       }),
-    getMuteButtonProps: (props) =>
-      merge(props, {
-        type: 'button',
-        'aria-label': m.playerMute,
-        'aria-pressed': muted,
-        disabled,
-        onClick: toggleMute,
-      }),
+    getMuteButtonProps: (props) => merge(props, button(m.playerMute, muted, toggleMute)),
     getLoopButtonProps: (props) =>
-      merge(props, {
-        type: 'button',
-        'aria-label': m.playerLoop,
-        'aria-pressed': loop,
-        disabled,
-        onClick: () => setLoop(!loop),
-      }),
+      merge(
+        props,
+        button(m.playerLoop, loop, () => setLoop(!loop)),
+      ),
     getSeekSliderProps: (props) =>
       merge(props, {
-        role: 'slider',
+        ...slider(m.playerSeek, time, 0, duration),
         tabIndex: disabled ? -1 : 0,
-        'aria-label': m.playerSeek,
-        'aria-valuemin': 0,
-        'aria-valuemax': round(duration),
-        'aria-valuenow': round(time),
-        'aria-valuetext': m.playerTimeText(round(time), round(duration), locale),
         'aria-disabled': disabled || undefined,
-        onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true),
         onPointerDown: (event: PointerEvent<HTMLElement>) => {
           if (!capture(event)) return;
           // A click seeks and clears the selection; dragging on from here selects.
@@ -356,16 +344,14 @@ export function useAudioPlayer(options: UseAudioPlayerOptions = {}): UseAudioPla
       }),
     getSelectionProps: (props) => merge(props, { role: 'group', 'aria-label': m.playerSelection }),
     getSelectionThumbProps: (edge, props) => {
-      const { value, min, max, move } = thumbs[edge];
+      // Each thumb is bounded by the other (a tenth of a second apart at least).
+      const move = (t: number) =>
+        setSelection(edge > 'end' ? [Math.min(t, end - 0.1), end] : [start, Math.max(t, start + 0.1)]);
       return merge(props, {
-        role: 'slider',
+        ...(edge > 'end'
+          ? slider(m.playerSelectionStart, start, 0, end, move)
+          : slider(m.playerSelectionEnd, end, start, duration, move)),
         tabIndex: 0,
-        'aria-label': edge === 'start' ? m.playerSelectionStart : m.playerSelectionEnd,
-        'aria-valuemin': round(min),
-        'aria-valuemax': round(max),
-        'aria-valuenow': round(value),
-        'aria-valuetext': m.playerTimeText(round(value), round(duration), locale),
-        onKeyDown: (event: KeyboardEvent<HTMLElement>) => onKey(event, true, move, value),
         onPointerDown: capture,
         onPointerMove: (event: PointerEvent<HTMLElement>) =>
           captured(event) && move(timeAt(event, event.currentTarget.parentElement!)),

@@ -1,11 +1,29 @@
 /**
  * Decoded audio for what `<audio>` cannot do well: a loop without a gap (`<audio loop>` leaves one on most
- * browsers, and an MP3 adds its encoder padding), and a WAV cut from a selection. Loaded with `import()`
- * only when a loop or an export needs it, so a player that never loops does not ship it: the player's loop
- * engine (`createLoop`) lives here too, with only its calls in `playerController.ts`.
+ * browsers, and an MP3 adds its encoder padding), a WAV cut from a selection, and the waveform's peaks; with
+ * the download's link. Loaded with `import()` only when a loop, an export, a waveform or a download needs
+ * it, so none of it is in the first load: the player's loop engine (`createLoop`) lives here too, with
+ * only its calls in `playerController.ts`.
  */
 
 let context: AudioContext | undefined;
+
+/** Decodes at a low sample rate (plenty for a picture) and keeps the loudest sample of each bin. */
+export async function decodePeaks(file: Blob, bins = 96): Promise<number[]> {
+  const data = (
+    await new OfflineAudioContext(1, 1, 8000).decodeAudioData(await file.arrayBuffer())
+  ).getChannelData(0);
+  const size = Math.ceil(data.length / bins);
+  const peaks: number[] = [];
+  for (let bin = 0; bin < bins; bin++) {
+    let peak = 0;
+    for (let i = bin * size; i < Math.min(data.length, (bin + 1) * size); i++)
+      peak = Math.max(peak, Math.abs(data[i]!));
+    peaks.push(peak);
+  }
+  const loudest = Math.max(...peaks) || 1;
+  return peaks.map((peak) => peak / loudest);
+}
 
 /** Decodes a file at the output's sample rate (one shared context for the page). */
 export async function decodeAudio(file: Blob): Promise<AudioBuffer> {
@@ -107,13 +125,27 @@ export function encodeWav(buffer: AudioBuffer, start: number, end: number): Blob
   return new Blob([view], { type: 'audio/wav' });
 }
 
+/**
+ * Saves `blob` (a `blob:` URL) as `fileName`; without one (CORS, or a dead link) opens `fileUrl` in a new
+ * tab: the browser can still fetch the file itself.
+ */
+export function saveLink(blob: string | undefined, fileUrl: string, fileName: string): void {
+  const link = document.createElement('a');
+  if (blob) {
+    link.href = blob;
+    link.download = fileName;
+  } else {
+    link.href = fileUrl;
+    link.target = '_blank';
+    link.rel = 'noopener';
+  }
+  link.click();
+}
+
 /** Saves `range` (seconds) of the decoded `file` as a WAV named after `fileName` and the range. */
 export async function saveWav(file: Blob, range: readonly [number, number], fileName: string): Promise<void> {
   const href = URL.createObjectURL(encodeWav(await decodeAudio(file), ...range));
-  const link = document.createElement('a');
-  link.href = href;
-  link.download = fileName.replace(/\.wav$/, `-${range.map((t) => t.toFixed(1)).join('-')}s.wav`);
-  link.click();
+  saveLink(href, '', fileName.replace(/\.wav$/, `-${range.map((t) => t.toFixed(1)).join('-')}s.wav`));
   // Revoked once the browser has taken the file (a download reads the URL after the click returns).
   setTimeout(() => URL.revokeObjectURL(href), 30_000);
 }
