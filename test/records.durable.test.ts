@@ -170,15 +170,21 @@ describe.skipIf(!postgresUrl)('migrations on PostgreSQL', () => {
       [table],
     );
     // The trigram indexes of the search exist where pg_trgm could be created (the test server has it).
-    expect(indexes.map((row) => row.indexname)).toEqual([
-      `${table}_by_task_id`,
-      `${table}_by_vendor_id`,
-      `${table}_list`,
-      `${table}_pkey`,
-      `${table}_search_prompt`,
-      `${table}_search_title`,
-      `${table}_starred`,
-    ]);
+    expect(indexes.map((row) => row.indexname).sort()).toEqual(
+      [
+        `${table}_active`,
+        `${table}_by_queue_id`,
+        `${table}_by_task_id`,
+        `${table}_by_vendor_id`,
+        `${table}_by_vendor_task_id`,
+        `${table}_list`,
+        `${table}_pkey`,
+        `${table}_search_prompt`,
+        `${table}_search_title`,
+        `${table}_starred`,
+        `${table}_window`,
+      ].sort(),
+    );
   });
 });
 
