@@ -1,4 +1,4 @@
-import { forwardRef, useMemo, type ComponentPropsWithoutRef } from 'react';
+import { forwardRef, useEffect, useState, type ComponentPropsWithoutRef } from 'react';
 import { isQuotaError, type KlingApiError } from '../../api/errors';
 import type { formMessages } from '../../api/messages';
 import { DURATION_MAX, DURATION_MIN, DURATION_STEP } from '../../api/schemas';
@@ -30,7 +30,14 @@ function useUsageNote(error: KlingApiError | null, m: typeof formMessages, local
     figures && quota
       ? m.formUsageLeft(Math.max(0, figures.max! - figures.used), figures.max!, quota, figures.window, locale)
       : undefined;
-  const refusedAt = useMemo(() => (error ? Date.now() : 0), [error]);
+  // When the refusal arrived (read after render: a clock is not read while rendering).
+  const [refused, setRefused] = useState<{ error: KlingApiError; at: number }>();
+  useEffect(() => {
+    if (!error) return;
+    const timer = setTimeout(() => setRefused({ error, at: Date.now() }), 0);
+    return () => clearTimeout(timer);
+  }, [error]);
+  const refusedAt = refused?.error === error ? refused.at : undefined;
   const resetsAt = !isQuotaError(error)
     ? undefined
     : ((error.code === 2001
@@ -38,7 +45,9 @@ function useUsageNote(error: KlingApiError | null, m: typeof formMessages, local
         : error.code === 2002
           ? usage?.units.resetsAt
           : undefined) ??
-      (error.code !== 2003 && error.retryAfterMs !== undefined ? refusedAt + error.retryAfterMs : undefined));
+      (error.code !== 2003 && error.retryAfterMs !== undefined && refusedAt !== undefined
+        ? refusedAt + error.retryAfterMs
+        : undefined));
   return { text, usedUp: figures ? figures.used >= figures.max! : false, resetsAt };
 }
 
