@@ -236,6 +236,9 @@ describe.each(stores)('kept copies on $name', ({ open }) => {
         task_result: { audios: [{ ...audio!, url_mp3: url, url_wav: url }] },
       });
       cdnHits.length = 0;
+      // A link the keeper refuses is never promised, even before its keep was tried (no `kept: false`).
+      const plain = withUrls('t_plain_http', `http://cdn.test/audio/${real.task_id}.mp3`);
+      expect(await keeping.present('alice', [plain], ORIGIN)).toEqual([plain]);
       const bad = [
         withUrls('t_http', `http://cdn.test/audio/${real.task_id}.mp3`),
         withUrls('t_loopback', `https://127.0.0.1/audio/${real.task_id}.mp3`),

@@ -156,6 +156,22 @@ async function checkedAddress(hostname: string, lookup: KeepLookup): Promise<Kee
 const mediaType = (header: string | null) => (header ?? '').split(';')[0]!.trim().toLowerCase();
 
 /**
+ * Whether a link is one the keeper would fetch at all: https without credentials, or an origin the app
+ * trusts (`trustedOrigins`). Anything else is refused before any lookup, and never announced as coming.
+ */
+export function isKeepableUrl(url: unknown, trustedOrigins?: readonly string[]): boolean {
+  if (typeof url !== 'string') return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (trustedOrigins?.includes(parsed.origin)) return true;
+  return parsed.protocol === 'https:' && !parsed.username && !parsed.password;
+}
+
+/**
  * Downloads one result file, or throws a `KeepError` saying why not. Checks, in order: the URL is
  * https (no credentials in it); its host is, or resolves only to, public addresses, and the connection
  * goes to the checked one; the answer is a 200 (a redirect is refused, not followed); its content type
@@ -174,7 +190,7 @@ export async function fetchAudioFile(
     throw new KeepError('not-https', 'not a URL');
   }
   const trusted = options.trustedOrigins?.includes(parsed.origin) ?? false;
-  if (!trusted && (parsed.protocol !== 'https:' || parsed.username || parsed.password)) {
+  if (!isKeepableUrl(url, options.trustedOrigins)) {
     throw new KeepError('not-https', `only https URLs are kept (got ${parsed.protocol})`);
   }
   const { address, family } = trusted

@@ -13,6 +13,7 @@ import {
   createKeepQueue,
   RETRY_LATER_MS,
   fetchAudioFile,
+  isKeepableUrl,
   type FetchAudioFileOptions,
   type KeepQueueOptions,
 } from './keeper';
@@ -166,8 +167,10 @@ export function createAudioKeeping({
           if (!mp3 || !wav) {
             complete = false;
             // `kept: false` tells the browser to read the task again for the kept URLs: only where both
-            // links exist (a purged one is never kept) and the copy is coming.
-            const keepable = typeof audio.url_mp3 === 'string' && typeof audio.url_wav === 'string';
+            // links can be kept (a purged link, or one the keeper refuses, never is) and the copy is coming.
+            const keepable =
+              isKeepableUrl(audio.url_mp3, fetchOptions.trustedOrigins) &&
+              isKeepableUrl(audio.url_wav, fetchOptions.trustedOrigins);
             return coming && keepable ? { ...audio, kept: false } : audio;
           }
           const at = (file: KeptFileInfo) =>
