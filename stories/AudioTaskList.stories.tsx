@@ -103,6 +103,11 @@ export const Paging: Story = {
 };
 
 const slowLater = storyBackend({ seed: manyMockTaskSeeds(25) });
+// Page 2 is never answered, its prefetch included: the list prefetches the next page as soon as page 1
+// arrives, so a backend made slow only after page 1 shows could already have answered it.
+const pageTwoNeverAnswers = http.get(`${STORY_BASE_URL}/v1/audio/text-to-audio`, ({ request }) =>
+  new URL(request.url).searchParams.get('pageNum') === '2' ? new Promise<never>(() => {}) : undefined,
+);
 
 /**
  * The previous page stays on screen, `aria-busy` with a moving bar (its text at full contrast), while a
@@ -110,13 +115,12 @@ const slowLater = storyBackend({ seed: manyMockTaskSeeds(25) });
  */
 export const LoadingNextPage: Story = {
   parameters: {
-    msw: { handlers: slowLater.handlers },
+    msw: { handlers: [pageTwoNeverAnswers, ...slowLater.handlers] },
     kling: { storage: rememberedStorage(manyMockTaskSeeds(25)) },
   },
   play: async ({ canvas, canvasElement, userEvent }) => {
     slowLater.setScenario({ slowMs: 0 });
     await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(10), LOADED);
-    slowLater.setScenario({ slowMs: FOREVER });
     await userEvent.click(canvas.getByRole('button', { name: 'Next page' }));
     const list = canvas.getByRole('region', { name: 'Generated sounds' });
     await waitFor(() => expect(list).toHaveAttribute('aria-busy', 'true'), LOADED);
