@@ -410,8 +410,8 @@ describe('pruning', () => {
         const db: SqlDatabase = name === 'PGlite' ? pglite : postgresPool();
         if (name !== 'PGlite') tables.push(table);
         const old = createPostgresTaskEventLog(db, { table, retentionMs: 1 });
+        // No check that it replays at first: with a 1 ms window it may already be gone (CI saw it).
         const first = (await old.append('u', task(`old-${name}`)))!;
-        expect(await old.since('u', first.id)).toEqual([]);
         await expect
           .poll(async () => {
             // Another instance (its first append prunes) appends later.
