@@ -244,20 +244,7 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
   });
 
   // Everything the rows may call, in one object that never changes: a row re-renders for its task only.
-  const latest = useRef({
-    tasks,
-    playingId,
-    player,
-    onSelect,
-    onReuse,
-    onCreated,
-    onDelete,
-    takes,
-    undoMs,
-    m,
-    blocks,
-  });
-  latest.current = {
+  const current = {
     tasks,
     playingId,
     player,
@@ -270,6 +257,8 @@ export const AudioTaskList = forwardRef<HTMLElement, AudioTaskListProps>(functio
     m,
     blocks,
   };
+  const latest = useRef(current);
+  latest.current = current;
   const titleOf = useCallback(
     (task: AudioTask) => task.title || task.request?.prompt || latest.current.m.untitledTask(task.taskId),
     [],
